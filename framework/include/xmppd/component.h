@@ -1,0 +1,113 @@
+/*
+ * component.h: the XEP-0114 component client every xmppd component and
+ * gateway is written against.
+ *
+ * A component connects to a router (xmppd, Prosody, ejabberd, ...), performs
+ * the handshake, and dispatches incoming stanzas to handlers registered by
+ * stanza kind and, for iqs, by the namespace of the payload. It answers
+ * XEP-0030 disco#info and disco#items for its domain from what was
+ * registered, answers XEP-0199 pings, and replies service-unavailable to iqs
+ * (get/set) no handler took. It reconnects with exponential backoff and
+ * jitter; stanzas sent while the link is down are queued (bounded) and
+ * flushed once it is back.
+ *
+ * Section keys (xd_component_new reads them from its config section):
+ *   domain              the component's JID domain (required)
+ *   secret              the shared secret (required)
+ *   router_host         127.0.0.1
+ *   router_port         5347
+ *   reconnect_min_ms    500      first retry delay, doubled per failure
+ *   reconnect_max_ms    30000    retry delay cap
+ *   queue_max           10000    stanzas held while the link is down
+ *   iq_timeout_ms       30000    default xd_component_iq time-out
+ *   max_stanza_bytes    262144   input stanza limit
+ */
+#ifndef XMPPD_COMPONENT_H
+#define XMPPD_COMPONENT_H
+
+#include <xmppd/common.h>
+#include <xmppd/config.h>
+#include <xmppd/stanza.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct event_base;
+typedef struct xd_component xd_component;
+typedef struct xd_handler xd_handler;
+
+/* A stanza handler. `in` is borrowed for the call (take a reference with
+ * xd_stanza_ref to keep it). Return XD_HANDLED to stop dispatch. */
+typedef xd_verdict (*xd_stanza_fn)(xd_component *c, const xd_stanza *in,
+                                   void *arg);
+/* An iq result callback: `reply` is the result or error iq, or NULL on
+ * time-out or when the link went down first; borrowed for the call. */
+typedef void (*xd_iq_fn)(xd_component *c, const xd_stanza *reply, void *arg);
+/* Link state changes: up 1 after each successful handshake, 0 when lost. */
+typedef void (*xd_link_fn)(xd_component *c, int up, void *arg);
+
+/*
+ * Reads the keys above from `section` of cfg and prepares a component on
+ * `base` (NULL: the component makes and owns its own). Does not connect yet.
+ * 0 and *out owned by the caller, or XD_EINVAL (logged).
+ */
+int xd_component_new(const xd_config *cfg, const char *section,
+                     struct event_base *base, xd_component **out);
+void xd_component_free(xd_component *c); /* NULL is a no-op */
+
+/* The event loop the component runs on (borrowed). */
+struct event_base *xd_component_base(xd_component *c);
+/* The component's domain (borrowed). */
+const char *xd_component_domain(const xd_component *c);
+/* 1 while the link is up (handshake done). */
+int xd_component_is_up(const xd_component *c);
+
+/*
+ * Registers a handler for stanzas of `kind`; for XD_STANZA_IQ, `ns` selects
+ * the namespace of the iq's payload element (NULL: any). Handlers run in
+ * registration order until one returns XD_HANDLED. Returns a handle for
+ * xd_handler_remove (owned by the component).
+ */
+xd_handler *xd_component_on(xd_component *c, xd_stanza_kind kind,
+                            const char *ns, xd_stanza_fn fn, void *arg);
+/* Unregisters; safe inside any callback, including the handler itself. */
+void xd_handler_remove(xd_handler *h);
+void xd_component_on_link(xd_component *c, xd_link_fn fn, void *arg);
+
+/*
+ * Sends a stanza (takes ownership of st in every case). `from` is set to the
+ * component's domain when absent. While the link is down it is queued; when
+ * the queue is full it returns XD_ELIMIT and drops the stanza: whether to
+ * bounce an error to its sender is the caller's decision. 0 otherwise.
+ */
+int xd_component_send(xd_component *c, xd_stanza *st);
+/*
+ * Sends an iq get/set (takes ownership) and calls fn with the reply, or with
+ * NULL after timeout_ms (0: the configured default). Gives the iq an id when
+ * it has none. 0, or XD_ELIMIT as for xd_component_send (fn not called).
+ */
+int xd_component_iq(xd_component *c, xd_stanza *iq, unsigned timeout_ms,
+                    xd_iq_fn fn, void *arg);
+
+/* XEP-0030 for the component's domain: disco#info identities and features
+ * (disco#info, ping are always there) and disco#items. Strings are copied. */
+void xd_component_add_identity(xd_component *c, const char *category,
+                               const char *type, const char *name);
+void xd_component_add_feature(xd_component *c, const char *var);
+void xd_component_add_item(xd_component *c, const char *jid,
+                           const char *node, const char *name);
+
+/* Connects and runs the event loop until xd_component_stop or SIGTERM /
+ * SIGINT. 0 after a stop, XD_EIO if the loop failed. */
+int xd_component_run(xd_component *c);
+/* Makes xd_component_run return after the current callback; closes the link
+ * cleanly. Safe inside callbacks. */
+void xd_component_stop(xd_component *c);
+/* Connects without running the loop (for programs with a loop of their own). */
+int xd_component_start(xd_component *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

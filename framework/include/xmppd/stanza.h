@@ -1,0 +1,81 @@
+/*
+ * stanza.h: helpers for the three XMPP stanzas (RFC 6120 section 8) on top of
+ * element.h: kind, addressing, replies and stanza errors.
+ */
+#ifndef XMPPD_STANZA_H
+#define XMPPD_STANZA_H
+
+#include <xmppd/element.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum xd_stanza_kind {
+    XD_STANZA_OTHER = 0, /* not a stanza (e.g. a nonza like <r/>, <sm/>) */
+    XD_STANZA_MESSAGE,
+    XD_STANZA_PRESENCE,
+    XD_STANZA_IQ,
+} xd_stanza_kind;
+
+/* Kind from the root's name and namespace (XD_NS_CLIENT). */
+xd_stanza_kind xd_stanza_kind_of(const xd_stanza *st);
+
+/* Root attribute shortcuts; NULL when absent. */
+const char *xd_stanza_to(const xd_stanza *st);
+const char *xd_stanza_from(const xd_stanza *st);
+const char *xd_stanza_id(const xd_stanza *st);
+const char *xd_stanza_type(const xd_stanza *st);
+void xd_stanza_set_to(xd_stanza *st, const char *to);     /* NULL removes */
+void xd_stanza_set_from(xd_stanza *st, const char *from); /* NULL removes */
+void xd_stanza_set_id(xd_stanza *st, const char *id);
+void xd_stanza_set_type(xd_stanza *st, const char *type);
+/* True when type="error". */
+int xd_stanza_is_error(const xd_stanza *st);
+
+/* Text of a direct child of the root (e.g. "body" in XD_NS_CLIENT). */
+const char *xd_stanza_child_text(const xd_stanza *st, const char *name,
+                                 const char *ns);
+/* Sets the text of a direct child of the root, adding it if absent. */
+void xd_stanza_set_child_text(xd_stanza *st, const char *name, const char *ns,
+                              const char *text);
+
+/* A new stanza of the same element name with to and from swapped and id kept;
+ * type is kept for message/presence and becomes "result" for iq. No children.
+ * The caller owns it. */
+xd_stanza *xd_stanza_reply(const xd_stanza *in);
+
+/* A new iq of `type` ("get"/"set"), with `id` (NULL: a random one), to and
+ * from (each may be NULL). The caller owns it. */
+xd_stanza *xd_stanza_iq_new(const char *type, const char *id, const char *to,
+                            const char *from);
+
+/* Stanza error types (RFC 6120 8.3.2). */
+typedef enum xd_error_type {
+    XD_ERRT_AUTH,
+    XD_ERRT_CANCEL,
+    XD_ERRT_CONTINUE,
+    XD_ERRT_MODIFY,
+    XD_ERRT_WAIT,
+} xd_error_type;
+
+/*
+ * A new error reply to `in` (RFC 6120 8.3): to/from swapped, id kept,
+ * type="error", the original children copied (a server may include them),
+ * and <error type=…><condition xmlns=XD_NS_STANZA_ERRORS/><text>…</text>
+ * </error>. `condition` is a defined condition name such as
+ * "service-unavailable"; text may be NULL. Returns NULL, and makes nothing,
+ * when `in` is itself an error: errors are never answered with errors.
+ * The caller owns the result.
+ */
+xd_stanza *xd_stanza_error_reply(const xd_stanza *in, xd_error_type type,
+                                 const char *condition, const char *text);
+/* The error type a condition defaults to in RFC 6120 8.3.3. */
+xd_error_type xd_stanza_error_default_type(const char *condition);
+/* The defined condition of an error stanza, or NULL. */
+const char *xd_stanza_error_condition(const xd_stanza *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

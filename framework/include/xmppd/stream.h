@@ -1,0 +1,122 @@
+/*
+ * stream.h: one XML stream (RFC 6120 section 4) over a libevent bufferevent,
+ * plain or TLS, in either direction.
+ *
+ * The stream owns its bufferevent, its parser and its output buffer. Input is
+ * parsed as it arrives and reported through the callbacks; output is
+ * serialised straight into the bufferevent. Above the output high-water mark
+ * sends still succeed but return XD_EAGAIN so the caller can apply
+ * back-pressure; `writable` fires when the output drains below half of it.
+ * Above four times the mark the peer is too slow and the stream is closed with
+ * the policy-violation stream error.
+ */
+#ifndef XMPPD_STREAM_H
+#define XMPPD_STREAM_H
+
+#include <stddef.h>
+#include <xmppd/element.h>
+#include <xmppd/xml_parser.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct event_base;
+struct bufferevent;
+struct ssl_ctx_st;
+
+typedef struct xd_stream xd_stream;
+
+/* Why a stream ended (the `closed` callback). */
+typedef enum xd_stream_end {
+    XD_STREAM_END_CLOSED,     /* orderly: </stream:stream> both ways */
+    XD_STREAM_END_EOF,        /* the peer closed the socket */
+    XD_STREAM_END_IO,         /* socket or TLS error */
+    XD_STREAM_END_ERROR_SENT, /* we sent a stream error */
+    XD_STREAM_END_ERROR_RECV, /* the peer sent a stream error */
+    XD_STREAM_END_TIMEOUT,    /* connect or close timed out */
+} xd_stream_end;
+
+typedef struct xd_stream_callbacks {
+    /* The peer's stream header arrived (again after each restart). */
+    void (*opened)(xd_stream *s, const xd_elem *header, void *arg);
+    /* One top-level element; takes ownership of st. */
+    void (*stanza)(xd_stream *s, xd_stanza *st, void *arg);
+    /* The stream is over and the socket closed; called once. The owner must
+     * free the stream (it may do so inside this callback). `condition` is
+     * the stream error condition for the ERROR_* ends, else NULL. */
+    void (*closed)(xd_stream *s, xd_stream_end why, const char *condition,
+                   void *arg);
+    /* Optional: output drained below half the high-water mark after a send
+     * returned XD_EAGAIN; also the first time a connecting stream is up. */
+    void (*writable)(xd_stream *s, void *arg);
+} xd_stream_callbacks;
+
+typedef struct xd_stream_opts {
+    const char *content_ns;     /* XD_NS_CLIENT, _SERVER or _COMPONENT */
+    xd_xml_limits limits;       /* input limits */
+    size_t out_high_water;      /* bytes; 0: XD_STREAM_OUT_HIGH_WATER_DEFAULT */
+} xd_stream_opts;
+
+#define XD_STREAM_OUT_HIGH_WATER_DEFAULT (1024 * 1024)
+
+/* Takes ownership of bev (plain or already TLS) in every case. opts and cb
+ * are copied. The caller owns the stream. */
+xd_stream *xd_stream_new(struct bufferevent *bev, const xd_stream_opts *opts,
+                         const xd_stream_callbacks *cb, void *arg);
+/* Accepts a connected socket fd (takes ownership of it). */
+xd_stream *xd_stream_new_fd(struct event_base *base, int fd,
+                            const xd_stream_opts *opts,
+                            const xd_stream_callbacks *cb, void *arg);
+/* Starts a connection to host:port (numeric address or name resolved with
+ * evdns, never blocking). `opened`/`writable` tell when it is up; `closed`
+ * with XD_STREAM_END_IO when it fails. 0, or XD_EIO. */
+int xd_stream_connect(struct event_base *base, const char *host,
+                      unsigned port, const xd_stream_opts *opts,
+                      const xd_stream_callbacks *cb, void *arg,
+                      xd_stream **out);
+/* NULL is a no-op; safe inside callbacks (the free is deferred). */
+void xd_stream_free(xd_stream *s);
+
+/* Writes our stream header: <?xml?>, <stream:stream xmlns=content_ns
+ * xmlns:stream=… to= from= id= version= xml:lang="en">; NULL attributes are
+ * left out. */
+void xd_stream_open(xd_stream *s, const char *to, const char *from,
+                    const char *id, const char *version);
+/* Serialises e into the output. 0, XD_EAGAIN (queued but above the
+ * high-water mark), or XD_ESTATE (the stream is closing; nothing sent). */
+int xd_stream_send(xd_stream *s, const xd_elem *e);
+/* Convenience: sends the root of st and unrefs st (takes ownership). */
+int xd_stream_send_stanza(xd_stream *s, xd_stanza *st);
+/* Writes bytes verbatim (handshake, raw XML we built ourselves). */
+int xd_stream_send_raw(xd_stream *s, const char *data, size_t len);
+/* Sends <stream:error><condition/><text/></stream:error></stream:stream>
+ * (opening our header first if we had not), then closes once flushed.
+ * text may be NULL. */
+void xd_stream_error(xd_stream *s, const char *condition, const char *text);
+/* Sends </stream:stream> and closes once flushed and the peer closed too
+ * (or after a few seconds). */
+void xd_stream_close(xd_stream *s);
+
+/* Wraps the connection in TLS (after <proceed/> has been sent or received)
+ * and resets the parser. server: 1 to accept, 0 to connect. 0 or XD_EIO. */
+int xd_stream_starttls(xd_stream *s, struct ssl_ctx_st *ctx, int server,
+                       const char *sni);
+/* Expects a new stream header from the peer (after SASL success). */
+void xd_stream_restart(xd_stream *s);
+
+int xd_stream_is_tls(const xd_stream *s);
+/* "addr:port" of the peer, for logs; borrowed. */
+const char *xd_stream_peer(const xd_stream *s);
+/* Bytes waiting to be written. */
+size_t xd_stream_out_pending(const xd_stream *s);
+/* Stops and resumes reading (traffic shaping, back-pressure). */
+void xd_stream_pause(xd_stream *s);
+void xd_stream_resume(xd_stream *s);
+/* Changes the callbacks' argument (when a session takes a stream over). */
+void xd_stream_set_arg(xd_stream *s, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

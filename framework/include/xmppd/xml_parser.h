@@ -1,0 +1,91 @@
+/*
+ * xml_parser.h: the XMPP stream parser (expat with namespace processing).
+ *
+ * Fed arbitrary chunks of bytes (a stanza may be split at any byte), it
+ * reports the stream header, one xd_stanza per top-level child of the stream,
+ * and the end of the stream. It refuses what RFC 6120 section 11 forbids and
+ * anything over the configured limits, reporting the stream error condition
+ * (RFC 6120 4.9.3) that the stream layer then sends:
+ *
+ *   DTD, entity declaration, comment, processing instruction  restricted-xml
+ *   undefined entity reference, syntax error                  not-well-formed
+ *   encoding other than UTF-8                                 unsupported-encoding
+ *   stanza bytes, depth, attributes or children over a limit  policy-violation
+ *   stream root not <stream:stream> in XD_NS_STREAMS          invalid-namespace
+ *
+ * Memory is bounded by the limits: a stanza's tree is only built while it is
+ * under max_stanza_bytes.
+ */
+#ifndef XMPPD_XML_PARSER_H
+#define XMPPD_XML_PARSER_H
+
+#include <stddef.h>
+#include <xmppd/element.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xd_xml_limits {
+    size_t max_stanza_bytes; /* bytes of input one stanza may span */
+    unsigned max_depth;      /* element depth within a stanza (root = 1) */
+    unsigned max_attrs;      /* attributes on one element */
+    unsigned max_children;   /* child elements of one element */
+} xd_xml_limits;
+
+#define XD_XML_MAX_STANZA_BYTES_DEFAULT 262144
+#define XD_XML_MAX_DEPTH_DEFAULT        32
+#define XD_XML_MAX_ATTRS_DEFAULT        64
+#define XD_XML_MAX_CHILDREN_DEFAULT     4096
+
+/* Fills *lim with the defaults above. */
+void xd_xml_limits_default(xd_xml_limits *lim);
+
+typedef struct xd_xml_parser xd_xml_parser;
+
+typedef struct xd_xml_callbacks {
+    /* The stream header arrived; `header` (the <stream:stream> element with
+     * its attributes, no children) is borrowed for the call. */
+    void (*stream_open)(void *arg, const xd_elem *header);
+    /* One complete top-level element. Takes ownership of st. */
+    void (*stanza)(void *arg, xd_stanza *st);
+    /* </stream:stream> arrived. */
+    void (*stream_close)(void *arg);
+    /* Input was refused; `condition` is the RFC 6120 stream error condition,
+     * `text` a short explanation for logs. Nothing more is reported after. */
+    void (*error)(void *arg, const char *condition, const char *text);
+} xd_xml_callbacks;
+
+/* Creates a parser for a stream; lim NULL uses the defaults. cb is copied.
+ * The caller owns the parser. */
+xd_xml_parser *xd_xml_parser_new(const xd_xml_limits *lim,
+                                 const xd_xml_callbacks *cb, void *arg);
+/*
+ * Parses len bytes. Callbacks run from inside this call; they may call
+ * xd_xml_parser_stop() but must not free the parser. Returns 0, or
+ * XD_EPROTO once an error has been reported (then and on every later call).
+ */
+int xd_xml_parser_feed(xd_xml_parser *p, const char *data, size_t len);
+/* Stops reporting for the rest of the current feed (e.g. the owner is
+ * closing the stream); the next feed resumes. */
+void xd_xml_parser_stop(xd_xml_parser *p);
+/* Forgets all state and expects a new stream header (stream restart after
+ * STARTTLS and SASL, RFC 6120 4.3.3). */
+void xd_xml_parser_reset(xd_xml_parser *p);
+/* NULL is a no-op. */
+void xd_xml_parser_free(xd_xml_parser *p);
+
+/*
+ * Parses one standalone element (no stream around it) from a complete
+ * buffer, under the same rules and limits (lim NULL: defaults). Stanza-
+ * namespace mapping applies as in streams. On success stores a stanza the
+ * caller owns in *out and returns 0; otherwise XD_EPROTO (or XD_ELIMIT for a
+ * limit) and *out is unchanged.
+ */
+int xd_xml_parse_element(const char *data, size_t len,
+                         const xd_xml_limits *lim, xd_stanza **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
