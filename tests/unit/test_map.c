@@ -1,0 +1,90 @@
+/* Unit tests for map.c: insert, replace, remove, growth and tombstones. */
+#include <stdio.h>
+#include <string.h>
+
+#include <xmppd/map.h>
+
+static int failed, passed;
+
+static void
+check(int ok, const char *what, int i)
+{
+    if (ok) {
+        passed++;
+        return;
+    }
+    failed++;
+    fprintf(stderr, "FAIL %s (case %d)\n", what, i);
+}
+
+static void
+count_each(const char *key, void *value, void *arg)
+{
+    (void)key;
+    (void)value;
+    (*(size_t *)arg)++;
+}
+
+int
+main(void)
+{
+    static const struct {
+        const char *key;
+        int value;
+    } cases[] = {
+        { "alice@localhost", 1 },
+        { "bob@localhost", 2 },
+        { "", 3 },
+        { "echo.localhost", 4 },
+        { "juliet@capulet.example/balcony", 5 },
+    };
+    int values[XD_NELEM(cases)];
+    xd_map *m = xd_map_new();
+
+    for (size_t i = 0; i < XD_NELEM(cases); i++) {
+        values[i] = cases[i].value;
+        check(xd_map_put(m, cases[i].key, &values[i]) == NULL, "put new",
+              (int)i);
+    }
+    for (size_t i = 0; i < XD_NELEM(cases); i++) {
+        int *v = xd_map_get(m, cases[i].key);
+        check(v != NULL && *v == cases[i].value, "get", (int)i);
+    }
+    check(xd_map_get(m, "nobody") == NULL, "get absent", 0);
+    int other = 99;
+    check(xd_map_put(m, "bob@localhost", &other) == &values[1], "replace", 0);
+    check(xd_map_get(m, "bob@localhost") == &other, "replaced value", 0);
+    check(xd_map_remove(m, "bob@localhost") == &other, "remove", 0);
+    check(xd_map_get(m, "bob@localhost") == NULL, "removed", 0);
+    check(xd_map_remove(m, "bob@localhost") == NULL, "remove twice", 0);
+    check(xd_map_count(m) == XD_NELEM(cases) - 1, "count", 0);
+
+    /* Growth and churn: many keys in, half out, all checked. */
+    char key[32];
+    static int big[5000];
+    for (int i = 0; i < 5000; i++) {
+        big[i] = i;
+        snprintf(key, sizeof(key), "user%d@localhost", i);
+        xd_map_put(m, key, &big[i]);
+    }
+    for (int i = 0; i < 5000; i += 2) {
+        snprintf(key, sizeof(key), "user%d@localhost", i);
+        xd_map_remove(m, key);
+    }
+    int bad = 0;
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof(key), "user%d@localhost", i);
+        int *v = xd_map_get(m, key);
+        if ((i % 2 == 0) != (v == NULL) || (v != NULL && *v != i))
+            bad++;
+    }
+    check(bad == 0, "churn", bad);
+    size_t n = 0;
+    xd_map_each(m, count_each, &n);
+    check(n == xd_map_count(m) && n == 2500 + XD_NELEM(cases) - 1, "each",
+          (int)n);
+    xd_map_free(m);
+
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
