@@ -1,0 +1,474 @@
+/*
+ * c2s.c: client sessions (RFC 6120 sections 4-7): stream headers and
+ * features, STARTTLS, SASL, resource binding, then stanzas stamped with the
+ * client's full JID and handed to the router.
+ *
+ * The session does not know what carries it: every byte goes through the
+ * transport's ops (a TLS socket in c2s_socket.c; the web connection
+ * manager's multiplexed link later).
+ */
+#define XD_LOG_AREA "c2s"
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include <xmppd/log.h>
+
+#include "router.h"
+
+/* RFC 6120 6.4.5 asks for at least two and at most five retries. */
+#define SASL_MAX_FAILURES 5
+
+enum c2s_state {
+    C2S_HEADER,    /* waiting for the first stream header */
+    C2S_NEGOTIATE, /* features sent: STARTTLS and SASL */
+    C2S_BIND,      /* authenticated: waiting for the bind iq */
+    C2S_SESSION,   /* bound: stanzas flow */
+};
+
+struct c2s {
+    struct router *r;
+    const struct c2s_transport_ops *ops;
+    void *t;
+    enum c2s_state state;
+    int authenticated;
+    char *host;        /* the local host the client asked for */
+    char *user;        /* authenticated localpart */
+    xd_jid *jid;       /* bound full JID */
+    struct sasl *sasl; /* exchange in progress */
+    int sasl_failures;
+    int available; /* sent available presence */
+    int priority;
+    struct event *auth_timer;
+    struct c2s *prev, *next; /* r->c2s_all */
+    char stream_id[17];
+};
+
+static void
+auth_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct c2s *c = arg;
+
+    (void)fd;
+    (void)what;
+    xd_log_info("%s: no session after %llu s", c->ops->peer(c->t),
+                c->r->conf.auth_timeout_s);
+    c->ops->error(c->t, "connection-timeout", NULL);
+}
+
+struct c2s *
+c2s_new(struct router *r, const struct c2s_transport_ops *ops,
+        void *transport)
+{
+    struct c2s *c = xd_xcalloc(1, sizeof(*c));
+    struct timeval tv = { (time_t)r->conf.auth_timeout_s, 0 };
+
+    c->r = r;
+    c->ops = ops;
+    c->t = transport;
+    c->state = C2S_HEADER;
+    c->auth_timer = evtimer_new(r->base, auth_timeout_cb, c);
+    evtimer_add(c->auth_timer, &tv);
+    c->next = r->c2s_all;
+    if (r->c2s_all)
+        r->c2s_all->prev = c;
+    r->c2s_all = c;
+    return c;
+}
+
+const xd_jid *
+c2s_jid(const struct c2s *c)
+{
+    return c->jid;
+}
+
+int
+c2s_is_available(const struct c2s *c)
+{
+    return c->state == C2S_SESSION && c->available;
+}
+
+int
+c2s_priority(const struct c2s *c)
+{
+    return c->priority;
+}
+
+void
+c2s_deliver(struct c2s *c, xd_stanza *st)
+{
+    c->ops->send(c->t, xd_stanza_root(st));
+    xd_stanza_unref(st);
+}
+
+void
+c2s_kick(struct c2s *c, const char *condition, const char *text)
+{
+    c->ops->error(c->t, condition, text);
+}
+
+static void
+send_and_free(struct c2s *c, xd_stanza *st)
+{
+    c->ops->send(c->t, xd_stanza_root(st));
+    xd_stanza_unref(st);
+}
+
+/* --- stream header and features -------------------------------------- */
+
+static void
+send_features(struct c2s *c)
+{
+    struct router *r = c->r;
+    xd_stanza *f = xd_stanza_new("features", XD_NS_STREAMS);
+    xd_elem *root = xd_stanza_root(f);
+    int secure = c->ops->is_secure(c->t);
+
+    if (!c->authenticated) {
+        if (!secure && r->tls != NULL && c->ops->starttls != NULL) {
+            xd_elem *tls = xd_elem_add_child(root, "starttls", XD_NS_TLS);
+            if (r->conf.c2s_require_tls)
+                xd_elem_add_child(tls, "required", NULL);
+        }
+        /* RFC 6120 5.3.1: when TLS is mandatory, nothing else is offered
+         * before it. */
+        if (secure || !r->conf.c2s_require_tls) {
+            xd_elem *m = xd_elem_add_child(root, "mechanisms", XD_NS_SASL);
+            sasl_offer(r, secure, m);
+        }
+    } else {
+        xd_elem_add_child(root, "bind", XD_NS_BIND);
+        xd_elem *sess = xd_elem_add_child(root, "session", XD_NS_SESSION);
+        xd_elem_add_child(sess, "optional", NULL);
+    }
+    send_and_free(c, f);
+}
+
+void
+c2s_on_open(struct c2s *c, const xd_elem *header)
+{
+    struct router *r = c->r;
+    const char *to = xd_elem_attr(header, "to");
+    const char *version = xd_elem_attr(header, "version");
+    char *host = NULL;
+
+    xd_random_id(c->stream_id, sizeof(c->stream_id) - 1);
+    if (to == NULL || xd_jid_prep_domain(to, &host) != 0 ||
+        !router_is_local_host(r, host)) {
+        c->ops->open(c->t, NULL, c->stream_id);
+        xd_log_info("%s: unknown host '%s'", c->ops->peer(c->t),
+                    to ? to : "");
+        c->ops->error(c->t, "host-unknown", NULL);
+        free(host);
+        return;
+    }
+    if (c->host != NULL && strcmp(c->host, host) != 0) {
+        /* A restarted stream must be for the same host. */
+        c->ops->open(c->t, c->host, c->stream_id);
+        c->ops->error(c->t, "host-unknown", "host changed on restart");
+        free(host);
+        return;
+    }
+    free(c->host);
+    c->host = host;
+    c->ops->open(c->t, c->host, c->stream_id);
+    if (version == NULL || strncmp(version, "1.", 2) != 0) {
+        c->ops->error(c->t, "unsupported-version", "version 1.0 required");
+        return;
+    }
+    c->state = c->authenticated ? C2S_BIND : C2S_NEGOTIATE;
+    send_features(c);
+}
+
+/* --- negotiation ----------------------------------------------------- */
+
+static void
+handle_starttls(struct c2s *c)
+{
+    if (c->r->tls == NULL || c->ops->starttls == NULL ||
+        c->ops->is_secure(c->t)) {
+        send_and_free(c, xd_stanza_new("failure", XD_NS_TLS));
+        c->ops->close(c->t);
+        return;
+    }
+    send_and_free(c, xd_stanza_new("proceed", XD_NS_TLS));
+    if (c->ops->starttls(c->t) != 0) {
+        xd_log_warnx("%s: cannot start TLS", c->ops->peer(c->t));
+        c->ops->error(c->t, "internal-server-error", NULL);
+    }
+}
+
+static void
+handle_sasl(struct c2s *c, const xd_elem *in)
+{
+    struct router *r = c->r;
+    struct sasl_result res = { NULL, 0 };
+    char *user = NULL;
+    int secure = c->ops->is_secure(c->t);
+
+    if (!secure && r->conf.c2s_require_tls) {
+        xd_stanza *f = xd_stanza_new("failure", XD_NS_SASL);
+        xd_elem_add_child(xd_stanza_root(f), "encryption-required", NULL);
+        send_and_free(c, f);
+        return;
+    }
+    sasl_step(r, c->host, secure, &c->sasl, in, &res, &user);
+    if (res.reply)
+        send_and_free(c, res.reply);
+    if (res.done > 0) {
+        c->user = user;
+        c->authenticated = 1;
+        r->stats.auth_ok++;
+        xd_log_info("%s: %s@%s authenticated", c->ops->peer(c->t), c->user,
+                    c->host);
+        c->ops->restart(c->t);
+    } else if (res.done < 0) {
+        r->stats.auth_failed++;
+        if (++c->sasl_failures >= SASL_MAX_FAILURES) {
+            xd_log_info("%s: too many failed authentications",
+                        c->ops->peer(c->t));
+            c->ops->error(c->t, "policy-violation",
+                          "too many failed authentication attempts");
+        }
+    }
+}
+
+static void
+handle_bind(struct c2s *c, xd_stanza *st)
+{
+    struct router *r = c->r;
+    xd_elem *bind = xd_elem_child(xd_stanza_root(st), "bind", XD_NS_BIND);
+    const char *want = xd_elem_child_text(bind, "resource", XD_NS_BIND);
+    char generated[17];
+    xd_jid *jid = NULL;
+
+    if (want == NULL || *want == '\0') {
+        xd_random_id(generated, sizeof(generated) - 1);
+        want = generated;
+    }
+    if (xd_jid_make(c->user, c->host, want, &jid) != 0) {
+        send_and_free(c, xd_stanza_error_reply(st, XD_ERRT_MODIFY,
+                                               "bad-request", NULL));
+        return;
+    }
+    c->jid = jid;
+    struct c2s *old = NULL;
+    sessions_add(r, c, &old);
+    if (old != NULL) {
+        /* RFC 6120 7.7.2.2: the newer session wins; the older one ends
+         * with a conflict stream error. */
+        xd_log_info("%s replaces an older session", xd_jid_str(jid));
+        c2s_kick(old, "conflict", "replaced by a new session");
+    }
+    c->state = C2S_SESSION;
+    evtimer_del(c->auth_timer);
+
+    xd_stanza *res = xd_stanza_reply(st);
+    xd_elem *b = xd_elem_add_child(xd_stanza_root(res), "bind", XD_NS_BIND);
+    xd_elem_set_child_text(b, "jid", XD_NS_BIND, xd_jid_str(jid));
+    send_and_free(c, res);
+    xd_log_info("%s: bound %s", c->ops->peer(c->t), xd_jid_str(jid));
+}
+
+/* --- presence from the client itself --------------------------------- */
+
+/* Sends a copy of st to every available resource of the account. */
+static void
+broadcast_to_own_resources(struct c2s *c, const xd_stanza *st)
+{
+    const struct user_sessions *us =
+        sessions_of(c->r, xd_jid_bare_str(c->jid));
+
+    for (size_t i = 0; us != NULL && i < us->n; i++) {
+        if (!c2s_is_available(us->list[i]) && us->list[i] != c)
+            continue;
+        xd_stanza *copy = xd_stanza_copy(xd_stanza_root(st));
+        xd_stanza_set_to(copy, xd_jid_str(c2s_jid(us->list[i])));
+        c2s_deliver(us->list[i], copy);
+    }
+}
+
+static void
+handle_own_presence(struct c2s *c, xd_stanza *st)
+{
+    const char *type = xd_stanza_type(st);
+
+    if (type == NULL) {
+        const char *prio = xd_stanza_child_text(st, "priority", XD_NS_CLIENT);
+        long p = prio ? strtol(prio, NULL, 10) : 0;
+        c->priority = p < -128 ? -128 : p > 127 ? 127 : (int)p;
+        c->available = 1;
+    } else if (strcmp(type, "unavailable") == 0) {
+        c->available = 0;
+    } else {
+        /* Subscription management without a 'to' is meaningless. */
+        xd_stanza_unref(st);
+        return;
+    }
+    broadcast_to_own_resources(c, st);
+    xd_stanza_unref(st);
+}
+
+/* --- stanzas in an established session -------------------------------- */
+
+static int
+from_is_ours(const struct c2s *c, const char *from)
+{
+    return strcmp(from, xd_jid_str(c->jid)) == 0 ||
+           strcmp(from, xd_jid_bare_str(c->jid)) == 0;
+}
+
+static void
+handle_session_stanza(struct c2s *c, xd_stanza *st)
+{
+    struct router *r = c->r;
+    xd_stanza_kind kind = xd_stanza_kind_of(st);
+    const char *from = xd_stanza_from(st);
+
+    if (kind == XD_STANZA_OTHER) {
+        xd_log_info("%s: unsupported element <%s xmlns='%s'>",
+                    xd_jid_str(c->jid), xd_elem_name(xd_stanza_root(st)),
+                    xd_elem_ns(xd_stanza_root(st)));
+        xd_stanza_unref(st);
+        c->ops->error(c->t, "unsupported-stanza-type", NULL);
+        return;
+    }
+    /* RFC 6120 8.1.2.1: the server stamps the full JID and refuses a
+     * 'from' that is not the client's own. */
+    if (from != NULL && !from_is_ours(c, from)) {
+        xd_stanza_unref(st);
+        c->ops->error(c->t, "invalid-from", NULL);
+        return;
+    }
+    xd_stanza_set_from(st, xd_jid_str(c->jid));
+
+    if (xd_stanza_to(st) == NULL) {
+        switch (kind) {
+        case XD_STANZA_PRESENCE:
+            handle_own_presence(c, st);
+            return;
+        case XD_STANZA_IQ:
+            /* RFC 6120 10.3.3: handled by the server for the account. */
+            if (xd_elem_child(xd_stanza_root(st), "session",
+                              XD_NS_SESSION) != NULL) {
+                send_and_free(c, xd_stanza_reply(st));
+                xd_stanza_unref(st);
+                return;
+            }
+            xd_jid *bare = xd_jid_bare(c->jid);
+            server_handle(r, bare, st);
+            xd_jid_free(bare);
+            return;
+        default:
+            /* RFC 6120 10.3.1: a message without 'to' goes to the bare
+             * JID of the sender. */
+            xd_stanza_set_to(st, xd_jid_bare_str(c->jid));
+            break;
+        }
+    }
+    router_route(r, st);
+}
+
+void
+c2s_on_stanza(struct c2s *c, xd_stanza *st)
+{
+    const xd_elem *root = xd_stanza_root(st);
+
+    switch (c->state) {
+    case C2S_HEADER:
+        break; /* the parser only hands out stanzas after a header */
+    case C2S_NEGOTIATE:
+        if (xd_elem_is(root, "starttls", XD_NS_TLS)) {
+            handle_starttls(c);
+            xd_stanza_unref(st);
+            return;
+        }
+        if (strcmp(xd_elem_ns(root), XD_NS_SASL) == 0) {
+            handle_sasl(c, root);
+            xd_stanza_unref(st);
+            return;
+        }
+        break;
+    case C2S_BIND:
+        if (xd_stanza_kind_of(st) == XD_STANZA_IQ &&
+            xd_elem_child(root, "bind", XD_NS_BIND) != NULL) {
+            handle_bind(c, st);
+            xd_stanza_unref(st);
+            return;
+        }
+        break;
+    case C2S_SESSION:
+        handle_session_stanza(c, st);
+        return;
+    }
+    /* RFC 6120 6.4 and 7.1: nothing but negotiation before a resource is
+     * bound. */
+    xd_log_info("%s: <%s/> before the session was established",
+                c->ops->peer(c->t), xd_elem_name(root));
+    xd_stanza_unref(st);
+    c->ops->error(c->t, "not-authorized", NULL);
+}
+
+/* --- the end ------------------------------------------------------------ */
+
+static void
+c2s_free(struct c2s *c)
+{
+    struct router *r = c->r;
+
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        r->c2s_all = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    event_free(c->auth_timer);
+    sasl_free(c->sasl);
+    xd_jid_free(c->jid);
+    free(c->user);
+    free(c->host);
+    c->ops->free(c->t);
+    free(c);
+}
+
+void
+c2s_on_closed(struct c2s *c)
+{
+    struct router *r = c->r;
+
+    if (c->state == C2S_SESSION) {
+        if (c->available && !r->stopping) {
+            /* RFC 6121 4.5.2: the server broadcasts unavailable presence
+             * on the client's behalf when a session ends without it. */
+            xd_stanza *p = xd_stanza_new("presence", XD_NS_CLIENT);
+            xd_stanza_set_type(p, "unavailable");
+            xd_stanza_set_from(p, xd_jid_str(c->jid));
+            c->available = 0;
+            broadcast_to_own_resources(c, p);
+            xd_stanza_unref(p);
+        }
+        sessions_remove(r, c);
+        xd_log_info("%s: session %s ended", c->ops->peer(c->t),
+                    xd_jid_str(c->jid));
+    }
+    c2s_free(c);
+}
+
+void
+c2s_kick_all(struct router *r)
+{
+    for (struct c2s *c = r->c2s_all; c != NULL; c = c->next)
+        c->ops->error(c->t, "system-shutdown", NULL);
+}
+
+void
+c2s_free_all(struct router *r)
+{
+    while (r->c2s_all != NULL) {
+        struct c2s *c = r->c2s_all;
+        if (c->state == C2S_SESSION)
+            sessions_remove(r, c);
+        c2s_free(c);
+    }
+}

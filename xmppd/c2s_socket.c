@@ -1,0 +1,174 @@
+/*
+ * c2s_socket.c: the socket transport of a client session: an xd_stream on a
+ * TCP connection, with STARTTLS or direct TLS (XEP-0368).
+ */
+#define XD_LOG_AREA "c2s"
+#include <stdlib.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include <xmppd/log.h>
+
+#include "router.h"
+
+struct c2s_socket {
+    struct router *r;
+    xd_stream *stream;
+    struct c2s *session;
+};
+
+static void
+sock_open(void *t, const char *from, const char *id)
+{
+    struct c2s_socket *s = t;
+
+    xd_stream_open(s->stream, NULL, from, id, "1.0");
+}
+
+static int
+sock_send(void *t, const xd_elem *e)
+{
+    struct c2s_socket *s = t;
+
+    return xd_stream_send(s->stream, e);
+}
+
+static void
+sock_error(void *t, const char *condition, const char *text)
+{
+    struct c2s_socket *s = t;
+
+    xd_stream_error(s->stream, condition, text);
+}
+
+static void
+sock_close(void *t)
+{
+    struct c2s_socket *s = t;
+
+    xd_stream_close(s->stream);
+}
+
+static int
+sock_starttls(void *t)
+{
+    struct c2s_socket *s = t;
+
+    return xd_stream_starttls(s->stream, s->r->tls, 1, NULL);
+}
+
+static void
+sock_restart(void *t)
+{
+    struct c2s_socket *s = t;
+
+    xd_stream_restart(s->stream);
+}
+
+static int
+sock_is_secure(void *t)
+{
+    struct c2s_socket *s = t;
+
+    return xd_stream_is_tls(s->stream);
+}
+
+static const char *
+sock_peer(void *t)
+{
+    struct c2s_socket *s = t;
+
+    return xd_stream_peer(s->stream);
+}
+
+static void
+sock_free(void *t)
+{
+    struct c2s_socket *s = t;
+
+    xd_stream_free(s->stream);
+    free(s);
+}
+
+static const struct c2s_transport_ops socket_ops = {
+    .open = sock_open,
+    .send = sock_send,
+    .error = sock_error,
+    .close = sock_close,
+    .starttls = sock_starttls,
+    .restart = sock_restart,
+    .is_secure = sock_is_secure,
+    .peer = sock_peer,
+    .free = sock_free,
+};
+
+static void
+on_opened(xd_stream *st, const xd_elem *header, void *arg)
+{
+    struct c2s_socket *s = arg;
+
+    (void)st;
+    c2s_on_open(s->session, header);
+}
+
+static void
+on_stanza(xd_stream *st, xd_stanza *stanza, void *arg)
+{
+    struct c2s_socket *s = arg;
+
+    (void)st;
+    c2s_on_stanza(s->session, stanza);
+}
+
+static void
+on_closed(xd_stream *st, xd_stream_end why, const char *condition, void *arg)
+{
+    struct c2s_socket *s = arg;
+
+    (void)st;
+    (void)why;
+    (void)condition;
+    c2s_on_closed(s->session); /* frees the session, and through it us */
+}
+
+static const xd_stream_callbacks socket_callbacks = {
+    .opened = on_opened,
+    .stanza = on_stanza,
+    .closed = on_closed,
+};
+
+void
+c2s_socket_accept(struct router *r, int fd, int direct_tls)
+{
+    struct c2s_socket *s = xd_xcalloc(1, sizeof(*s));
+    xd_stream_opts opts = {
+        .content_ns = XD_NS_CLIENT,
+        .limits = r->limits,
+        .out_high_water = r->conf.out_high_water_bytes,
+    };
+    struct bufferevent *bev;
+
+    if (direct_tls) {
+        SSL *ssl = SSL_new(r->tls);
+        bev = ssl ? bufferevent_openssl_socket_new(r->base, fd, ssl,
+                                                   BUFFEREVENT_SSL_ACCEPTING,
+                                                   BEV_OPT_CLOSE_ON_FREE)
+                  : NULL;
+        if (bev == NULL) {
+            xd_log_warnx("cannot set up TLS for a new connection");
+            SSL_free(ssl);
+            evutil_closesocket(fd);
+            free(s);
+            return;
+        }
+    } else {
+        bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    }
+    s->r = r;
+    s->stream = xd_stream_new(bev, &opts, &socket_callbacks, s);
+    s->session = c2s_new(r, &socket_ops, s);
+    r->stats.c2s_accepted++;
+}

@@ -1,0 +1,331 @@
+/*
+ * component_link.c: the accept side of XEP-0114. Each [component DOMAIN]
+ * section allows one component to bind DOMAIN (and the domains listed in its
+ * `domains` key) with its shared secret. The handshake is checked in
+ * constant time; a wrong secret gets not-authorized, a domain that is
+ * already bound gets conflict. Once up, stanzas to the component's domains
+ * go over the link, and its stanzas are routed on if their 'from' is one of
+ * its domains.
+ */
+#define XD_LOG_AREA "component"
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include <xmppd/log.h>
+
+#include "router.h"
+
+struct comp_link {
+    struct router *r;
+    xd_stream *stream;
+    struct comp_conf *conf; /* known after the header; bound after the
+                               handshake when conf->link == this */
+    struct comp_link *prev, *next;
+    char id[17];
+};
+
+/* --- configuration ---------------------------------------------------- */
+
+struct comp_section {
+    char *secret;
+    char *domains;
+};
+
+static const xd_config_key comp_keys[] = {
+    XD_CFG_STRING("secret", struct comp_section, secret, NULL,
+                  "shared secret of the component's handshake (required)"),
+    XD_CFG_STRING("domains", struct comp_section, domains, NULL,
+                  "further domains the component may own, space-separated"),
+    XD_CFG_END,
+};
+
+struct load_ctx {
+    struct router *r;
+    int rc;
+};
+
+static void
+load_one(const char *section, const char *domain, void *arg)
+{
+    struct load_ctx *ctx = arg;
+    struct comp_section cs = { NULL, NULL };
+    char *prepped = NULL;
+
+    if (ctx->rc != 0)
+        return;
+    if (xd_config_bind(ctx->r->cfg, section, comp_keys, &cs) != 0 ||
+        cs.secret == NULL || *cs.secret == '\0' ||
+        xd_jid_prep_domain(domain, &prepped) != 0) {
+        xd_log_warnx("[%s]: needs a valid domain and a secret", section);
+        ctx->rc = XD_EINVAL;
+        goto out;
+    }
+    struct comp_conf *cc = xd_xcalloc(1, sizeof(*cc));
+    cc->domain = prepped;
+    cc->secret = cs.secret;
+    cs.secret = NULL;
+    size_t n = 0;
+    char *save = NULL;
+    cc->extra_domains = xd_xcalloc(1, sizeof(char *));
+    for (char *d = cs.domains ? strtok_r(cs.domains, " \t,", &save) : NULL;
+         d != NULL; d = strtok_r(NULL, " \t,", &save)) {
+        char *p = NULL;
+        if (xd_jid_prep_domain(d, &p) != 0) {
+            xd_log_warnx("[%s]: bad domain '%s'", section, d);
+            ctx->rc = XD_EINVAL;
+            continue;
+        }
+        cc->extra_domains =
+            xd_xrealloc(cc->extra_domains, (n + 2) * sizeof(char *));
+        cc->extra_domains[n++] = p;
+        cc->extra_domains[n] = NULL;
+    }
+    xd_map_put(ctx->r->comp_confs, cc->domain, cc);
+    for (size_t i = 0; i < n; i++)
+        xd_map_put(ctx->r->comp_confs, cc->extra_domains[i], cc);
+out:
+    xd_config_unbind(comp_keys, &cs);
+}
+
+int
+router_load_components(struct router *r)
+{
+    struct load_ctx ctx = { r, 0 };
+
+    xd_config_each_section(r->cfg, "component ", load_one, &ctx);
+    return ctx.rc;
+}
+
+static void
+free_conf(const char *domain, void *value, void *arg)
+{
+    struct comp_conf *cc = value;
+
+    (void)arg;
+    if (strcmp(domain, cc->domain) != 0)
+        return; /* an extra domain of a conf freed under its main one */
+    for (char **d = cc->extra_domains; d && *d; d++)
+        free(*d);
+    free(cc->extra_domains);
+    free(cc->secret);
+    free(cc->domain);
+    free(cc);
+}
+
+void
+router_free_components(struct router *r)
+{
+    xd_map_each(r->comp_confs, free_conf, NULL);
+}
+
+/* --- links ------------------------------------------------------------- */
+
+static int
+link_is_bound(const struct comp_link *l)
+{
+    return l->conf != NULL && l->conf->link == l;
+}
+
+static int
+owns_domain(const struct comp_conf *cc, const char *domain)
+{
+    if (strcmp(cc->domain, domain) == 0)
+        return 1;
+    for (char **d = cc->extra_domains; d && *d; d++)
+        if (strcmp(*d, domain) == 0)
+            return 1;
+    return 0;
+}
+
+static void
+link_free(struct comp_link *l)
+{
+    struct router *r = l->r;
+
+    if (link_is_bound(l)) {
+        xd_map_remove(r->comp_links, l->conf->domain);
+        for (char **d = l->conf->extra_domains; d && *d; d++)
+            xd_map_remove(r->comp_links, *d);
+        l->conf->link = NULL;
+        xd_log_info("component %s disconnected", l->conf->domain);
+    }
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        r->links_all = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+    xd_stream_free(l->stream);
+    free(l);
+}
+
+static void
+on_opened(xd_stream *s, const xd_elem *header, void *arg)
+{
+    struct comp_link *l = arg;
+    const char *to = xd_elem_attr(header, "to");
+    char *domain = NULL;
+
+    xd_random_id(l->id, sizeof(l->id) - 1);
+    if (to == NULL || xd_jid_prep_domain(to, &domain) != 0 ||
+        (l->conf = xd_map_get(l->r->comp_confs, domain)) == NULL ||
+        strcmp(l->conf->domain, domain) != 0) {
+        xd_log_info("%s: no component configured for '%s'", xd_stream_peer(s),
+                    to ? to : "");
+        l->conf = NULL;
+        xd_stream_open(s, NULL, to, l->id, NULL);
+        xd_stream_error(s, "host-unknown", NULL);
+        free(domain);
+        return;
+    }
+    free(domain);
+    xd_stream_open(s, NULL, l->conf->domain, l->id, NULL);
+}
+
+/* XEP-0114: the handshake is hex(SHA-1(stream id + secret)). */
+static int
+handshake_ok(const struct comp_link *l, const char *given)
+{
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    char expected[2 * SHA_DIGEST_LENGTH + 1], lower[2 * SHA_DIGEST_LENGTH + 1];
+    char *input = xd_xasprintf("%s%s", l->id, l->conf->secret);
+    size_t n = strlen(given);
+
+    SHA1((const unsigned char *)input, strlen(input), digest);
+    explicit_bzero(input, strlen(input));
+    free(input);
+    for (size_t i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(expected + 2 * i, 3, "%02x", digest[i]);
+    if (n != 2 * SHA_DIGEST_LENGTH)
+        return 0;
+    for (size_t i = 0; i <= n; i++)
+        lower[i] = (char)tolower((unsigned char)given[i]);
+    return xd_memeq_ct(lower, expected, 2 * SHA_DIGEST_LENGTH) == 0;
+}
+
+static void
+handle_handshake(struct comp_link *l, xd_stanza *st)
+{
+    struct router *r = l->r;
+    const xd_elem *root = xd_stanza_root(st);
+
+    if (l->conf == NULL || !xd_elem_is(root, "handshake", XD_NS_CLIENT)) {
+        xd_stream_error(l->stream, "not-authorized", "handshake expected");
+        return;
+    }
+    if (!handshake_ok(l, xd_elem_text(root))) {
+        xd_log_info("%s: wrong secret for component %s",
+                    xd_stream_peer(l->stream), l->conf->domain);
+        xd_stream_error(l->stream, "not-authorized", NULL);
+        return;
+    }
+    if (l->conf->link != NULL) {
+        xd_log_info("%s: component %s is already connected",
+                    xd_stream_peer(l->stream), l->conf->domain);
+        xd_stream_error(l->stream, "conflict", NULL);
+        return;
+    }
+    l->conf->link = l;
+    xd_map_put(r->comp_links, l->conf->domain, l);
+    for (char **d = l->conf->extra_domains; d && *d; d++)
+        xd_map_put(r->comp_links, *d, l);
+    xd_stream_send_raw(l->stream, "<handshake/>", 12);
+    xd_log_info("component %s connected", l->conf->domain);
+}
+
+static void
+on_stanza(xd_stream *s, xd_stanza *st, void *arg)
+{
+    struct comp_link *l = arg;
+    struct router *r = l->r;
+
+    if (!link_is_bound(l)) {
+        handle_handshake(l, st);
+        xd_stanza_unref(st);
+        return;
+    }
+    if (xd_stanza_kind_of(st) == XD_STANZA_OTHER) {
+        xd_stanza_unref(st);
+        xd_stream_error(s, "unsupported-stanza-type", NULL);
+        return;
+    }
+    const char *from = xd_stanza_from(st);
+    xd_jid *jid = NULL;
+    if (from == NULL || xd_jid_parse(from, &jid) != 0 ||
+        !owns_domain(l->conf, xd_jid_domain(jid))) {
+        xd_log_info("component %s: stanza from '%s' refused", l->conf->domain,
+                    from ? from : "");
+        xd_jid_free(jid);
+        xd_stanza_unref(st);
+        xd_stream_error(s, "invalid-from", NULL);
+        return;
+    }
+    xd_jid_free(jid);
+    if (xd_stanza_to(st) == NULL) {
+        xd_stanza_unref(st);
+        xd_stream_error(s, "improper-addressing", "stanza without 'to'");
+        return;
+    }
+    router_route(r, st);
+}
+
+static void
+on_closed(xd_stream *s, xd_stream_end why, const char *condition, void *arg)
+{
+    (void)s;
+    (void)why;
+    (void)condition;
+    link_free(arg);
+}
+
+static const xd_stream_callbacks link_callbacks = {
+    .opened = on_opened,
+    .stanza = on_stanza,
+    .closed = on_closed,
+};
+
+void
+comp_link_accept(struct router *r, int fd)
+{
+    struct comp_link *l = xd_xcalloc(1, sizeof(*l));
+    xd_stream_opts opts = {
+        .content_ns = XD_NS_COMPONENT,
+        .limits = r->limits,
+        .out_high_water = r->conf.out_high_water_bytes,
+    };
+
+    l->r = r;
+    l->stream = xd_stream_new_fd(r->base, fd, &opts, &link_callbacks, l);
+    l->next = r->links_all;
+    if (r->links_all)
+        r->links_all->prev = l;
+    r->links_all = l;
+}
+
+void
+comp_link_send(struct comp_link *l, xd_stanza *st)
+{
+    /* A link that is closing takes nothing more: tell the sender. */
+    if (xd_stream_send(l->stream, xd_stanza_root(st)) == XD_ESTATE)
+        router_bounce(l->r, st, "service-unavailable");
+    else
+        xd_stanza_unref(st);
+}
+
+void
+comp_links_close_all(struct router *r)
+{
+    for (struct comp_link *l = r->links_all; l != NULL; l = l->next)
+        xd_stream_error(l->stream, "system-shutdown", NULL);
+}
+
+void
+comp_links_free_all(struct router *r)
+{
+    while (r->links_all != NULL)
+        link_free(r->links_all);
+}

@@ -1,0 +1,115 @@
+/*
+ * local.c: delivery to accounts of local hosts (RFC 6121 section 8.5).
+ * Offline storage, rosters and subscriptions arrive with the IM issue;
+ * until then a message no resource can take is bounced with
+ * service-unavailable, as RFC 6121 8.5.2.1.1 allows.
+ */
+#define XD_LOG_AREA "local"
+#include <string.h>
+
+#include <xmppd/log.h>
+
+#include "accounts.h"
+#include "router.h"
+
+static int
+type_is(const xd_stanza *st, const char *type)
+{
+    const char *t = xd_stanza_type(st);
+
+    return t != NULL && strcmp(t, type) == 0;
+}
+
+/* Delivers copies of st to the available resources that `pick` selects;
+ * returns how many got one. Takes ownership of st. */
+enum pick { PICK_TOP_PRIORITY, PICK_NON_NEGATIVE, PICK_ALL_AVAILABLE };
+
+static size_t
+deliver_to_resources(const struct user_sessions *us, xd_stanza *st,
+                     enum pick pick)
+{
+    int top = -129;
+    size_t sent = 0;
+
+    for (size_t i = 0; us != NULL && i < us->n; i++)
+        if (c2s_is_available(us->list[i]) && c2s_priority(us->list[i]) > top)
+            top = c2s_priority(us->list[i]);
+    for (size_t i = 0; us != NULL && i < us->n; i++) {
+        struct c2s *c = us->list[i];
+        if (!c2s_is_available(c))
+            continue;
+        if ((pick == PICK_TOP_PRIORITY &&
+             (c2s_priority(c) != top || top < 0)) ||
+            (pick == PICK_NON_NEGATIVE && c2s_priority(c) < 0))
+            continue;
+        c2s_deliver(c, xd_stanza_ref(st));
+        sent++;
+    }
+    xd_stanza_unref(st);
+    return sent;
+}
+
+static void
+deliver_message_to_bare(struct router *r, const struct user_sessions *us,
+                        xd_stanza *st)
+{
+    if (type_is(st, "error")) {
+        xd_stanza_unref(st);
+        return;
+    }
+    if (type_is(st, "groupchat")) {
+        router_bounce(r, st, "service-unavailable");
+        return;
+    }
+    int headline = type_is(st, "headline");
+    xd_stanza_ref(st);
+    size_t n = deliver_to_resources(
+        us, st, headline ? PICK_NON_NEGATIVE : PICK_TOP_PRIORITY);
+    if (n == 0 && !headline)
+        router_bounce(r, st, "service-unavailable");
+    else
+        xd_stanza_unref(st);
+}
+
+void
+local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
+{
+    xd_stanza_kind kind = xd_stanza_kind_of(st);
+    const struct user_sessions *us = sessions_of(r, xd_jid_bare_str(to));
+
+    if (us == NULL &&
+        accounts_exists(r->db, xd_jid_domain(to), xd_jid_local(to)) != 1) {
+        /* RFC 6121 8.5.1: no such account. */
+        router_bounce(r, st, "service-unavailable");
+        return;
+    }
+    if (xd_jid_resource(to) != NULL) {
+        struct c2s *c = sessions_get(r, xd_jid_str(to));
+        if (c != NULL) {
+            c2s_deliver(c, st);
+            return;
+        }
+        /* RFC 6121 8.5.3.2: no such resource. */
+        if (kind == XD_STANZA_MESSAGE && !type_is(st, "groupchat")) {
+            deliver_message_to_bare(r, us, st);
+            return;
+        }
+        router_bounce(r, st, "service-unavailable");
+        return;
+    }
+    switch (kind) {
+    case XD_STANZA_MESSAGE:
+        deliver_message_to_bare(r, us, st);
+        break;
+    case XD_STANZA_PRESENCE:
+        deliver_to_resources(us, st, PICK_ALL_AVAILABLE);
+        break;
+    case XD_STANZA_IQ:
+        /* RFC 6120 10.5.3.1: the server answers for the bare JID. */
+        server_handle(r, to, st);
+        break;
+    default:
+        xd_stanza_unref(st);
+        break;
+    }
+}

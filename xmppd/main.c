@@ -1,0 +1,167 @@
+/*
+ * main.c: xmppd, the core router. Loads the configuration, opens the
+ * database and the certificate, listens, and runs the event loop until
+ * SIGINT or SIGTERM; then ends every stream with system-shutdown and exits.
+ */
+#define XD_LOG_AREA "main"
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include <xmppd/log.h>
+#include <xmppd/tls.h>
+
+#include "router.h"
+#include "schema.h"
+
+/* Seconds streams get to flush their system-shutdown error. */
+#define SHUTDOWN_GRACE_S 2
+
+static int
+load_hosts(struct router *r)
+{
+    char *list = xd_xstrdup(r->conf.hosts), *save = NULL;
+    int rc = 0;
+
+    for (char *h = strtok_r(list, " \t,", &save); h != NULL;
+         h = strtok_r(NULL, " \t,", &save)) {
+        char *prepped = NULL;
+        if (xd_jid_prep_domain(h, &prepped) != 0) {
+            xd_log_warnx("[xmppd] hosts: '%s' is not a valid domain", h);
+            rc = XD_EINVAL;
+            continue;
+        }
+        xd_map_put(r->hosts, prepped, (void *)1);
+        free(prepped);
+    }
+    free(list);
+    if (rc == 0 && xd_map_count(r->hosts) == 0) {
+        xd_log_warnx("[xmppd] hosts: no host to serve");
+        rc = XD_EINVAL;
+    }
+    return rc;
+}
+
+static void
+shutdown_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct router *r = arg;
+
+    (void)fd;
+    (void)what;
+    event_base_loopexit(r->base, NULL);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    struct router *r = arg;
+    struct timeval tv = { SHUTDOWN_GRACE_S, 0 };
+
+    (void)what;
+    if (r->stopping) {
+        event_base_loopexit(r->base, NULL);
+        return;
+    }
+    xd_log_info("signal %d: shutting down", (int)sig);
+    r->stopping = 1;
+    listeners_stop(r);
+    c2s_kick_all(r);
+    comp_links_close_all(r);
+    r->shutdown_timer = evtimer_new(r->base, shutdown_done_cb, r);
+    evtimer_add(r->shutdown_timer, &tv);
+}
+
+static int
+router_open(struct router *r)
+{
+    struct xmppd_conf *c = &r->conf;
+    int rc;
+
+    if ((rc = xmppd_conf_load(r->cfg, c)) != 0 || (rc = load_hosts(r)) != 0)
+        return rc;
+    xd_xml_limits_default(&r->limits);
+    r->limits.max_stanza_bytes = (size_t)c->max_stanza_bytes;
+    if (c->tls_cert != NULL || c->tls_key != NULL) {
+        if (c->tls_cert == NULL || c->tls_key == NULL) {
+            xd_log_warnx("[xmppd] tls_cert and tls_key go together");
+            return XD_EINVAL;
+        }
+        if ((rc = xd_tls_server_ctx(c->tls_cert, c->tls_key, &r->tls)) != 0)
+            return rc;
+    } else if (c->c2s_require_tls) {
+        xd_log_warnx("[xmppd] c2s_require_tls is on but no tls_cert is set");
+        return XD_EINVAL;
+    }
+    if ((rc = xd_db_open(c->db_path, xmppd_schema, xmppd_schema_count,
+                         &r->db)) != 0)
+        return rc;
+    if ((rc = router_load_components(r)) != 0)
+        return rc;
+    return listeners_start(r);
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct router r;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    xd_config *cfg = xd_config_load_argv(argc, argv, "xmppd", NULL);
+    xd_log_init("xmppd", cfg);
+    signal(SIGPIPE, SIG_IGN);
+    r.cfg = cfg;
+    r.base = event_base_new();
+    if (r.base == NULL)
+        xd_fatalx("cannot create the event loop");
+    r.hosts = xd_map_new();
+    r.comp_confs = xd_map_new();
+    r.comp_links = xd_map_new();
+    r.sessions = xd_map_new();
+    r.users = xd_map_new();
+
+    rc = router_open(&r);
+    if (rc == 0) {
+        r.sig_int = evsignal_new(r.base, SIGINT, signal_cb, &r);
+        r.sig_term = evsignal_new(r.base, SIGTERM, signal_cb, &r);
+        evsignal_add(r.sig_int, NULL);
+        evsignal_add(r.sig_term, NULL);
+        xd_log_info("xmppd %s ready: %zu host(s), %zu component domain(s)",
+                    XMPPD_VERSION, xd_map_count(r.hosts),
+                    xd_map_count(r.comp_confs));
+        if (event_base_dispatch(r.base) < 0) {
+            xd_log_warnx("event loop failed");
+            rc = XD_EIO;
+        }
+        xd_log_info("stopped: %llu stanzas routed, %llu bounced, "
+                    "%llu logins, %llu failed",
+                    r.stats.stanzas_routed, r.stats.stanzas_bounced,
+                    r.stats.auth_ok, r.stats.auth_failed);
+    }
+
+    listeners_stop(&r);
+    c2s_free_all(&r);
+    comp_links_free_all(&r);
+    router_free_components(&r);
+    if (r.sig_int)
+        event_free(r.sig_int);
+    if (r.sig_term)
+        event_free(r.sig_term);
+    if (r.shutdown_timer)
+        event_free(r.shutdown_timer);
+    xd_map_free(r.users);
+    xd_map_free(r.sessions);
+    xd_map_free(r.comp_links);
+    xd_map_free(r.comp_confs);
+    xd_map_free(r.hosts);
+    xd_db_close(r.db);
+    SSL_CTX_free(r.tls);
+    xmppd_conf_free(&r.conf);
+    event_base_free(r.base);
+    xd_config_free(cfg);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,173 @@
+/*
+ * router.h: the router's one struct of runtime state and the interfaces
+ * between its files.
+ *
+ *   main.c            start-up, signals, shutdown
+ *   listener.c        TCP listeners (c2s, direct TLS, components)
+ *   c2s.c             client sessions: stream negotiation, features, bind
+ *   c2s_socket.c      the socket transport of a client session
+ *   sasl.c            SASL mechanisms (SCRAM-SHA-256, SCRAM-SHA-1, PLAIN)
+ *   sessions.c        the table of bound client sessions
+ *   route.c           the routing decision and bounces
+ *   local.c           delivery to accounts of local hosts
+ *   server.c          iqs addressed to a host itself
+ *   component_link.c  the XEP-0114 accept side
+ */
+#ifndef XMPPD_ROUTER_H
+#define XMPPD_ROUTER_H
+
+#include <xmppd/config.h>
+#include <xmppd/db.h>
+#include <xmppd/jid.h>
+#include <xmppd/map.h>
+#include <xmppd/stanza.h>
+#include <xmppd/stream.h>
+#include <xmppd/xml_parser.h>
+
+#include "router_conf.h"
+
+struct event_base;
+struct evconnlistener;
+struct ssl_ctx_st;
+struct c2s;
+struct comp_link;
+
+/* A component the configuration allows: [component DOMAIN]. */
+struct comp_conf {
+    char *domain;
+    char *secret;
+    char **extra_domains; /* NULL-terminated; more domains it may own */
+    struct comp_link *link; /* connected link, or NULL */
+};
+
+struct router_stats {
+    unsigned long long stanzas_routed;
+    unsigned long long stanzas_bounced;
+    unsigned long long c2s_accepted;
+    unsigned long long auth_ok;
+    unsigned long long auth_failed;
+};
+
+struct router {
+    struct event_base *base;
+    const xd_config *cfg;
+    struct xmppd_conf conf;
+    xd_db *db;
+    struct ssl_ctx_st *tls; /* NULL when no certificate is configured */
+    xd_xml_limits limits;
+    xd_map *hosts;      /* virtual host -> (void *)1 */
+    xd_map *comp_confs; /* configured component domain -> struct comp_conf */
+    xd_map *comp_links; /* every domain of a connected component -> link */
+    xd_map *sessions;   /* full JID -> struct c2s (bound sessions) */
+    xd_map *users;      /* bare JID -> struct user_sessions */
+    struct router_listener {
+        struct router *r;
+        int kind; /* listener.c's enum listener_kind */
+        struct evconnlistener *l;
+    } listeners[3];
+    struct c2s *c2s_all;        /* every client session, bound or not */
+    struct comp_link *links_all; /* every component connection */
+    struct event *sig_int, *sig_term, *shutdown_timer;
+    struct router_stats stats;
+    int stopping;
+};
+
+/* listener.c */
+int listeners_start(struct router *r);
+void listeners_stop(struct router *r);
+
+/* c2s.c: a client session over a transport (a socket today; the web
+ * connection manager's multiplexed link later). */
+struct c2s_transport_ops {
+    /* Writes our stream header (to = peer's requested host). */
+    void (*open)(void *t, const char *from, const char *id);
+    int (*send)(void *t, const xd_elem *e);
+    void (*error)(void *t, const char *condition, const char *text);
+    void (*close)(void *t);
+    /* Upgrades to TLS after <proceed/>; NULL if the transport can't. */
+    int (*starttls)(void *t);
+    void (*restart)(void *t);
+    int (*is_secure)(void *t);
+    const char *(*peer)(void *t);
+    /* Releases the transport; the session is gone after this. */
+    void (*free)(void *t);
+};
+
+struct c2s *c2s_new(struct router *r, const struct c2s_transport_ops *ops,
+                    void *transport);
+/* Transport events. */
+void c2s_on_open(struct c2s *c, const xd_elem *header);
+void c2s_on_stanza(struct c2s *c, xd_stanza *st); /* takes ownership */
+void c2s_on_closed(struct c2s *c);                 /* frees the session */
+/* Delivers a stanza to the client (takes ownership). */
+void c2s_deliver(struct c2s *c, xd_stanza *st);
+/* Ends the session with a stream error (conflict, system-shutdown...). */
+void c2s_kick(struct c2s *c, const char *condition, const char *text);
+/* Kicks every session with system-shutdown. */
+void c2s_kick_all(struct router *r);
+/* Frees every session at once, without a word to the peers (after the
+ * loop has stopped). */
+void c2s_free_all(struct router *r);
+const xd_jid *c2s_jid(const struct c2s *c);
+int c2s_is_available(const struct c2s *c);
+int c2s_priority(const struct c2s *c);
+
+/* c2s_socket.c: accepts a connected socket (direct_tls: TLS from the first
+ * byte, XEP-0368). */
+void c2s_socket_accept(struct router *r, int fd, int direct_tls);
+
+/* sasl.c: one exchange per session. */
+struct sasl;
+struct sasl_result {
+    xd_stanza *reply; /* <challenge/>, <success/> or <failure/> to send */
+    int done;         /* 1: success, -1: failure, 0: continue */
+};
+/* Mechanisms offered on a connection (secure: TLS is up). Adds
+ * <mechanism/> children to `mechs`. */
+void sasl_offer(struct router *r, int secure, xd_elem *mechs);
+/* Handles <auth/>, <response/> or <abort/>; *state is created on auth and
+ * freed at the end. user_out receives the authenticated localpart on success
+ * (caller frees). */
+void sasl_step(struct router *r, const char *host, int secure,
+               struct sasl **state, const xd_elem *in,
+               struct sasl_result *res, char **user_out);
+void sasl_free(struct sasl *s);
+
+/* sessions.c */
+struct user_sessions {
+    struct c2s **list;
+    size_t n, cap;
+};
+/* Adds a bound session; an existing session of the same full JID is
+ * returned in *replaced (the caller kicks it). */
+void sessions_add(struct router *r, struct c2s *c, struct c2s **replaced);
+void sessions_remove(struct router *r, struct c2s *c);
+struct c2s *sessions_get(struct router *r, const char *full_jid);
+/* The sessions of a bare JID, or NULL when none. */
+const struct user_sessions *sessions_of(struct router *r, const char *bare);
+
+/* route.c: takes ownership of st; `from` must already be trustworthy (the
+ * origin stamped or checked it). */
+void router_route(struct router *r, xd_stanza *st);
+/* Answers st with an error of `condition` back to its sender (nothing for
+ * errors or, unless `presence_too`, for presence). Takes ownership. */
+void router_bounce(struct router *r, xd_stanza *st, const char *condition);
+int router_is_local_host(const struct router *r, const char *domain);
+
+/* local.c: st is addressed to an account on a local host. */
+void local_deliver(struct router *r, const xd_jid *to, xd_stanza *st);
+
+/* server.c: st is addressed to a host itself (or, for iqs, to an account's
+ * bare JID and handled on its behalf). */
+void server_handle(struct router *r, const xd_jid *to, xd_stanza *st);
+
+/* component_link.c */
+void comp_link_accept(struct router *r, int fd);
+/* Sends st over the link (takes ownership). */
+void comp_link_send(struct comp_link *l, xd_stanza *st);
+void comp_links_close_all(struct router *r);
+void comp_links_free_all(struct router *r);
+int router_load_components(struct router *r);
+void router_free_components(struct router *r);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * router_conf.c: the key table of the [xmppd] section.
+ */
+#define XD_LOG_AREA "config"
+#include <string.h>
+
+#include <xmppd/log.h>
+
+#include "router_conf.h"
+
+const xd_config_key xmppd_conf_keys[] = {
+    XD_CFG_STRING("hosts", struct xmppd_conf, hosts, "localhost",
+                  "virtual hosts served, separated by spaces"),
+    XD_CFG_STRING("db_path", struct xmppd_conf, db_path, "xmppd.db",
+                  "SQLite database holding accounts and IM state"),
+    XD_CFG_STRING("tls_cert", struct xmppd_conf, tls_cert, NULL,
+                  "PEM certificate chain for c2s TLS; unset disables TLS"),
+    XD_CFG_STRING("tls_key", struct xmppd_conf, tls_key, NULL,
+                  "PEM private key matching tls_cert"),
+    XD_CFG_STRING("c2s_address", struct xmppd_conf, c2s_address, "0.0.0.0",
+                  "address the client listeners bind to"),
+    XD_CFG_UINT("c2s_port", struct xmppd_conf, c2s_port, 5222, 0, 65535,
+                "client port with STARTTLS; 0 disables it"),
+    XD_CFG_UINT("c2s_tls_port", struct xmppd_conf, c2s_tls_port, 5223, 0,
+                65535, "client port with direct TLS (XEP-0368); 0 disables it"),
+    XD_CFG_BOOL("c2s_require_tls", struct xmppd_conf, c2s_require_tls, 1,
+                "refuse authentication before TLS is established"),
+    XD_CFG_BOOL("sasl_plain", struct xmppd_conf, sasl_plain, 1,
+                "offer SASL PLAIN (only ever offered over TLS)"),
+    XD_CFG_STRING("component_address", struct xmppd_conf, component_address,
+                  "127.0.0.1", "address the XEP-0114 listener binds to"),
+    XD_CFG_UINT("component_port", struct xmppd_conf, component_port, 5347, 0,
+                65535, "XEP-0114 component port; 0 disables it"),
+    XD_CFG_UINT("max_stanza_bytes", struct xmppd_conf, max_stanza_bytes,
+                262144, 1024, 16777216,
+                "largest stanza accepted; larger ones end the stream with "
+                "policy-violation"),
+    XD_CFG_UINT("scram_iterations", struct xmppd_conf, scram_iterations, 4096,
+                4096, 1000000, "PBKDF2 iterations for new SCRAM credentials"),
+    XD_CFG_UINT("out_high_water_bytes", struct xmppd_conf,
+                out_high_water_bytes, 1048576, 4096, 1073741824,
+                "output buffered for one peer before back-pressure; four "
+                "times this closes the stream"),
+    XD_CFG_UINT("auth_timeout_s", struct xmppd_conf, auth_timeout_s, 60, 1,
+                3600, "seconds a client has to authenticate and bind"),
+    XD_CFG_END,
+};
+
+int
+xmppd_conf_load(const xd_config *cfg, struct xmppd_conf *out)
+{
+    memset(out, 0, sizeof(*out));
+    return xd_config_bind(cfg, "xmppd", xmppd_conf_keys, out);
+}
+
+void
+xmppd_conf_free(struct xmppd_conf *c)
+{
+    xd_config_unbind(xmppd_conf_keys, c);
+}

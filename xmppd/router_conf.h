@@ -1,0 +1,36 @@
+/*
+ * router_conf.h: the [xmppd] section of the configuration, read by xmppd and
+ * xmppdctl. Every key, its default and its meaning are in router_conf.c's
+ * table (and docs/xmppd.md).
+ */
+#ifndef XMPPD_ROUTER_CONF_H
+#define XMPPD_ROUTER_CONF_H
+
+#include <xmppd/config.h>
+
+struct xmppd_conf {
+    char *hosts;   /* space-separated virtual hosts served by this router */
+    char *db_path; /* SQLite database for accounts and IM state */
+    char *tls_cert;
+    char *tls_key;
+    char *c2s_address;
+    unsigned long long c2s_port;
+    unsigned long long c2s_tls_port; /* XEP-0368 direct TLS; 0: off */
+    int c2s_require_tls;
+    int sasl_plain;
+    char *component_address;
+    unsigned long long component_port;
+    unsigned long long max_stanza_bytes;
+    unsigned long long scram_iterations;
+    unsigned long long out_high_water_bytes;
+    unsigned long long auth_timeout_s;
+};
+
+extern const xd_config_key xmppd_conf_keys[];
+
+/* Binds [xmppd] into *out (zeroed first). 0, or XD_EINVAL (logged). */
+int xmppd_conf_load(const xd_config *cfg, struct xmppd_conf *out);
+/* Frees the strings of a loaded configuration. */
+void xmppd_conf_free(struct xmppd_conf *c);
+
+#endif

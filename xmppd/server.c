@@ -1,0 +1,144 @@
+/*
+ * server.c: what a host answers itself (RFC 6120 10.3 and 10.5.3.1):
+ * XEP-0030 disco#info and disco#items, XEP-0199 ping and XEP-0092 software
+ * version for the host, and ping and disco#info on behalf of an account's
+ * bare JID. Anything else is service-unavailable.
+ */
+#define XD_LOG_AREA "server"
+#include <string.h>
+#include <sys/utsname.h>
+
+#include <xmppd/log.h>
+
+#include "router.h"
+
+static const char *const host_features[] = {
+    XD_NS_DISCO_INFO,
+    XD_NS_DISCO_ITEMS,
+    XD_NS_PING,
+    XD_NS_VERSION,
+};
+
+static void
+add_identity(xd_elem *query, const char *category, const char *type,
+             const char *name)
+{
+    xd_elem *id = xd_elem_add_child(query, "identity", NULL);
+
+    xd_elem_set_attr(id, "category", category);
+    xd_elem_set_attr(id, "type", type);
+    if (name != NULL)
+        xd_elem_set_attr(id, "name", name);
+}
+
+static void
+add_feature(xd_elem *query, const char *var)
+{
+    xd_elem_set_attr(xd_elem_add_child(query, "feature", NULL), "var", var);
+}
+
+struct items_ctx {
+    struct router *r;
+    xd_elem *query;
+};
+
+static void
+add_component_item(const char *domain, void *value, void *arg)
+{
+    struct items_ctx *ctx = arg;
+    struct comp_conf *cc = value;
+
+    /* Each component once, under its main domain. */
+    if (strcmp(domain, cc->domain) == 0)
+        xd_elem_set_attr(xd_elem_add_child(ctx->query, "item", NULL), "jid",
+                         domain);
+}
+
+/* Fills a result for a query to the host itself; 0, or a condition. */
+static const char *
+host_query(struct router *r, const xd_elem *q, const char *type,
+           xd_elem *result_root)
+{
+    const char *ns = xd_elem_ns(q);
+
+    if (strcmp(type, "get") != 0)
+        return "service-unavailable";
+    if (strcmp(ns, XD_NS_PING) == 0)
+        return NULL;
+    if (xd_elem_attr(q, "node") != NULL)
+        return "item-not-found";
+    xd_elem *out = xd_elem_add_child(result_root, "query", ns);
+    if (strcmp(ns, XD_NS_DISCO_INFO) == 0) {
+        add_identity(out, "server", "im", "xmppd");
+        for (size_t i = 0; i < XD_NELEM(host_features); i++)
+            add_feature(out, host_features[i]);
+    } else if (strcmp(ns, XD_NS_DISCO_ITEMS) == 0) {
+        struct items_ctx ctx = { r, out };
+        xd_map_each(r->comp_confs, add_component_item, &ctx);
+    } else if (strcmp(ns, XD_NS_VERSION) == 0) {
+        struct utsname u;
+        xd_elem_set_child_text(out, "name", ns, "xmppd");
+        xd_elem_set_child_text(out, "version", ns, XMPPD_VERSION);
+        if (uname(&u) == 0)
+            xd_elem_set_child_text(out, "os", ns, u.sysname);
+    } else {
+        xd_elem_remove(out);
+        return "service-unavailable";
+    }
+    return NULL;
+}
+
+/* The same for a query to an account's bare JID. */
+static const char *
+account_query(const xd_elem *q, const char *type, xd_elem *result_root)
+{
+    const char *ns = xd_elem_ns(q);
+
+    if (strcmp(type, "get") != 0)
+        return "service-unavailable";
+    if (strcmp(ns, XD_NS_PING) == 0)
+        return NULL;
+    if (strcmp(ns, XD_NS_DISCO_INFO) == 0 && xd_elem_attr(q, "node") == NULL) {
+        xd_elem *out = xd_elem_add_child(result_root, "query", ns);
+        add_identity(out, "account", "registered", NULL);
+        add_feature(out, XD_NS_DISCO_INFO);
+        return NULL;
+    }
+    return "service-unavailable";
+}
+
+void
+server_handle(struct router *r, const xd_jid *to, xd_stanza *st)
+{
+    const char *type = xd_stanza_type(st);
+
+    if (xd_stanza_kind_of(st) != XD_STANZA_IQ) {
+        /* Messages and presence to a host are not for anyone. */
+        xd_stanza_unref(st);
+        return;
+    }
+    if (type == NULL ||
+        (strcmp(type, "get") != 0 && strcmp(type, "set") != 0)) {
+        /* Results and errors to the server end here. */
+        xd_stanza_unref(st);
+        return;
+    }
+    const xd_elem *q = xd_elem_first(xd_stanza_root(st));
+    if (q == NULL || xd_elem_next(q) != NULL) {
+        /* RFC 6120 8.2.3: exactly one payload child. */
+        router_bounce(r, st, "bad-request");
+        return;
+    }
+    xd_stanza *res = xd_stanza_reply(st);
+    xd_stanza_set_from(res, xd_jid_str(to));
+    const char *cond = xd_jid_local(to) == NULL
+                           ? host_query(r, q, type, xd_stanza_root(res))
+                           : account_query(q, type, xd_stanza_root(res));
+    if (cond != NULL) {
+        xd_stanza_unref(res);
+        router_bounce(r, st, cond);
+        return;
+    }
+    xd_stanza_unref(st);
+    router_route(r, res);
+}
