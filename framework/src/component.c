@@ -1,0 +1,557 @@
+/*
+ * component.c: the XEP-0114 component client: the link to the router
+ * (connect, handshake, reconnect with backoff and jitter), the queue of
+ * stanzas sent while the link is down, and dispatch to handlers.
+ */
+#define XD_LOG_AREA "component"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/sha.h>
+
+#include <xmppd/jid.h>
+#include <xmppd/log.h>
+
+#include "component_internal.h"
+
+struct component_conf {
+    char *domain;
+    char *secret;
+    char *router_host;
+    unsigned long long router_port;
+    unsigned long long reconnect_min_ms;
+    unsigned long long reconnect_max_ms;
+    unsigned long long queue_max;
+    unsigned long long iq_timeout_ms;
+    unsigned long long max_stanza_bytes;
+};
+
+static const xd_config_key component_keys[] = {
+    XD_CFG_STRING("domain", struct component_conf, domain, NULL,
+                  "the component's JID domain (required)"),
+    XD_CFG_STRING("secret", struct component_conf, secret, NULL,
+                  "shared secret for the XEP-0114 handshake (required)"),
+    XD_CFG_STRING("router_host", struct component_conf, router_host,
+                  "127.0.0.1", "router to connect to"),
+    XD_CFG_UINT("router_port", struct component_conf, router_port, 5347, 1,
+                65535, "the router's component port"),
+    XD_CFG_UINT("reconnect_min_ms", struct component_conf, reconnect_min_ms,
+                500, 10, 3600000, "first retry delay, doubled per failure"),
+    XD_CFG_UINT("reconnect_max_ms", struct component_conf, reconnect_max_ms,
+                30000, 10, 3600000, "retry delay cap"),
+    XD_CFG_UINT("queue_max", struct component_conf, queue_max, 10000, 0,
+                10000000, "stanzas held while the link is down"),
+    XD_CFG_UINT("iq_timeout_ms", struct component_conf, iq_timeout_ms, 30000,
+                1, 3600000, "default time-out of an iq request"),
+    XD_CFG_UINT("max_stanza_bytes", struct component_conf, max_stanza_bytes,
+                262144, 1024, 16777216, "largest stanza accepted"),
+    XD_CFG_END,
+};
+
+struct xd_handler {
+    xd_component *c;
+    xd_stanza_kind kind;
+    char *ns;
+    xd_stanza_fn fn;
+    void *arg;
+    int removed;
+    xd_handler *next;
+};
+
+struct xd_component {
+    struct event_base *base;
+    int own_base;
+    struct component_conf conf;
+    xd_stream *stream;
+    int up;       /* handshake done */
+    int stopping; /* xd_component_stop was called */
+    unsigned long long backoff_ms;
+    struct event *retry_timer;
+    struct event *sig_int, *sig_term;
+    xd_stanza **queue; /* ring buffer */
+    size_t qhead, qlen, qcap;
+    xd_handler *handlers;
+    int dispatching;
+    int reap;
+    struct iq_tracker *iqs;
+    struct disco *disco;
+    xd_link_fn link_fn;
+    void *link_arg;
+};
+
+static void connect_now(xd_component *c);
+
+/* --- setup ------------------------------------------------------------- */
+
+int
+xd_component_new(const xd_config *cfg, const char *section,
+                 struct event_base *base, xd_component **out)
+{
+    xd_component *c = xd_xcalloc(1, sizeof(*c));
+    char *domain = NULL;
+
+    if (xd_config_bind(cfg, section, component_keys, &c->conf) != 0)
+        goto fail;
+    if (c->conf.domain == NULL ||
+        xd_jid_prep_domain(c->conf.domain, &domain) != 0) {
+        xd_log_warnx("[%s] domain: a valid domain is required", section);
+        goto fail;
+    }
+    free(c->conf.domain);
+    c->conf.domain = domain;
+    if (c->conf.secret == NULL || *c->conf.secret == '\0') {
+        xd_log_warnx("[%s] secret: required", section);
+        goto fail;
+    }
+    if (c->conf.reconnect_max_ms < c->conf.reconnect_min_ms)
+        c->conf.reconnect_max_ms = c->conf.reconnect_min_ms;
+    c->own_base = base == NULL;
+    c->base = base ? base : event_base_new();
+    if (c->base == NULL)
+        goto fail;
+    c->backoff_ms = c->conf.reconnect_min_ms;
+    c->iqs = iq_tracker_new(c);
+    c->disco = disco_new();
+    *out = c;
+    return 0;
+fail:
+    xd_config_unbind(component_keys, &c->conf);
+    free(c);
+    return XD_EINVAL;
+}
+
+void
+xd_component_free(xd_component *c)
+{
+    if (c == NULL)
+        return;
+    c->stopping = 1;
+    xd_stream_free(c->stream);
+    c->stream = NULL;
+    iq_tracker_free(c->iqs);
+    disco_free(c->disco);
+    while (c->qlen > 0) {
+        xd_stanza_unref(c->queue[c->qhead]);
+        c->qhead = (c->qhead + 1) % c->qcap;
+        c->qlen--;
+    }
+    free(c->queue);
+    for (xd_handler *h = c->handlers, *n; h != NULL; h = n) {
+        n = h->next;
+        free(h->ns);
+        free(h);
+    }
+    if (c->retry_timer)
+        event_free(c->retry_timer);
+    if (c->sig_int)
+        event_free(c->sig_int);
+    if (c->sig_term)
+        event_free(c->sig_term);
+    if (c->own_base)
+        event_base_free(c->base);
+    xd_config_unbind(component_keys, &c->conf);
+    free(c);
+}
+
+struct event_base *
+xd_component_base(xd_component *c)
+{
+    return c->base;
+}
+
+const char *
+xd_component_domain(const xd_component *c)
+{
+    return c->conf.domain;
+}
+
+int
+xd_component_is_up(const xd_component *c)
+{
+    return c->up;
+}
+
+void
+xd_component_on_link(xd_component *c, xd_link_fn fn, void *arg)
+{
+    c->link_fn = fn;
+    c->link_arg = arg;
+}
+
+void
+xd_component_add_identity(xd_component *c, const char *category,
+                          const char *type, const char *name)
+{
+    disco_add_identity(c->disco, category, type, name);
+}
+
+void
+xd_component_add_feature(xd_component *c, const char *var)
+{
+    disco_add_feature(c->disco, var);
+}
+
+void
+xd_component_add_item(xd_component *c, const char *jid, const char *node,
+                      const char *name)
+{
+    disco_add_item(c->disco, jid, node, name);
+}
+
+/* --- handlers ------------------------------------------------------------ */
+
+xd_handler *
+xd_component_on(xd_component *c, xd_stanza_kind kind, const char *ns,
+                xd_stanza_fn fn, void *arg)
+{
+    xd_handler *h = xd_xcalloc(1, sizeof(*h)), **pp = &c->handlers;
+
+    h->c = c;
+    h->kind = kind;
+    h->ns = xd_xstrdup(ns);
+    h->fn = fn;
+    h->arg = arg;
+    while (*pp != NULL)
+        pp = &(*pp)->next;
+    *pp = h;
+    return h;
+}
+
+static void
+reap_handlers(xd_component *c)
+{
+    for (xd_handler **pp = &c->handlers; *pp != NULL;) {
+        xd_handler *h = *pp;
+        if (!h->removed) {
+            pp = &h->next;
+            continue;
+        }
+        *pp = h->next;
+        free(h->ns);
+        free(h);
+    }
+    c->reap = 0;
+}
+
+void
+xd_handler_remove(xd_handler *h)
+{
+    xd_component *c = h->c;
+
+    h->removed = 1;
+    c->reap = 1;
+    if (!c->dispatching)
+        reap_handlers(c);
+}
+
+/* The namespace an iq is about: its payload's. */
+static const char *
+payload_ns(const xd_stanza *st)
+{
+    const xd_elem *q = xd_elem_first(xd_stanza_root(st));
+
+    return q ? xd_elem_ns(q) : NULL;
+}
+
+static void
+dispatch(xd_component *c, xd_stanza *st)
+{
+    xd_stanza_kind kind = xd_stanza_kind_of(st);
+    const char *type = xd_stanza_type(st);
+    int request = kind == XD_STANZA_IQ && type != NULL &&
+                  (strcmp(type, "get") == 0 || strcmp(type, "set") == 0);
+    xd_verdict v = XD_PASS;
+
+    if (kind == XD_STANZA_IQ && !request) {
+        if (iq_tracker_answer(c->iqs, st) == XD_PASS)
+            xd_log_debug("%s: unexpected iq %s from %s", c->conf.domain,
+                         type ? type : "(no type)",
+                         xd_stanza_from(st) ? xd_stanza_from(st) : "?");
+        return;
+    }
+    const char *ns = request ? payload_ns(st) : NULL;
+    c->dispatching++;
+    for (xd_handler *h = c->handlers; h != NULL && v == XD_PASS;
+         h = h->next) {
+        if (h->removed || h->kind != kind)
+            continue;
+        if (h->ns != NULL && (ns == NULL || strcmp(h->ns, ns) != 0))
+            continue;
+        v = h->fn(c, st, h->arg);
+    }
+    c->dispatching--;
+    if (c->reap && !c->dispatching)
+        reap_handlers(c);
+    if (v == XD_HANDLED || !request)
+        return;
+    xd_stanza *reply = disco_answer(c->disco, c->conf.domain, st);
+    if (reply == NULL)
+        reply = xd_stanza_error_reply(st, XD_ERRT_CANCEL,
+                                      "service-unavailable", NULL);
+    xd_component_send(c, reply);
+}
+
+/* --- sending ------------------------------------------------------------- */
+
+static int
+enqueue(xd_component *c, xd_stanza *st)
+{
+    if (c->qlen >= c->conf.queue_max) {
+        xd_log_warnx("%s: link down and %zu stanzas queued: dropping one to "
+                     "%s",
+                     c->conf.domain, c->qlen,
+                     xd_stanza_to(st) ? xd_stanza_to(st) : "?");
+        xd_stanza_unref(st);
+        return XD_ELIMIT;
+    }
+    if (c->qlen == c->qcap) {
+        size_t cap = c->qcap ? c->qcap * 2 : 64;
+        xd_stanza **q = xd_xcalloc(cap, sizeof(*q));
+        for (size_t i = 0; i < c->qlen; i++)
+            q[i] = c->queue[(c->qhead + i) % c->qcap];
+        free(c->queue);
+        c->queue = q;
+        c->qcap = cap;
+        c->qhead = 0;
+    }
+    c->queue[(c->qhead + c->qlen) % c->qcap] = st;
+    c->qlen++;
+    return 0;
+}
+
+int
+xd_component_send(xd_component *c, xd_stanza *st)
+{
+    if (xd_stanza_from(st) == NULL)
+        xd_stanza_set_from(st, c->conf.domain);
+    if (!c->up || c->qlen > 0)
+        return enqueue(c, st);
+    int rc = xd_stream_send(c->stream, xd_stanza_root(st));
+    if (rc == XD_ESTATE) /* the link is closing: keep it for the next */
+        return enqueue(c, st);
+    xd_stanza_unref(st);
+    return 0;
+}
+
+int
+xd_component_iq(xd_component *c, xd_stanza *iq, unsigned timeout_ms,
+                xd_iq_fn fn, void *arg)
+{
+    char id[17];
+
+    if (xd_stanza_id(iq) == NULL) {
+        xd_random_id(id, sizeof(id) - 1);
+        xd_stanza_set_id(iq, id);
+    }
+    if (c->qlen >= c->conf.queue_max && !c->up) {
+        xd_stanza_unref(iq);
+        return XD_ELIMIT;
+    }
+    iq_tracker_add(c->iqs, iq,
+                   timeout_ms ? timeout_ms : (unsigned)c->conf.iq_timeout_ms,
+                   fn, arg);
+    return xd_component_send(c, iq);
+}
+
+static void
+flush_queue(xd_component *c)
+{
+    while (c->qlen > 0 && c->up) {
+        xd_stanza *st = c->queue[c->qhead];
+        if (xd_stream_send(c->stream, xd_stanza_root(st)) == XD_ESTATE)
+            return;
+        xd_stanza_unref(st);
+        c->qhead = (c->qhead + 1) % c->qcap;
+        c->qlen--;
+    }
+}
+
+/* --- the link ------------------------------------------------------------ */
+
+static void
+on_opened(xd_stream *s, const xd_elem *header, void *arg)
+{
+    xd_component *c = arg;
+    const char *id = xd_elem_attr(header, "id");
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    char hex[2 * SHA_DIGEST_LENGTH + 1];
+
+    if (id == NULL) {
+        xd_log_warnx("%s: the router sent no stream id", c->conf.domain);
+        xd_stream_close(s);
+        return;
+    }
+    /* XEP-0114: hex(SHA-1(stream id + secret)). */
+    char *input = xd_xasprintf("%s%s", id, c->conf.secret);
+    SHA1((const unsigned char *)input, strlen(input), digest);
+    explicit_bzero(input, strlen(input));
+    free(input);
+    for (size_t i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    char *hs = xd_xasprintf("<handshake>%s</handshake>", hex);
+    xd_stream_send_raw(s, hs, strlen(hs));
+    free(hs);
+}
+
+static void
+on_stanza(xd_stream *s, xd_stanza *st, void *arg)
+{
+    xd_component *c = arg;
+
+    (void)s;
+    if (!c->up) {
+        if (xd_elem_is(xd_stanza_root(st), "handshake", XD_NS_CLIENT)) {
+            c->up = 1;
+            c->backoff_ms = c->conf.reconnect_min_ms;
+            xd_log_info("%s: link up (%s:%llu)", c->conf.domain,
+                        c->conf.router_host, c->conf.router_port);
+            flush_queue(c);
+            if (c->link_fn)
+                c->link_fn(c, 1, c->link_arg);
+        }
+        xd_stanza_unref(st);
+        return;
+    }
+    dispatch(c, st);
+    xd_stanza_unref(st);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    connect_now(arg);
+}
+
+static void
+schedule_retry(xd_component *c, const char *why)
+{
+    unsigned char r;
+    unsigned long long delay = c->backoff_ms;
+
+    /* Jitter of +-25 %, so that components restarted together do not
+     * reconnect together. */
+    xd_random_bytes(&r, 1);
+    delay = delay * 3 / 4 + delay * r / 512;
+    xd_log_info("%s: link down (%s), retrying in %llu ms", c->conf.domain,
+                why, delay);
+    struct timeval tv = { (time_t)(delay / 1000),
+                          (suseconds_t)(delay % 1000) * 1000 };
+    if (c->retry_timer == NULL)
+        c->retry_timer = evtimer_new(c->base, retry_cb, c);
+    evtimer_add(c->retry_timer, &tv);
+    c->backoff_ms *= 2;
+    if (c->backoff_ms > c->conf.reconnect_max_ms)
+        c->backoff_ms = c->conf.reconnect_max_ms;
+}
+
+static void
+on_closed(xd_stream *s, xd_stream_end why, const char *condition, void *arg)
+{
+    xd_component *c = arg;
+    int was_up = c->up;
+    char reason[96];
+
+    xd_stream_free(s);
+    c->stream = NULL;
+    c->up = 0;
+    iq_tracker_fail_all(c->iqs);
+    if (was_up && c->link_fn)
+        c->link_fn(c, 0, c->link_arg);
+    if (c->stopping) {
+        event_base_loopexit(c->base, NULL);
+        return;
+    }
+    if (condition != NULL)
+        snprintf(reason, sizeof(reason), "stream error %s", condition);
+    else
+        snprintf(reason, sizeof(reason), "%s",
+                 why == XD_STREAM_END_CLOSED    ? "closed by the router"
+                 : why == XD_STREAM_END_TIMEOUT ? "timed out"
+                                                : "connection lost");
+    if (condition != NULL && strcmp(condition, "not-authorized") == 0)
+        xd_log_warnx("%s: the router refused our secret", c->conf.domain);
+    schedule_retry(c, reason);
+}
+
+static const xd_stream_callbacks link_callbacks = {
+    .opened = on_opened,
+    .stanza = on_stanza,
+    .closed = on_closed,
+};
+
+static void
+on_connected(xd_stream *s, void *arg)
+{
+    xd_component *c = arg;
+
+    if (!c->up)
+        xd_stream_open(s, c->conf.domain, NULL, NULL, NULL);
+}
+
+static void
+connect_now(xd_component *c)
+{
+    xd_stream_callbacks cb = link_callbacks;
+    xd_stream_opts opts = { .content_ns = XD_NS_COMPONENT };
+
+    if (c->stopping || c->stream != NULL)
+        return;
+    cb.writable = on_connected;
+    xd_xml_limits_default(&opts.limits);
+    opts.limits.max_stanza_bytes = (size_t)c->conf.max_stanza_bytes;
+    if (xd_stream_connect(c->base, c->conf.router_host,
+                          (unsigned)c->conf.router_port, &opts, &cb, c,
+                          &c->stream) != 0) {
+        c->stream = NULL;
+        schedule_retry(c, "cannot connect");
+    }
+}
+
+int
+xd_component_start(xd_component *c)
+{
+    connect_now(c);
+    return 0;
+}
+
+void
+xd_component_stop(xd_component *c)
+{
+    if (c->stopping)
+        return;
+    c->stopping = 1;
+    if (c->retry_timer)
+        evtimer_del(c->retry_timer);
+    if (c->stream != NULL)
+        xd_stream_close(c->stream); /* on_closed ends the loop */
+    else
+        event_base_loopexit(c->base, NULL);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    xd_component *c = arg;
+
+    (void)what;
+    xd_log_info("%s: signal %d, stopping", c->conf.domain, (int)sig);
+    xd_component_stop(c);
+}
+
+int
+xd_component_run(xd_component *c)
+{
+    signal(SIGPIPE, SIG_IGN);
+    c->sig_int = evsignal_new(c->base, SIGINT, signal_cb, c);
+    c->sig_term = evsignal_new(c->base, SIGTERM, signal_cb, c);
+    evsignal_add(c->sig_int, NULL);
+    evsignal_add(c->sig_term, NULL);
+    xd_component_start(c);
+    int rc = event_base_dispatch(c->base);
+    return rc < 0 ? XD_EIO : 0;
+}

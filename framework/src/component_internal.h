@@ -1,0 +1,38 @@
+/*
+ * component_internal.h: what component.c, iq_tracker.c and disco.c share.
+ */
+#ifndef XMPPD_COMPONENT_INTERNAL_H
+#define XMPPD_COMPONENT_INTERNAL_H
+
+#include <xmppd/component.h>
+#include <xmppd/map.h>
+#include <xmppd/stream.h>
+
+/* iq_tracker.c: iqs we sent and whose answer we wait for. */
+struct iq_tracker;
+struct iq_tracker *iq_tracker_new(xd_component *c);
+void iq_tracker_free(struct iq_tracker *t);
+/* Remembers iq (id and to are read from it) until its answer or timeout. */
+void iq_tracker_add(struct iq_tracker *t, const xd_stanza *iq,
+                    unsigned timeout_ms, xd_iq_fn fn, void *arg);
+/* Hands a result or error iq to its waiter: XD_HANDLED, or XD_PASS when it
+ * answers nothing we asked. */
+xd_verdict iq_tracker_answer(struct iq_tracker *t, const xd_stanza *reply);
+/* Calls every waiter with NULL (the link went down). */
+void iq_tracker_fail_all(struct iq_tracker *t);
+
+/* disco.c: XEP-0030 data of the component's domain. */
+struct disco;
+struct disco *disco_new(void);
+void disco_free(struct disco *d);
+void disco_add_identity(struct disco *d, const char *category,
+                        const char *type, const char *name);
+void disco_add_feature(struct disco *d, const char *var);
+void disco_add_item(struct disco *d, const char *jid, const char *node,
+                    const char *name);
+/* Answers disco#info, disco#items and ping addressed to the domain itself;
+ * NULL when `iq` is none of those. The caller owns the reply. */
+xd_stanza *disco_answer(const struct disco *d, const char *domain,
+                        const xd_stanza *iq);
+
+#endif
