@@ -1,0 +1,54 @@
+#!/bin/sh
+# Installs the Debian packages xmppd needs, and only those that are missing.
+#   contrib/deps.sh build   what building needs
+#   contrib/deps.sh test    building, plus the real peers the tests run
+set -eu
+
+build_pkgs="cmake make gcc clang pkg-config openssl libevent-dev
+libexpat1-dev libssl-dev libsqlite3-dev libinih-dev libidn-dev"
+test_pkgs="$build_pkgs python3 python3-slixmpp prosody libclang-rt-14-dev
+clang-format"
+
+case "${1:-build}" in
+build) want=$build_pkgs ;;
+test) want=$test_pkgs ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+else
+    echo "xmppd needs these Debian packages:$missing" >&2
+    echo "install them as root: apt-get install -y$missing" >&2
+    exit 1
+fi
+
+echo "installing:$missing"
+# Debian starts services when it installs them; Prosody's would take the
+# ports the tests use. A policy-rc.d that says no keeps them stopped.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod +x "$policy"
+    own_policy=1
+fi
+trap '[ -n "$own_policy" ] && $sudo rm -f "$policy"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $missing
+# Should a service have started anyway, stop it: tests run their own.
+if command -v prosodyctl >/dev/null 2>&1 && pgrep -x lua5.4 >/dev/null 2>&1; then
+    $sudo pkill -f '/usr/bin/prosody' || true
+fi

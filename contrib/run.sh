@@ -1,0 +1,120 @@
+#!/bin/sh
+# `make run`: a working xmppd for localhost in ./state (kept between runs):
+# self-signed certificate, SQLite database, component secret, one account.
+# Starts the router and xmppd-echo, says how to connect, and stops both on
+# Ctrl-C.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+BUILD=${BUILD:-build}
+STATE=${XMPPD_STATE:-$top/state}
+C2S_PORT=${XMPPD_C2S_PORT:-5222}
+C2S_TLS_PORT=${XMPPD_C2S_TLS_PORT:-5223}
+COMPONENT_PORT=${XMPPD_COMPONENT_PORT:-5347}
+xmppd=$top/$BUILD/xmppd/xmppd
+xmppdctl=$top/$BUILD/xmppd/xmppdctl
+echo_bin=$top/$BUILD/components/echo/xmppd-echo
+
+for b in "$xmppd" "$xmppdctl" "$echo_bin"; do
+    [ -x "$b" ] || { echo "run.sh: $b is missing: run 'make build'" >&2; exit 1; }
+done
+mkdir -p "$STATE"
+chmod 700 "$STATE"
+cfg=$STATE/xmppd.ini
+
+if [ ! -f "$STATE/localhost.crt" ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
+        -addext subjectAltName=DNS:localhost,DNS:*.localhost \
+        -keyout "$STATE/localhost.key" -out "$STATE/localhost.crt" 2>/dev/null
+fi
+if [ ! -f "$STATE/component-secret" ]; then
+    (umask 077; openssl rand -hex 16 >"$STATE/component-secret")
+fi
+secret=$(cat "$STATE/component-secret")
+
+# The configuration is rewritten each time so port overrides take effect;
+# everything that matters (database, certificate, secrets) is kept.
+cat >"$cfg" <<INI
+; Written by contrib/run.sh; see docs/xmppd.md for every key.
+[global]
+log_level = info
+
+[xmppd]
+hosts = localhost
+db_path = $STATE/xmppd.db
+tls_cert = $STATE/localhost.crt
+tls_key = $STATE/localhost.key
+c2s_address = 127.0.0.1
+c2s_port = $C2S_PORT
+c2s_tls_port = $C2S_TLS_PORT
+component_address = 127.0.0.1
+component_port = $COMPONENT_PORT
+
+[component echo.localhost]
+secret = $secret
+
+[echo]
+domain = echo.localhost
+secret = $secret
+router_host = 127.0.0.1
+router_port = $COMPONENT_PORT
+INI
+
+if [ ! -f "$STATE/admin-password" ]; then
+    (umask 077; openssl rand -base64 12 | tr -d '/+=\n' >"$STATE/admin-password")
+    "$xmppdctl" -c "$cfg" adduser admin@localhost "$(cat "$STATE/admin-password")" >/dev/null
+fi
+password=$(cat "$STATE/admin-password")
+
+router_pid=""
+echo_pid=""
+stop() {
+    trap - INT TERM
+    [ -n "$echo_pid" ] && kill -TERM "$echo_pid" 2>/dev/null
+    [ -n "$router_pid" ] && kill -TERM "$router_pid" 2>/dev/null
+    [ -n "$echo_pid" ] && wait "$echo_pid" 2>/dev/null
+    [ -n "$router_pid" ] && wait "$router_pid" 2>/dev/null
+}
+trap 'stop; echo "stopped."; exit 0' INT TERM
+
+touch "$STATE/xmppd.log"
+before=$(wc -l <"$STATE/xmppd.log")
+"$xmppd" -c "$cfg" 2>>"$STATE/xmppd.log" &
+router_pid=$!
+i=0
+until tail -n +"$((before + 1))" "$STATE/xmppd.log" | grep -q " ready"; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 "$router_pid" 2>/dev/null; then
+        echo "xmppd did not start; its log:" >&2
+        tail -20 "$STATE/xmppd.log" >&2
+        stop
+        exit 1
+    fi
+    sleep 0.1
+done
+"$echo_bin" -c "$cfg" 2>>"$STATE/xmppd-echo.log" &
+echo_pid=$!
+
+cat <<MSG
+
+xmppd is running for localhost.
+
+  account:     admin@localhost
+  password:    $password
+  server:      127.0.0.1, port $C2S_PORT (STARTTLS) or $C2S_TLS_PORT (direct TLS)
+  certificate: self-signed ($STATE/localhost.crt): accept it in your client
+  try:         send a message to echo.localhost; it answers with the same text
+
+  more accounts: $BUILD/xmppd/xmppdctl -c $cfg adduser bob@localhost
+  logs:          $STATE/xmppd.log, $STATE/xmppd-echo.log
+  Ctrl-C stops everything.
+
+MSG
+
+# Wait for either child; if one dies, stop the other and fail.
+while kill -0 "$router_pid" 2>/dev/null && kill -0 "$echo_pid" 2>/dev/null; do
+    sleep 1
+done
+echo "a process ended unexpectedly; see $STATE/*.log" >&2
+stop
+exit 1
