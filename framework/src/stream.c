@@ -36,6 +36,7 @@ struct xd_stream {
     struct bufferevent *bev;
     struct evdns_base *dns; /* only for name lookups on connect */
     struct event *close_timer;
+    struct event *flush_timer; /* re-checks a TLS filter's lower layer */
     xd_xml_parser *parser;
     xd_stream_opts opts;
     xd_stream_callbacks cb;
@@ -69,6 +70,8 @@ really_free(xd_stream *s)
         bufferevent_free(s->bev);
     if (s->close_timer)
         event_free(s->close_timer);
+    if (s->flush_timer)
+        event_free(s->flush_timer);
     if (s->dns)
         evdns_base_free(s->dns, 0);
     xd_xml_parser_free(s->parser);
@@ -88,6 +91,22 @@ leave(xd_stream *s)
     return 0;
 }
 
+/* Bytes not yet handed to the kernel. Under STARTTLS the stream's
+ * bufferevent is an OpenSSL filter whose output drains into the socket
+ * bufferevent below it, so both layers count. */
+static size_t
+pending_total(const xd_stream *s)
+{
+    if (s->bev == NULL)
+        return 0;
+    struct bufferevent *low = bufferevent_get_underlying(s->bev);
+    size_t n = evbuffer_get_length(bufferevent_get_output(s->bev));
+
+    if (low != NULL)
+        n += evbuffer_get_length(bufferevent_get_output(low));
+    return n;
+}
+
 /* Closes the socket and reports the end, once. */
 static void
 finish(xd_stream *s, xd_stream_end why, const char *condition)
@@ -101,6 +120,8 @@ finish(xd_stream *s, xd_stream_end why, const char *condition)
     }
     if (s->close_timer)
         evtimer_del(s->close_timer);
+    if (s->flush_timer)
+        evtimer_del(s->flush_timer);
     if (s->cb.closed) {
         s->depth++;
         s->cb.closed(s, why, condition, s->arg);
@@ -117,8 +138,7 @@ finish_after_flush(xd_stream *s, xd_stream_end why, const char *condition)
     s->end_why = why;
     snprintf(s->end_condition, sizeof(s->end_condition), "%s",
              condition ? condition : "");
-    if (s->bev == NULL ||
-        evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
+    if (pending_total(s) == 0) {
         finish(s, why, condition);
         return;
     }
@@ -126,6 +146,23 @@ finish_after_flush(xd_stream *s, xd_stream_end why, const char *condition)
     bufferevent_disable(s->bev, EV_READ);
     bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
     evtimer_add(s->close_timer, &tv);
+}
+
+static void
+flush_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+    xd_stream *s = arg;
+    struct timeval tv = { 0, 20000 };
+
+    (void)fd;
+    (void)what;
+    if (pending_total(s) > 0) {
+        evtimer_add(s->flush_timer, &tv);
+        return;
+    }
+    s->depth++;
+    finish(s, s->end_why, s->end_condition[0] ? s->end_condition : NULL);
+    leave(s);
 }
 
 static void
@@ -405,7 +442,14 @@ stream_write_cb(struct bufferevent *bev, void *arg)
 
     s->depth++;
     if (s->finish_on_flush && pending == 0) {
-        finish(s, s->end_why, s->end_condition[0] ? s->end_condition : NULL);
+        if (pending_total(s) > 0) {
+            /* Only the TLS layer is done: wait for the socket below. */
+            struct timeval tv = { 0, 20000 };
+            evtimer_add(s->flush_timer, &tv);
+        } else {
+            finish(s, s->end_why,
+                   s->end_condition[0] ? s->end_condition : NULL);
+        }
     } else if (s->blocked && pending <= s->opts.out_high_water / 2) {
         s->blocked = 0;
         if (s->cb.writable)
@@ -491,6 +535,7 @@ stream_alloc(struct event_base *base, const xd_stream_opts *opts,
     s->arg = arg;
     s->parser = xd_xml_parser_new(&s->opts.limits, &parser_callbacks, s);
     s->close_timer = evtimer_new(base, close_timer_cb, s);
+    s->flush_timer = evtimer_new(base, flush_check_cb, s);
     snprintf(s->peer, sizeof(s->peer), "?");
     return s;
 }
@@ -591,6 +636,8 @@ xd_stream_free(xd_stream *s)
         }
         if (s->close_timer)
             evtimer_del(s->close_timer);
+        if (s->flush_timer)
+            evtimer_del(s->flush_timer);
         if (s->parser)
             xd_xml_parser_stop(s->parser);
         return;

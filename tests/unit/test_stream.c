@@ -319,6 +319,13 @@ test_starttls(struct event_base *base)
     run_until(base, &b.stanzas, 1);
     CHECK(b.stanzas == 1 && strcmp(b.last_body, "secret") == 0,
           "stanza over TLS");
+    /* A stream error must reach the peer through both TLS layers before
+     * the socket closes. */
+    xd_stream_error(b.s, "conflict", NULL);
+    run_until(base, &a.closed, 1);
+    CHECK(a.closed == 1 && a.why == XD_STREAM_END_ERROR_RECV &&
+              strcmp(a.condition, "conflict") == 0,
+          "stream error over TLS arrives");
     xd_stream_free(a.s);
     xd_stream_free(b.s);
     SSL_CTX_free(sctx);
