@@ -30,6 +30,27 @@ struct xd_config {
     size_t nsections;
 };
 
+static void add_section(xd_config *cfg, const char *section);
+
+/* inih only reports sections that hold keys; an empty one still exists. */
+static void
+note_section(xd_config *cfg, const char *line)
+{
+    const char *p = line + strspn(line, " \t");
+    const char *end = strchr(p, ']');
+
+    if (*p != '[' || end == NULL)
+        return;
+    p++;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    char *name = xd_xstrndup(p, (size_t)(end - p));
+    add_section(cfg, name);
+    free(name);
+}
+
 struct reader {
     const char *text, *pos;
     int line;
@@ -54,6 +75,7 @@ read_line(char *buf, int size, void *arg)
     buf[len] = '\0';
     rd->pos += len;
     rd->line++;
+    note_section(rd->cfg, buf);
     return buf;
 }
 
@@ -85,10 +107,6 @@ on_value(void *arg, const char *section, const char *key, const char *value)
     xd_config *cfg = rd->cfg;
     size_t len = strlen(value);
 
-    if (key == NULL) { /* a section header alone (inih with INI_CALL_HANDLER_ON_NEW_SECTION) */
-        add_section(cfg, section);
-        return 1;
-    }
     if (find(cfg, section, key) != NULL) {
         xd_log_warnx("%s:%d: '%s' is set twice in [%s]", cfg->name, rd->line,
                      key, section);

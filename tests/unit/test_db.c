@@ -1,0 +1,97 @@
+/*
+ * Unit tests for db.c: migrations from nothing, reopening, a schema newer
+ * than the program, WAL mode, and the statement cache.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include <xmppd/db.h>
+
+static int passed, failed;
+
+static void
+expect(int ok, const char *what)
+{
+    if (ok)
+        passed++;
+    else {
+        failed++;
+        fprintf(stderr, "FAIL %s\n", what);
+    }
+}
+
+static const char *const v1[] = {
+    "CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER);",
+};
+static const char *const v2[] = {
+    "CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER);",
+    "ALTER TABLE t ADD COLUMN w TEXT; INSERT INTO t VALUES ('m', 2, 'x');",
+};
+static const char *const broken[] = {
+    "CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER);",
+    "ALTER TABLE t ADD COLUMN w TEXT;",
+    "CREATE TABLE u (x); THIS IS NOT SQL;",
+};
+
+int
+main(void)
+{
+    char dir[] = "/tmp/xd-test-db-XXXXXX", path[64];
+    xd_db *db = NULL;
+    sqlite3_stmt *st, *again;
+
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    snprintf(path, sizeof(path), "%s/t.db", dir);
+
+    expect(xd_db_open(path, v1, 1, &db) == 0 && xd_db_version(db) == 1,
+           "a new database is migrated to version 1");
+    expect(xd_db_prepare(db, "SELECT v FROM t WHERE k = ?", &st) == 0 &&
+               xd_db_prepare(db, "SELECT v FROM t WHERE k = ?", &again) == 0 &&
+               st == again,
+           "the statement cache hands back the same statement");
+    expect(xd_db_prepare(db, "SELECT nope FROM nowhere", &st) == XD_EIO,
+           "bad SQL is refused");
+    xd_db_prepare(db, "PRAGMA journal_mode", &st);
+    expect(sqlite3_step(st) == SQLITE_ROW &&
+               strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0,
+           "WAL mode");
+    sqlite3_reset(st);
+    expect(xd_db_begin(db) == 0 &&
+               xd_db_exec(db, "INSERT INTO t VALUES ('a', 1)") == 0 &&
+               xd_db_rollback(db) == 0,
+           "a transaction rolls back");
+    xd_db_prepare(db, "SELECT count(*) FROM t", &st);
+    expect(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0,
+           "nothing was kept");
+    sqlite3_reset(st);
+    xd_db_close(db);
+
+    db = NULL;
+    expect(xd_db_open(path, v2, 2, &db) == 0 && xd_db_version(db) == 2,
+           "reopening applies only the new migration");
+    xd_db_close(db);
+    db = NULL;
+    expect(xd_db_open(path, v1, 1, &db) == XD_EIO && db == NULL,
+           "a schema newer than the program is refused");
+    expect(xd_db_open(path, broken, 3, &db) == XD_EIO && db == NULL,
+           "a failing migration is refused");
+    db = NULL;
+    expect(xd_db_open(path, v2, 2, &db) == 0 && xd_db_version(db) == 2,
+           "and left the database at the last good version");
+    xd_db_close(db);
+
+    char f[80];
+    const char *suffixes[] = { "", "-wal", "-shm" };
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(f, sizeof(f), "%s%s", path, suffixes[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
