@@ -15,8 +15,8 @@ suite() {
     dir=$1
     shift
     echo "== $dir: configure and build"
-    if ! cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1; then
-        cat "$dir.configure.log"
+    if ! cmake -S . -B "$dir" "$@" >"$dir/configure.log" 2>&1; then
+        cat "$dir/configure.log"
         return 1
     fi
     cmake --build "$dir" -j"$JOBS" || return 1
