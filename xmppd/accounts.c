@@ -43,16 +43,16 @@ step_done(xd_db *db, sqlite3_stmt *st)
 }
 
 static int
-store_creds(xd_db *db, const char *host, const char *user,
-            const char *prepped, unsigned iterations)
+store_creds(xd_db *db, const char *host, const char *user, const char *prepped,
+            unsigned iterations)
 {
     sqlite3_stmt *st;
 
     for (size_t i = 0; i < XD_NELEM(hashes); i++) {
         xd_scram_creds c;
         size_t hl = xd_scram_hash_len(hashes[i]);
-        if (xd_scram_creds_make(hashes[i], prepped, NULL, 0, iterations,
-                                &c) != 0)
+        if (xd_scram_creds_make(hashes[i], prepped, NULL, 0, iterations, &c) !=
+            0)
             return XD_EINVAL;
         if (xd_db_prepare(db,
                           "INSERT OR REPLACE INTO scram_credentials (host, "
@@ -79,8 +79,7 @@ accounts_exists(xd_db *db, const char *host, const char *user)
 {
     sqlite3_stmt *st;
 
-    if (xd_db_prepare(db,
-                      "SELECT 1 FROM accounts WHERE host = ? AND user = ?",
+    if (xd_db_prepare(db, "SELECT 1 FROM accounts WHERE host = ? AND user = ?",
                       &st) != 0)
         return XD_EIO;
     sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);

@@ -58,8 +58,7 @@ auth_timeout_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct c2s *
-c2s_new(struct router *r, const struct c2s_transport_ops *ops,
-        void *transport)
+c2s_new(struct router *r, const struct c2s_transport_ops *ops, void *transport)
 {
     struct c2s *c = xd_xcalloc(1, sizeof(*c));
     struct timeval tv = { (time_t)r->conf.auth_timeout_s, 0 };
@@ -157,8 +156,7 @@ c2s_on_open(struct c2s *c, const xd_elem *header)
     if (to == NULL || xd_jid_prep_domain(to, &host) != 0 ||
         !router_is_local_host(r, host)) {
         c->ops->open(c->t, NULL, c->stream_id);
-        xd_log_info("%s: unknown host '%s'", c->ops->peer(c->t),
-                    to ? to : "");
+        xd_log_info("%s: unknown host '%s'", c->ops->peer(c->t), to ? to : "");
         c->ops->error(c->t, "host-unknown", NULL);
         free(host);
         return;
@@ -248,8 +246,8 @@ handle_bind(struct c2s *c, xd_stanza *st)
         want = generated;
     }
     if (xd_jid_make(c->user, c->host, want, &jid) != 0) {
-        send_and_free(c, xd_stanza_error_reply(st, XD_ERRT_MODIFY,
-                                               "bad-request", NULL));
+        send_and_free(
+            c, xd_stanza_error_reply(st, XD_ERRT_MODIFY, "bad-request", NULL));
         return;
     }
     c->jid = jid;
@@ -277,8 +275,7 @@ handle_bind(struct c2s *c, xd_stanza *st)
 static void
 broadcast_to_own_resources(struct c2s *c, const xd_stanza *st)
 {
-    const struct user_sessions *us =
-        sessions_of(c->r, xd_jid_bare_str(c->jid));
+    const struct user_sessions *us = sessions_of(c->r, xd_jid_bare_str(c->jid));
 
     for (size_t i = 0; us != NULL && i < us->n; i++) {
         if (!c2s_is_available(us->list[i]) && us->list[i] != c)
@@ -350,8 +347,8 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
             return;
         case XD_STANZA_IQ:
             /* RFC 6120 10.3.3: handled by the server for the account. */
-            if (xd_elem_child(xd_stanza_root(st), "session",
-                              XD_NS_SESSION) != NULL) {
+            if (xd_elem_child(xd_stanza_root(st), "session", XD_NS_SESSION) !=
+                NULL) {
                 send_and_free(c, xd_stanza_reply(st));
                 xd_stanza_unref(st);
                 return;

@@ -59,10 +59,9 @@ listen_one(struct router *r, enum listener_kind kind, const char *addr,
     int sslen = sizeof(ss);
     char spec[128];
 
-    snprintf(spec, sizeof(spec), strchr(addr, ':') ? "[%s]:%u" : "%s:%u",
-             addr, port);
-    if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) !=
-        0) {
+    snprintf(spec, sizeof(spec), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr,
+             port);
+    if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
         xd_log_warnx("bad listen address %s", spec);
         return XD_EINVAL;
     }

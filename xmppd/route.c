@@ -26,8 +26,8 @@ router_bounce(struct router *r, xd_stanza *st, const char *condition)
      * (RFC 6121 8.5: the server silently ignores it). */
     if (xd_stanza_kind_of(st) != XD_STANZA_PRESENCE &&
         xd_stanza_from(st) != NULL)
-        err = xd_stanza_error_reply(
-            st, xd_stanza_error_default_type(condition), condition, NULL);
+        err = xd_stanza_error_reply(st, xd_stanza_error_default_type(condition),
+                                    condition, NULL);
     xd_stanza_unref(st);
     if (err == NULL)
         return;

@@ -36,7 +36,7 @@ struct comp_link;
 struct comp_conf {
     char *domain;
     char *secret;
-    char **extra_domains; /* NULL-terminated; more domains it may own */
+    char **extra_domains;   /* NULL-terminated; more domains it may own */
     struct comp_link *link; /* connected link, or NULL */
 };
 
@@ -65,7 +65,7 @@ struct router {
         int kind; /* listener.c's enum listener_kind */
         struct evconnlistener *l;
     } listeners[3];
-    struct c2s *c2s_all;        /* every client session, bound or not */
+    struct c2s *c2s_all;         /* every client session, bound or not */
     struct comp_link *links_all; /* every component connection */
     struct event *sig_int, *sig_term, *shutdown_timer;
     struct router_stats stats;
@@ -98,7 +98,7 @@ struct c2s *c2s_new(struct router *r, const struct c2s_transport_ops *ops,
 /* Transport events. */
 void c2s_on_open(struct c2s *c, const xd_elem *header);
 void c2s_on_stanza(struct c2s *c, xd_stanza *st); /* takes ownership */
-void c2s_on_closed(struct c2s *c);                 /* frees the session */
+void c2s_on_closed(struct c2s *c);                /* frees the session */
 /* Delivers a stanza to the client (takes ownership). */
 void c2s_deliver(struct c2s *c, xd_stanza *st);
 /* Ends the session with a stream error (conflict, system-shutdown...). */
@@ -129,8 +129,8 @@ void sasl_offer(struct router *r, int secure, xd_elem *mechs);
  * freed at the end. user_out receives the authenticated localpart on success
  * (caller frees). */
 void sasl_step(struct router *r, const char *host, int secure,
-               struct sasl **state, const xd_elem *in,
-               struct sasl_result *res, char **user_out);
+               struct sasl **state, const xd_elem *in, struct sasl_result *res,
+               char **user_out);
 void sasl_free(struct sasl *s);
 
 /* sessions.c */

@@ -56,9 +56,8 @@ sasl_offer(struct router *r, int secure, xd_elem *mechs)
 {
     for (size_t i = 0; i < XD_NELEM(mechanisms); i++)
         if (mech_allowed(r, secure, i))
-            xd_elem_add_text(
-                xd_elem_add_child(mechs, "mechanism", XD_NS_SASL),
-                mechanisms[i].name, strlen(mechanisms[i].name));
+            xd_elem_add_text(xd_elem_add_child(mechs, "mechanism", XD_NS_SASL),
+                             mechanisms[i].name, strlen(mechanisms[i].name));
 }
 
 static xd_stanza *
@@ -127,12 +126,12 @@ scram_final(struct sasl *s, const unsigned char *msg, size_t len,
             struct sasl_result *res, char **user_out)
 {
     char *final = NULL;
-    int rc = xd_scram_server_client_final(s->scram, (const char *)msg, len,
-                                          &final);
+    int rc =
+        xd_scram_server_client_final(s->scram, (const char *)msg, len, &final);
 
     if (rc != 0) {
-        res->reply = failure(rc == XD_EAUTH ? "not-authorized"
-                                            : "malformed-request");
+        res->reply =
+            failure(rc == XD_EAUTH ? "not-authorized" : "malformed-request");
         res->done = -1;
         return;
     }
@@ -144,8 +143,8 @@ scram_final(struct sasl *s, const unsigned char *msg, size_t len,
 }
 
 static void
-plain(struct router *r, const char *host, const unsigned char *msg,
-      size_t len, struct sasl_result *res, char **user_out)
+plain(struct router *r, const char *host, const unsigned char *msg, size_t len,
+      struct sasl_result *res, char **user_out)
 {
     /* message = [authzid] NUL authcid NUL passwd (RFC 4616). */
     const char *authzid = (const char *)msg;
@@ -160,8 +159,8 @@ plain(struct router *r, const char *host, const unsigned char *msg,
         return;
     }
     const char *authcid = (const char *)nul1 + 1;
-    char *password = xd_xstrndup((const char *)nul2 + 1,
-                                 len - (size_t)(nul2 + 1 - msg));
+    char *password =
+        xd_xstrndup((const char *)nul2 + 1, len - (size_t)(nul2 + 1 - msg));
     if (xd_jid_prep_local(authcid, &user) != 0 ||
         accounts_check_password(r->db, host, user, password) != 0) {
         res->reply = failure("not-authorized");

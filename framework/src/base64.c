@@ -39,9 +39,8 @@ xd_base64_decode(const char *in, size_t inlen, unsigned char **out,
         if (!is_b64(in[i]))
             return XD_EINVAL;
     unsigned char *buf = xd_xmalloc(inlen / 4 * 3 + 1);
-    int n = inlen ? EVP_DecodeBlock(buf, (const unsigned char *)in,
-                                    (int)inlen)
-                  : 0;
+    int n =
+        inlen ? EVP_DecodeBlock(buf, (const unsigned char *)in, (int)inlen) : 0;
     if (n < 0 || (size_t)n < pad) {
         free(buf);
         return XD_EINVAL;

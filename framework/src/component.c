@@ -44,8 +44,8 @@ static const xd_config_key component_keys[] = {
                 30000, 10, 3600000, "retry delay cap"),
     XD_CFG_UINT("queue_max", struct component_conf, queue_max, 10000, 0,
                 10000000, "stanzas held while the link is down"),
-    XD_CFG_UINT("iq_timeout_ms", struct component_conf, iq_timeout_ms, 30000,
-                1, 3600000, "default time-out of an iq request"),
+    XD_CFG_UINT("iq_timeout_ms", struct component_conf, iq_timeout_ms, 30000, 1,
+                3600000, "default time-out of an iq request"),
     XD_CFG_UINT("max_stanza_bytes", struct component_conf, max_stanza_bytes,
                 262144, 1024, 16777216, "largest stanza accepted"),
     XD_CFG_END,
@@ -274,8 +274,7 @@ dispatch(xd_component *c, xd_stanza *st)
     }
     const char *ns = request ? payload_ns(st) : NULL;
     c->dispatching++;
-    for (xd_handler *h = c->handlers; h != NULL && v == XD_PASS;
-         h = h->next) {
+    for (xd_handler *h = c->handlers; h != NULL && v == XD_PASS; h = h->next) {
         if (h->removed || h->kind != kind)
             continue;
         if (h->ns != NULL && (ns == NULL || strcmp(h->ns, ns) != 0))
@@ -289,8 +288,8 @@ dispatch(xd_component *c, xd_stanza *st)
         return;
     xd_stanza *reply = disco_answer(c->disco, c->conf.domain, st);
     if (reply == NULL)
-        reply = xd_stanza_error_reply(st, XD_ERRT_CANCEL,
-                                      "service-unavailable", NULL);
+        reply = xd_stanza_error_reply(st, XD_ERRT_CANCEL, "service-unavailable",
+                                      NULL);
     xd_component_send(c, reply);
 }
 
@@ -437,8 +436,8 @@ schedule_retry(xd_component *c, const char *why)
      * reconnect together. */
     xd_random_bytes(&r, 1);
     delay = delay * 3 / 4 + delay * r / 512;
-    xd_log_info("%s: link down (%s), retrying in %llu ms", c->conf.domain,
-                why, delay);
+    xd_log_info("%s: link down (%s), retrying in %llu ms", c->conf.domain, why,
+                delay);
     struct timeval tv = { (time_t)(delay / 1000),
                           (suseconds_t)(delay % 1000) * 1000 };
     if (c->retry_timer == NULL)

@@ -25,8 +25,8 @@ void iq_tracker_fail_all(struct iq_tracker *t);
 struct disco;
 struct disco *disco_new(void);
 void disco_free(struct disco *d);
-void disco_add_identity(struct disco *d, const char *category,
-                        const char *type, const char *name);
+void disco_add_identity(struct disco *d, const char *category, const char *type,
+                        const char *name);
 void disco_add_feature(struct disco *d, const char *var);
 void disco_add_item(struct disco *d, const char *jid, const char *node,
                     const char *name);

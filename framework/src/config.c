@@ -85,8 +85,8 @@ add_section(xd_config *cfg, const char *section)
     for (size_t i = 0; i < cfg->nsections; i++)
         if (strcmp(cfg->sections[i], section) == 0)
             return;
-    cfg->sections = xd_xrealloc(cfg->sections,
-                                (cfg->nsections + 1) * sizeof(char *));
+    cfg->sections =
+        xd_xrealloc(cfg->sections, (cfg->nsections + 1) * sizeof(char *));
     cfg->sections[cfg->nsections++] = xd_xstrdup(section);
 }
 
@@ -116,7 +116,8 @@ on_value(void *arg, const char *section, const char *key, const char *value)
     add_section(cfg, section);
     if (cfg->n == cfg->cap) {
         cfg->cap = cfg->cap ? cfg->cap * 2 : 32;
-        cfg->entries = xd_xrealloc(cfg->entries, cfg->cap * sizeof(*cfg->entries));
+        cfg->entries =
+            xd_xrealloc(cfg->entries, cfg->cap * sizeof(*cfg->entries));
     }
     struct entry *e = &cfg->entries[cfg->n++];
     /* Optional double quotes around a value are not part of it. */
@@ -386,8 +387,8 @@ xd_config_bind(const xd_config *cfg, const char *section,
             snprintf(where, sizeof(where), "%s:%d", cfg->name, e->line);
             if (k == NULL) {
                 if (s == 1) {
-                    xd_log_warnx("%s: unknown key '%s' in [%s]", where,
-                                 e->key, section);
+                    xd_log_warnx("%s: unknown key '%s' in [%s]", where, e->key,
+                                 section);
                     rc = XD_EINVAL;
                 }
                 continue;

@@ -89,8 +89,8 @@ migrate(xd_db *db, const char *const *migrations, size_t n)
 }
 
 int
-xd_db_open(const char *path, const char *const *migrations,
-           size_t n_migrations, xd_db **out)
+xd_db_open(const char *path, const char *const *migrations, size_t n_migrations,
+           xd_db **out)
 {
     xd_db *db = xd_xcalloc(1, sizeof(*db));
 

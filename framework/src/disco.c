@@ -88,8 +88,8 @@ disco_add_feature(struct disco *d, const char *var)
     for (size_t i = 0; i < d->nfeatures; i++)
         if (strcmp(var, d->features[i]) == 0)
             return;
-    d->features = xd_xrealloc(d->features,
-                              (d->nfeatures + 1) * sizeof(*d->features));
+    d->features =
+        xd_xrealloc(d->features, (d->nfeatures + 1) * sizeof(*d->features));
     d->features[d->nfeatures++] = xd_xstrdup(var);
 }
 

@@ -77,16 +77,8 @@ arena_zalloc(xd_stanza *st, size_t n)
 
 /* Namespaces that occur in nearly every stanza are shared, not copied. */
 static const char *const common_ns[] = {
-    "",
-    XD_NS_CLIENT,
-    XD_NS_STREAMS,
-    XD_NS_STANZA_ERRORS,
-    XD_NS_SASL,
-    XD_NS_BIND,
-    XD_NS_XML,
-    XD_NS_DISCO_INFO,
-    XD_NS_DISCO_ITEMS,
-    XD_NS_PING,
+    "",         XD_NS_CLIENT, XD_NS_STREAMS,    XD_NS_STANZA_ERRORS, XD_NS_SASL,
+    XD_NS_BIND, XD_NS_XML,    XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS,   XD_NS_PING,
 };
 
 static const char *
@@ -255,8 +247,8 @@ xd_elem_attr_count(const xd_elem *e)
 }
 
 void
-xd_elem_attr_at(const xd_elem *e, size_t i, const char **ns,
-                const char **name, const char **value)
+xd_elem_attr_at(const xd_elem *e, size_t i, const char **ns, const char **name,
+                const char **value)
 {
     struct attr *a = e->attrs;
 

@@ -65,8 +65,8 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-iq_tracker_add(struct iq_tracker *t, const xd_stanza *iq,
-               unsigned timeout_ms, xd_iq_fn fn, void *arg)
+iq_tracker_add(struct iq_tracker *t, const xd_stanza *iq, unsigned timeout_ms,
+               xd_iq_fn fn, void *arg)
 {
     struct pending *p = xd_xcalloc(1, sizeof(*p));
     struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };

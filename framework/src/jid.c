@@ -33,8 +33,7 @@ is_ascii(const char *s)
 
 /* Runs a libidn profile on a copy; the caller owns *out. */
 static int
-stringprep_copy(const char *in, const Stringprep_profile *profile,
-                char **out)
+stringprep_copy(const char *in, const Stringprep_profile *profile, char **out)
 {
     size_t cap = strlen(in) * 4 + 16;
     char *buf = xd_xmalloc(cap);
@@ -174,8 +173,8 @@ assemble(char *local, char *domain, char *resource)
     size_t rl = resource ? strlen(resource) : 0;
     size_t bare_len = (local ? ll + 1 : 0) + dl;
     size_t full_len = bare_len + (resource ? rl + 1 : 0);
-    xd_jid *j = xd_xmalloc(sizeof(*j) + ll + dl + rl + 3 + full_len + 1 +
-                           bare_len + 1);
+    xd_jid *j =
+        xd_xmalloc(sizeof(*j) + ll + dl + rl + 3 + full_len + 1 + bare_len + 1);
     char *p = j->buf;
 
     j->local = NULL;
@@ -339,9 +338,10 @@ static const char escapable[] = " \"&'/:<>@\\";
 static const char *
 escape_of(char c)
 {
-    static const char *const codes[] = { "\\20", "\\22", "\\26", "\\27",
-                                         "\\2f", "\\3a", "\\3c", "\\3e",
-                                         "\\40", "\\5c" };
+    static const char *const codes[] = {
+        "\\20", "\\22", "\\26", "\\27", "\\2f",
+        "\\3a", "\\3c", "\\3e", "\\40", "\\5c"
+    };
     const char *p = strchr(escapable, c);
 
     return p && c ? codes[p - escapable] : NULL;

@@ -20,8 +20,7 @@ static struct {
     int use_syslog;
 } logger = { "xmppd", XD_LOG_INFO, 0 };
 
-static const char *const level_names[] = { "error", "warn", "info",
-                                           "debug" };
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 int
 xd_log_level_parse(const char *s, xd_log_level *out)
@@ -43,15 +42,17 @@ xd_log_init(const char *procname, const struct xd_config *cfg)
 
     snprintf(logger.procname, sizeof(logger.procname), "%s", procname);
     if (level != NULL && xd_log_level_parse(level, &logger.level) != 0) {
-        fprintf(stderr, "%s: [global] log_level: '%s' is not one of error, "
-                        "warn, info, debug\n",
+        fprintf(stderr,
+                "%s: [global] log_level: '%s' is not one of error, "
+                "warn, info, debug\n",
                 procname, level);
         exit(1);
     }
     if (target != NULL && strcmp(target, "syslog") != 0 &&
         strcmp(target, "stderr") != 0) {
-        fprintf(stderr, "%s: [global] log_target: '%s' is not stderr or "
-                        "syslog\n",
+        fprintf(stderr,
+                "%s: [global] log_target: '%s' is not stderr or "
+                "syslog\n",
                 procname, target);
         exit(1);
     }
@@ -87,14 +88,13 @@ vlog(xd_log_level level, const char *area, int with_errno, const char *fmt,
     if (with_errno && (size_t)n < sizeof(msg))
         snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(saved));
     if (logger.use_syslog) {
-        syslog(priorities[level], "%s: %s: %s", area, level_names[level],
-               msg);
+        syslog(priorities[level], "%s: %s: %s", area, level_names[level], msg);
         return;
     }
     char line[2200];
-    int len = snprintf(line, sizeof(line), "%s[%d] %s: %s: %s\n",
-                       logger.procname, (int)getpid(), area,
-                       level_names[level], msg);
+    int len =
+        snprintf(line, sizeof(line), "%s[%d] %s: %s: %s\n", logger.procname,
+                 (int)getpid(), area, level_names[level], msg);
     if (len > (int)sizeof(line) - 1)
         len = (int)sizeof(line) - 1;
     /* One write per line, so lines of concurrent processes never mix. */

@@ -34,8 +34,8 @@ xd_scram_mech_name(xd_scram_hash h)
 }
 
 static void
-hmac(xd_scram_hash h, const unsigned char *key, size_t keylen,
-     const void *data, size_t len, unsigned char *out)
+hmac(xd_scram_hash h, const unsigned char *key, size_t keylen, const void *data,
+     size_t len, unsigned char *out)
 {
     unsigned int n = 0;
 
@@ -60,9 +60,8 @@ derive(xd_scram_hash h, const char *password, const unsigned char *salt,
     unsigned char salted[XD_SCRAM_MAX_HASH];
     size_t hl = xd_scram_hash_len(h);
 
-    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt,
-                          (int)salt_len, (int)iterations, md_of(h), (int)hl,
-                          salted) != 1)
+    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len,
+                          (int)iterations, md_of(h), (int)hl, salted) != 1)
         return XD_EINVAL;
     hmac(h, salted, hl, "Client Key", 10, client_key);
     digest(h, client_key, hl, stored_key);
@@ -270,8 +269,8 @@ xd_scram_server_first(xd_scram_server *s, const xd_scram_creds *creds)
     }
     char *salt = xd_base64_encode(s->creds.salt, s->creds.salt_len);
     free(s->server_first);
-    s->server_first = xd_xasprintf("r=%s,s=%s,i=%u", s->nonce, salt,
-                                   s->creds.iterations);
+    s->server_first =
+        xd_xasprintf("r=%s,s=%s,i=%u", s->nonce, salt, s->creds.iterations);
     free(salt);
     return xd_xstrdup(s->server_first);
 }
@@ -346,8 +345,8 @@ struct xd_scram_client {
 };
 
 xd_scram_client *
-xd_scram_client_new(xd_scram_hash h, const char *username,
-                    const char *password, const char *nonce)
+xd_scram_client_new(xd_scram_hash h, const char *username, const char *password,
+                    const char *nonce)
 {
     xd_scram_client *c = xd_xcalloc(1, sizeof(*c));
     xd_buf b = XD_BUF_INIT;
@@ -390,8 +389,8 @@ xd_scram_client_first(xd_scram_client *c)
 }
 
 int
-xd_scram_client_final(xd_scram_client *c, const char *server_first,
-                      size_t len, char **client_final)
+xd_scram_client_final(xd_scram_client *c, const char *server_first, size_t len,
+                      char **client_final)
 {
     char *m = xd_xstrndup(server_first, len);
     const char *p = m;
@@ -416,8 +415,8 @@ xd_scram_client_final(xd_scram_client *c, const char *server_first,
                client_key, stored, server_key) != 0)
         goto out;
     char *without_proof = xd_xasprintf("c=biws,r=%s", nonce);
-    char *auth = xd_xasprintf("%s,%s,%s", c->client_first_bare, m,
-                              without_proof);
+    char *auth =
+        xd_xasprintf("%s,%s,%s", c->client_first_bare, m, without_proof);
     hmac(c->h, stored, hl, auth, strlen(auth), sig);
     for (size_t i = 0; i < hl; i++)
         proof[i] = client_key[i] ^ sig[i];
@@ -439,8 +438,7 @@ out:
 }
 
 int
-xd_scram_client_verify(xd_scram_client *c, const char *server_final,
-                       size_t len)
+xd_scram_client_verify(xd_scram_client *c, const char *server_final, size_t len)
 {
     size_t hl = xd_scram_hash_len(c->h);
     char *expected_b64 = xd_base64_encode(c->server_sig, hl);

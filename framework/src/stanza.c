@@ -194,8 +194,8 @@ xd_stanza_error_reply(const xd_stanza *in, xd_error_type type,
 const char *
 xd_stanza_error_condition(const xd_stanza *st)
 {
-    const xd_elem *err = xd_elem_child(xd_stanza_root(st), "error",
-                                       XD_NS_CLIENT);
+    const xd_elem *err =
+        xd_elem_child(xd_stanza_root(st), "error", XD_NS_CLIENT);
 
     for (const xd_elem *c = err ? xd_elem_first(err) : NULL; c;
          c = xd_elem_next(c))

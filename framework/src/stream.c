@@ -44,13 +44,13 @@ struct xd_stream {
     xd_buf out; /* serialiser scratch, reused */
     char peer[64];
 
-    int depth;            /* callbacks on the stack */
+    int depth; /* callbacks on the stack */
     unsigned header_sent : 1;
-    unsigned closing : 1;       /* we sent </stream:stream> or an error */
-    unsigned ended : 1;         /* finish() ran */
-    unsigned free_pending : 1;  /* freed inside a callback */
+    unsigned closing : 1;      /* we sent </stream:stream> or an error */
+    unsigned ended : 1;        /* finish() ran */
+    unsigned free_pending : 1; /* freed inside a callback */
     unsigned restart_pending : 1;
-    unsigned blocked : 1;       /* a send returned XD_EAGAIN */
+    unsigned blocked : 1; /* a send returned XD_EAGAIN */
     unsigned connecting : 1;
     unsigned paused : 1;
     unsigned errored : 1;         /* a stream error went either way */
@@ -206,8 +206,8 @@ write_header(xd_stream *s, const char *to, const char *from, const char *id,
 }
 
 void
-xd_stream_open(xd_stream *s, const char *to, const char *from,
-               const char *id, const char *version)
+xd_stream_open(xd_stream *s, const char *to, const char *from, const char *id,
+               const char *version)
 {
     if (s->ended || s->closing)
         return;
@@ -484,8 +484,7 @@ stream_event_cb(struct bufferevent *bev, short what, void *arg)
             s->cb.writable(s, s->arg);
     } else if (what & BEV_EVENT_EOF) {
         /* Data that arrived with the EOF has been read already. */
-        finish(s, s->closing ? XD_STREAM_END_CLOSED : XD_STREAM_END_EOF,
-               NULL);
+        finish(s, s->closing ? XD_STREAM_END_CLOSED : XD_STREAM_END_EOF, NULL);
     } else if (what & BEV_EVENT_TIMEOUT) {
         xd_log_info("%s: %s timed out", s->peer,
                     s->connecting ? "connection" : "i/o");
@@ -499,8 +498,7 @@ stream_event_cb(struct bufferevent *bev, short what, void *arg)
         else if (err != 0)
             xd_log_debug("%s: socket error: %s", s->peer,
                          evutil_socket_error_to_string(err));
-        finish(s, s->closing ? XD_STREAM_END_CLOSED : XD_STREAM_END_IO,
-               NULL);
+        finish(s, s->closing ? XD_STREAM_END_CLOSED : XD_STREAM_END_IO, NULL);
     }
     leave(s);
 }
@@ -513,8 +511,7 @@ attach(xd_stream *s, struct bufferevent *bev)
     s->bev = bev;
     if (bufferevent_openssl_get_ssl(bev) != NULL)
         bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-    bufferevent_setcb(bev, stream_read_cb, stream_write_cb, stream_event_cb,
-                      s);
+    bufferevent_setcb(bev, stream_read_cb, stream_write_cb, stream_event_cb, s);
     bufferevent_setwatermark(bev, EV_WRITE, s->opts.out_high_water / 2, 0);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
@@ -600,10 +597,9 @@ xd_stream_connect(struct event_base *base, const char *host, unsigned port,
     s->connecting = 1;
     attach(s, bev);
     bufferevent_set_timeouts(bev, &tv, &tv);
-    snprintf(spec, sizeof(spec), strchr(host, ':') ? "[%s]:%u" : "%s:%u",
-             host, port);
-    if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) ==
-        0) {
+    snprintf(spec, sizeof(spec), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
+             port);
+    if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) == 0) {
         rc = bufferevent_socket_connect(bev, (struct sockaddr *)&ss, sslen);
     } else {
         s->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);

@@ -17,7 +17,7 @@
 #include <xmppd/xml_parser.h>
 
 #define SLICE   4096
-#define NS_SEP  ' ' /* URIs have no spaces; local names have none either */
+#define NS_SEP  ' '   /* URIs have no spaces; local names have none either */
 #define HDR_MAX 16384 /* bytes a stream header may take */
 
 struct xd_xml_parser {
@@ -25,17 +25,17 @@ struct xd_xml_parser {
     xd_xml_limits lim;
     xd_xml_callbacks cb;
     void *arg;
-    int standalone;       /* one element, no stream around it */
-    unsigned depth;       /* open elements, the stream root included */
-    int failed;           /* an error was reported */
-    int muted;            /* xd_xml_parser_stop: silent until the feed ends */
+    int standalone; /* one element, no stream around it */
+    unsigned depth; /* open elements, the stream root included */
+    int failed;     /* an error was reported */
+    int muted;      /* xd_xml_parser_stop: silent until the feed ends */
     int header_seen;
-    long long fed;        /* bytes fed since the last reset */
-    long long stanza_at;  /* byte index where the open stanza began */
-    xd_stanza *cur;       /* stanza under construction */
-    xd_elem *elem;        /* its innermost open element */
-    xd_buf text;          /* character data not yet added to elem */
-    xd_stanza *result;    /* standalone mode */
+    long long fed;       /* bytes fed since the last reset */
+    long long stanza_at; /* byte index where the open stanza began */
+    xd_stanza *cur;      /* stanza under construction */
+    xd_elem *elem;       /* its innermost open element */
+    xd_buf text;         /* character data not yet added to elem */
+    xd_stanza *result;   /* standalone mode */
 };
 
 static void
@@ -120,8 +120,9 @@ on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
         /* The stream root. */
         if (strcmp(local, "stream") != 0 || ns == NULL ||
             strcmp(ns, XD_NS_STREAMS) != 0) {
-            fail(p, strcmp(local, "stream") == 0 ? "invalid-namespace"
-                                                 : "bad-format",
+            fail(p,
+                 strcmp(local, "stream") == 0 ? "invalid-namespace"
+                                              : "bad-format",
                  "the root is not <stream:stream>");
             goto out;
         }
@@ -193,8 +194,8 @@ on_end(void *ud, const XML_Char *qname)
         return;
     }
     /* The stanza is complete. */
-    long long end = XML_GetCurrentByteIndex(p->xp) +
-                    XML_GetCurrentByteCount(p->xp);
+    long long end =
+        XML_GetCurrentByteIndex(p->xp) + XML_GetCurrentByteCount(p->xp);
     xd_stanza *st = p->cur;
     p->cur = NULL;
     p->elem = NULL;
@@ -372,8 +373,7 @@ feed(xd_xml_parser *p, const char *data, size_t len, int final)
         size_t n = len < SLICE ? len : SLICE;
         if (over_limit(p))
             break;
-        enum XML_Status s =
-            XML_Parse(p->xp, data, (int)n, final && n == len);
+        enum XML_Status s = XML_Parse(p->xp, data, (int)n, final && n == len);
         p->fed += (long long)n;
         if (s == XML_STATUS_ERROR && !p->failed) {
             enum XML_Error e = XML_GetErrorCode(p->xp);

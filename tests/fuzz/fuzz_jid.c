@@ -21,8 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data, size);
     s[size] = '\0';
     if (xd_jid_parse(s, &j) == 0) {
-        if (xd_jid_parse(xd_jid_str(j), &again) != 0 ||
-            !xd_jid_equal(j, again))
+        if (xd_jid_parse(xd_jid_str(j), &again) != 0 || !xd_jid_equal(j, again))
             abort();
         xd_jid *bare = xd_jid_bare(j);
         if (!xd_jid_is_bare(bare) || !xd_jid_bare_equal(bare, j))

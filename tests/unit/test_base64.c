@@ -12,11 +12,15 @@ main(void)
     static const struct {
         const char *raw, *enc;
     } vectors[] = {
-        { "", "" },         { "f", "Zg==" },         { "fo", "Zm8=" },
-        { "foo", "Zm9v" },  { "foob", "Zm9vYg==" },  { "fooba", "Zm9vYmE=" },
+        { "", "" },
+        { "f", "Zg==" },
+        { "fo", "Zm8=" },
+        { "foo", "Zm9v" },
+        { "foob", "Zm9vYg==" },
+        { "fooba", "Zm9vYmE=" },
         { "foobar", "Zm9vYmFy" },
     };
-    static const char *const bad[] = { "Zg=", "Zg", "Z===", "Zm9v!A==",
+    static const char *const bad[] = { "Zg=",   "Zg",       "Z===", "Zm9v!A==",
                                        "Zm 9v", "Zg==Zg==", "=Zg=" };
     int passed = 0, failed = 0;
 

@@ -91,8 +91,8 @@ r_closed(xd_stream *s, xd_stream_end why, const char *cond, void *arg)
         r->s = NULL;
 }
 
-static const xd_stream_callbacks r_callbacks = { r_opened, r_stanza,
-                                                 r_closed, NULL };
+static const xd_stream_callbacks r_callbacks = { r_opened, r_stanza, r_closed,
+                                                 NULL };
 
 static void
 r_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -200,8 +200,8 @@ main(void)
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = htonl(0x7f000001);
     r.l = evconnlistener_new_bind(r.base, r_accept, &r,
-                                  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-                                  16, (struct sockaddr *)&sin, sizeof(sin));
+                                  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
+                                  (struct sockaddr *)&sin, sizeof(sin));
     getsockname(evconnlistener_get_fd(r.l), (struct sockaddr *)&sin, &slen);
     snprintf(ini, sizeof(ini),
              "[c]\ndomain = comp.example\nsecret = s3cret\n"
@@ -263,8 +263,8 @@ main(void)
           "iq result reaches its callback");
 
     /* A time-out. */
-    xd_component_iq(comp, xd_stanza_iq_new("get", "q2", "x.example", NULL),
-                    0, on_iq, &w2);
+    xd_component_iq(comp, xd_stanza_iq_new("get", "q2", "x.example", NULL), 0,
+                    on_iq, &w2);
     run_until(r.base, &w2.calls, 1);
     CHECK(w2.calls == 1 && !w2.got_reply, "iq time-out calls back with NULL");
 

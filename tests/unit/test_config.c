@@ -36,14 +36,13 @@ static const struct {
     const char *message; /* expected in the log, with the line */
 } cases[] = {
     { "", 0, "default-name", 5347, 1, "info", NULL },
-    { "[prog]\nname = x\nport = 1\nflag = no\n", 0, "x", 1, 0, "info",
+    { "[prog]\nname = x\nport = 1\nflag = no\n", 0, "x", 1, 0, "info", NULL },
+    { "[global]\nlog_level = debug\nport = 9\nother = 1\n[prog]\nport = 8\n", 0,
+      "default-name", 8, 1, "debug", NULL },
+    { "[prog]\nname = \"quoted value\"\nflag = on\n", 0, "quoted value", 5347,
+      1, "info", NULL },
+    { "[prog]\nflag = yes ; a comment\n", 0, "default-name", 5347, 1, "info",
       NULL },
-    { "[global]\nlog_level = debug\nport = 9\nother = 1\n[prog]\nport = 8\n",
-      0, "default-name", 8, 1, "debug", NULL },
-    { "[prog]\nname = \"quoted value\"\nflag = on\n", 0, "quoted value",
-      5347, 1, "info", NULL },
-    { "[prog]\nflag = yes ; a comment\n", 0, "default-name", 5347, 1,
-      "info", NULL },
     { "[prog]\n\nbogus = 1\n", XD_EINVAL, NULL, 0, 0, NULL,
       "t.ini:3: unknown key 'bogus' in [prog]" },
     { "[prog]\nport = 70000\n", XD_EINVAL, NULL, 0, 0, NULL,
@@ -109,8 +108,7 @@ main(void)
         int ok = rc == cases[i].rc;
         if (ok && rc == 0)
             ok = strcmp(bound.name, cases[i].name) == 0 &&
-                 bound.port == cases[i].port &&
-                 bound.flag == cases[i].flag &&
+                 bound.port == cases[i].port && bound.flag == cases[i].flag &&
                  strcmp(bound.log_level, cases[i].log_level) == 0;
         if (ok && cases[i].message)
             ok = strstr(log, cases[i].message) != NULL;

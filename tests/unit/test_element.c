@@ -111,16 +111,15 @@ test_build_and_query(void)
     xd_elem_set_child_text(item, "group", NULL, "Family"); /* replaces */
     expect(strcmp(xd_elem_ns(item), "jabber:iq:roster") == 0,
            "a child inherits its parent's namespace");
-    expect_str(xd_elem_child_text(item, "group", "jabber:iq:roster"),
-               "Family", "set_child_text replaces");
+    expect_str(xd_elem_child_text(item, "group", "jabber:iq:roster"), "Family",
+               "set_child_text replaces");
     expect(xd_elem_child(root, "query", "jabber:iq:roster") == q &&
                xd_elem_child(root, "query", "urn:other") == NULL &&
                xd_elem_child(root, NULL, NULL) == q,
            "child lookup by name and namespace");
     expect(xd_stanza_kind_of(st) == XD_STANZA_IQ, "kind of an iq");
     xd_elem_set_attr(item, "jid", NULL);
-    expect(xd_elem_attr(item, "jid") == NULL &&
-               xd_elem_attr_count(item) == 0,
+    expect(xd_elem_attr(item, "jid") == NULL && xd_elem_attr_count(item) == 0,
            "removing an attribute");
     xd_elem_add_text(item, "a", 1);
     xd_elem_add_child(item, "x", NULL);
@@ -155,8 +154,7 @@ test_replies(void)
                           "</iq>");
     xd_stanza *r = xd_stanza_reply(in);
     char *s = xd_elem_to_string(xd_stanza_root(r), XD_NS_CLIENT);
-    expect_str(s, "<iq to='a@x/r' from='x' id='7' type='result'/>",
-               "iq reply");
+    expect_str(s, "<iq to='a@x/r' from='x' id='7' type='result'/>", "iq reply");
     free(s);
     xd_stanza_unref(r);
 

@@ -41,16 +41,15 @@ main(void)
         /* RFC 7622 3.5.1: valid */
         { "juliet@example.com", "juliet", "example.com", NULL, 0 },
         { "juliet@example.com/foo", "juliet", "example.com", "foo", 0 },
-        { "juliet@example.com/foo bar", "juliet", "example.com", "foo bar",
-          0 },
-        { "juliet@example.com/foo@bar", "juliet", "example.com", "foo@bar",
-          0 },
+        { "juliet@example.com/foo bar", "juliet", "example.com", "foo bar", 0 },
+        { "juliet@example.com/foo@bar", "juliet", "example.com", "foo@bar", 0 },
         { "foo\\20bar@example.com", "foo\\20bar", "example.com", NULL, 0 },
         { "fussball@example.com", "fussball", "example.com", NULL, 0 },
         /* PRECIS keeps sharp s; stringprep's case folding makes it "ss":
          * a documented difference. */
-        { "fu\xc3\x9f" "ball@example.com", "fussball", "example.com", NULL,
-          0 },
+        { "fu\xc3\x9f"
+          "ball@example.com",
+          "fussball", "example.com", NULL, 0 },
         { "\xcf\x80@example.com", "\xcf\x80", "example.com", NULL, 0 },
         /* Capital sigma: PRECIS and stringprep both fold to small sigma. */
         { "\xce\xa3@example.com/foo", "\xcf\x83", "example.com", "foo", 0 },
@@ -62,8 +61,8 @@ main(void)
           "\xe2\x99\x9a", 0 },
         { "example.com", NULL, "example.com", NULL, 0 },
         { "example.com/foobar", NULL, "example.com", "foobar", 0 },
-        { "a.example.com/b@example.net", NULL, "a.example.com",
-          "b@example.net", 0 },
+        { "a.example.com/b@example.net", NULL, "a.example.com", "b@example.net",
+          0 },
         /* RFC 7622 3.5.2: invalid */
         { "\"juliet\"@example.com", NULL, NULL, NULL, XD_EINVAL },
         { "foo bar@example.com", NULL, NULL, NULL, XD_EINVAL },
@@ -73,13 +72,11 @@ main(void)
                   lower-cased: a documented difference */
         /* PRECIS refuses a symbol in a localpart; Nodeprep allows it: a
          * documented difference. */
-        { "\xe2\x99\x9a@example.com", "\xe2\x99\x9a", "example.com", NULL,
-          0 },
+        { "\xe2\x99\x9a@example.com", "\xe2\x99\x9a", "example.com", NULL, 0 },
         { "juliet@", NULL, NULL, NULL, XD_EINVAL },
         { "/foobar", NULL, NULL, NULL, XD_EINVAL },
         /* More */
-        { "Juliet@Example.COM/Balcony", "juliet", "example.com", "Balcony",
-          0 },
+        { "Juliet@Example.COM/Balcony", "juliet", "example.com", "Balcony", 0 },
         { "example.com.", NULL, "example.com", NULL, 0 },
         { "juliet@[::1]/x", "juliet", "[::1]", "x", 0 },
         { "juliet@127.0.0.1", "juliet", "127.0.0.1", NULL, 0 },
@@ -131,8 +128,7 @@ main(void)
                 strcmp(xd_jid_str(bare), "romeo@montague.lit") == 0,
             0, "bare", xd_jid_str(bare));
     int rc = xd_jid_with_resource(bare, "Garden", &other);
-    verdict(rc == 0 && !xd_jid_equal(other, a) &&
-                xd_jid_bare_equal(other, a) &&
+    verdict(rc == 0 && !xd_jid_equal(other, a) && xd_jid_bare_equal(other, a) &&
                 strcmp(xd_jid_str(other), "romeo@montague.lit/Garden") == 0,
             0, "with_resource", "Garden");
     xd_jid *dup = xd_jid_dup(a);

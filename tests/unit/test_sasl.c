@@ -28,8 +28,7 @@ static int passed, failed;
     } while (0)
 
 static xd_stanza *
-sasl_elem(const char *name, const char *mech, const char *payload,
-          size_t len)
+sasl_elem(const char *name, const char *mech, const char *payload, size_t len)
 {
     xd_stanza *st = xd_stanza_new(name, XD_NS_SASL);
 
@@ -129,12 +128,12 @@ scram_login(struct router *r, xd_scram_hash h, const char *user,
 }
 
 static int
-plain_login(struct router *r, int secure, const char *authzid,
-            const char *user, const char *password, const char **condition)
+plain_login(struct router *r, int secure, const char *authzid, const char *user,
+            const char *password, const char **condition)
 {
     char msg[256];
-    int n = snprintf(msg, sizeof(msg), "%s%c%s%c%s", authzid, 0, user, 0,
-                     password);
+    int n =
+        snprintf(msg, sizeof(msg), "%s%c%s%c%s", authzid, 0, user, 0, password);
     struct sasl *state = NULL;
     struct sasl_result res;
     char *who = NULL;
@@ -205,8 +204,8 @@ main(void)
         { XD_SCRAM_SHA256, "nobody", "pencil", 1, -1 },
     };
     for (size_t i = 0; i < XD_NELEM(cases); i++) {
-        int done = scram_login(&r, cases[i].h, cases[i].user,
-                               cases[i].password, cases[i].initial, &who);
+        int done = scram_login(&r, cases[i].h, cases[i].user, cases[i].password,
+                               cases[i].initial, &who);
         if (done != cases[i].done) {
             failed++;
             fprintf(stderr, "FAIL scram case %zu (%s/%s): done %d\n", i,
@@ -223,11 +222,9 @@ main(void)
 
     CHECK(plain_login(&r, 1, "", "alice", "pencil", &cond) == 1,
           "PLAIN over TLS");
-    CHECK(plain_login(&r, 1, "alice@localhost", "alice", "pencil", &cond) ==
-              1,
+    CHECK(plain_login(&r, 1, "alice@localhost", "alice", "pencil", &cond) == 1,
           "PLAIN with authzid = self");
-    CHECK(plain_login(&r, 1, "bob@localhost", "alice", "pencil", &cond) ==
-                  -1 &&
+    CHECK(plain_login(&r, 1, "bob@localhost", "alice", "pencil", &cond) == -1 &&
               strcmp(cond, "invalid-authzid") == 0,
           "PLAIN as someone else");
     CHECK(plain_login(&r, 1, "", "alice", "nope", &cond) == -1 &&

@@ -35,9 +35,8 @@ static const struct vector {
       "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
       "p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=",
       "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=" },
-    { XD_SCRAM_SHA256, "rOprNGfwEbeRWgbNEkqO",
-      "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0", "W22ZaJ0SNY7soEsUEjb6gQ==",
-      "n,,n=user,r=rOprNGfwEbeRWgbNEkqO",
+    { XD_SCRAM_SHA256, "rOprNGfwEbeRWgbNEkqO", "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0",
+      "W22ZaJ0SNY7soEsUEjb6gQ==", "n,,n=user,r=rOprNGfwEbeRWgbNEkqO",
       "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
       "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
       "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
@@ -70,8 +69,8 @@ server_run(const struct vector *v, const xd_scram_creds *creds,
     *first = *final = NULL;
     if (rc == 0 && strcmp(user, "user") == 0) {
         *first = xd_scram_server_first(s, creds);
-        rc = xd_scram_server_client_final(s, client_final,
-                                          strlen(client_final), final);
+        rc = xd_scram_server_client_final(s, client_final, strlen(client_final),
+                                          final);
     }
     xd_scram_server_free(s);
     return rc;
@@ -95,13 +94,12 @@ main(void)
         free(final);
 
         /* Client side, byte for byte. */
-        xd_scram_client *c = xd_scram_client_new(v->h, "user", "pencil",
-                                                 v->cnonce);
+        xd_scram_client *c =
+            xd_scram_client_new(v->h, "user", "pencil", v->cnonce);
         char *cf = xd_scram_client_first(c), *cfinal = NULL;
         verdict(strcmp(cf, v->client_first) == 0, i, "client-first");
         verdict(xd_scram_client_final(c, v->server_first,
-                                      strlen(v->server_first),
-                                      &cfinal) == 0 &&
+                                      strlen(v->server_first), &cfinal) == 0 &&
                     strcmp(cfinal, v->client_final) == 0,
                 i, "client-final");
         verdict(xd_scram_client_verify(c, v->server_final,
@@ -146,9 +144,12 @@ main(void)
     /* Malformed client-first messages. */
     static const char *const bad_firsts[] = {
         "p=tls-unique,,n=user,r=abc", /* channel binding not offered */
-        "x,,n=user,r=abc",            "n,,r=abc",
-        "n,,n=user",                  "n,,n=us=er,r=abc",
-        "n,,n=,r=abc",                "n,n=user,r=abc",
+        "x,,n=user,r=abc",
+        "n,,r=abc",
+        "n,,n=user",
+        "n,,n=us=er,r=abc",
+        "n,,n=,r=abc",
+        "n,n=user,r=abc",
         "",
     };
     for (size_t i = 0; i < XD_NELEM(bad_firsts); i++) {
@@ -172,18 +173,17 @@ main(void)
     /* A round trip with random nonces and a random salt. */
     for (int h = 0; h < 2; h++) {
         xd_scram_creds creds;
-        xd_scram_creds_make((xd_scram_hash)h, "s3cret", NULL, 0, 4096,
-                            &creds);
+        xd_scram_creds_make((xd_scram_hash)h, "s3cret", NULL, 0, 4096, &creds);
         xd_scram_client *c =
             xd_scram_client_new((xd_scram_hash)h, "alice", "s3cret", NULL);
         xd_scram_server *sv = xd_scram_server_new((xd_scram_hash)h, NULL);
         char *cf = xd_scram_client_first(c), *sf, *cfin = NULL, *sfin = NULL;
         xd_scram_server_client_first(sv, cf, strlen(cf), &user);
         sf = xd_scram_server_first(sv, &creds);
-        int ok = xd_scram_client_final(c, sf, strlen(sf), &cfin) == 0 &&
-                 xd_scram_server_client_final(sv, cfin, strlen(cfin),
-                                              &sfin) == 0 &&
-                 xd_scram_client_verify(c, sfin, strlen(sfin)) == 0;
+        int ok =
+            xd_scram_client_final(c, sf, strlen(sf), &cfin) == 0 &&
+            xd_scram_server_client_final(sv, cfin, strlen(cfin), &sfin) == 0 &&
+            xd_scram_client_verify(c, sfin, strlen(sfin)) == 0;
         verdict(ok, (size_t)h, "random round trip");
         free(cf);
         free(sf);

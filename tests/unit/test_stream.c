@@ -112,8 +112,7 @@ run_until(struct event_base *base, const int *flag, int want)
 }
 
 static void
-pair(struct event_base *base, struct side *a, struct side *b,
-     size_t high_water)
+pair(struct event_base *base, struct side *a, struct side *b, size_t high_water)
 {
     int fds[2];
     xd_stream_opts opts = { .content_ns = XD_NS_CLIENT,
@@ -263,8 +262,7 @@ make_cert(const char *cert_path, const char *key_path)
     X509_set_pubkey(x, pkey);
     X509_NAME *name = X509_get_subject_name(x);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               (const unsigned char *)"example.com", -1, -1,
-                               0);
+                               (const unsigned char *)"example.com", -1, -1, 0);
     X509_set_issuer_name(x, name);
     X509_sign(x, pkey, EVP_sha256());
     if ((f = fopen(cert_path, "w")) == NULL)

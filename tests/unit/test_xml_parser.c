@@ -135,8 +135,8 @@ test_chunking(void)
         for (int round = 0; round < 20; round++) {
             parse(doc, len, 1 + (size_t)rand() % 17, NULL, &chunks);
             CHECK(chunks.log.len == whole.log.len &&
-                      memcmp(chunks.log.data, whole.log.data,
-                             whole.log.len) == 0,
+                      memcmp(chunks.log.data, whole.log.data, whole.log.len) ==
+                          0,
                   "stream %zu in random chunks", i);
             xd_buf_free(&chunks.log);
         }
@@ -159,8 +159,7 @@ test_content(void)
     /* Server-to-server stanzas come out in the client namespace. */
     parse(good_streams[5], strlen(good_streams[5]), 0, NULL, &s);
     CHECK(strstr(s.log.data, "<message from='a@x' to='b@y'><body>") != NULL,
-          "jabber:server folded into the stream's namespace: %s",
-          s.log.data);
+          "jabber:server folded into the stream's namespace: %s", s.log.data);
     xd_buf_free(&s.log);
     parse(good_streams[2], strlen(good_streams[2]), 0, NULL, &s);
     CHECK(strstr(s.log.data, "xml:lang='fr'") != NULL &&
@@ -215,8 +214,8 @@ test_hostile(void)
         { "junk before the header", "hello" HEADER, "not-well-formed" },
         { "latin-1", "<?xml version='1.0' encoding='ISO-8859-1'?>" HEADER,
           "unsupported-encoding" },
-        { "wrong stream namespace",
-          "<stream:stream xmlns:stream='urn:nope'>", "invalid-namespace" },
+        { "wrong stream namespace", "<stream:stream xmlns:stream='urn:nope'>",
+          "invalid-namespace" },
         { "not a stream", "<html>", "bad-format" },
         { "too many attributes",
           HEADER "<message a='1' b='1' c='1' d='1' e='1' f='1' g='1' h='1' "
@@ -231,11 +230,9 @@ test_hostile(void)
         for (size_t chunk = 0; chunk <= 1; chunk++) {
             struct seen s;
             parse(cases[i].doc, strlen(cases[i].doc), chunk, &lim, &s);
-            CHECK(s.errors == 1 && strcmp(s.condition, cases[i].condition) ==
-                                       0,
-                  "%s (chunk %zu): want %s, got %s (%d errors)",
-                  cases[i].what, chunk, cases[i].condition, s.condition,
-                  s.errors);
+            CHECK(s.errors == 1 && strcmp(s.condition, cases[i].condition) == 0,
+                  "%s (chunk %zu): want %s, got %s (%d errors)", cases[i].what,
+                  chunk, cases[i].condition, s.condition, s.errors);
             xd_buf_free(&s.log);
         }
     }
@@ -279,8 +276,8 @@ test_hostile(void)
     /* Many stanzas, each under the limit, add up to far more than it. */
     lim.max_stanza_bytes = 4096;
     lim.max_children = XD_XML_MAX_CHILDREN_DEFAULT;
-    char *many = repeat(HEADER, "<message><body>0123456789</body></message>",
-                        20000, "");
+    char *many =
+        repeat(HEADER, "<message><body>0123456789</body></message>", 20000, "");
     parse(many, strlen(many), 65536, &lim, &s);
     CHECK(s.errors == 0 && s.stanzas == 20000 && s.max_mem < 8192,
           "a long stream of small stanzas is fine (%d, %s, %zu bytes)",
@@ -312,8 +309,7 @@ test_restart_and_standalone(void)
                      "<body>x</body></message>";
     CHECK(xd_xml_parse_element(el, strlen(el), NULL, &st) == 0 &&
               xd_stanza_kind_of(st) == XD_STANZA_MESSAGE &&
-              strcmp(xd_stanza_child_text(st, "body", XD_NS_CLIENT), "x") ==
-                  0,
+              strcmp(xd_stanza_child_text(st, "body", XD_NS_CLIENT), "x") == 0,
           "standalone element, namespace folded");
     xd_stanza_unref(st);
     static const char *const bad[] = { "", "<a>", "<a/><b/>", "<a><!--x--></a>",

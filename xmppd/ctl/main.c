@@ -39,8 +39,9 @@ account_jid(struct ctl *c, const char *s, xd_jid **out)
 
     if (xd_jid_parse(s, &j) != 0 || xd_jid_local(j) == NULL ||
         xd_jid_resource(j) != NULL) {
-        fprintf(stderr, "xmppdctl: '%s' is not an account JID "
-                        "(user@host)\n",
+        fprintf(stderr,
+                "xmppdctl: '%s' is not an account JID "
+                "(user@host)\n",
                 s);
         xd_jid_free(j);
         return XD_EINVAL;
@@ -50,8 +51,8 @@ account_jid(struct ctl *c, const char *s, xd_jid **out)
     for (char *h = strtok_r(hosts, " \t,", &save); h && !served;
          h = strtok_r(NULL, " \t,", &save)) {
         char *p = NULL;
-        served = xd_jid_prep_domain(h, &p) == 0 &&
-                 strcmp(p, xd_jid_domain(j)) == 0;
+        served =
+            xd_jid_prep_domain(h, &p) == 0 && strcmp(p, xd_jid_domain(j)) == 0;
         free(p);
     }
     free(hosts);
@@ -167,8 +168,8 @@ main(int argc, char *argv[])
     }
     int rc = 1;
     if (xmppd_conf_load(cfg, &c.conf) == 0 &&
-        xd_db_open(c.conf.db_path, xmppd_schema, xmppd_schema_count,
-                   &c.db) == 0)
+        xd_db_open(c.conf.db_path, xmppd_schema, xmppd_schema_count, &c.db) ==
+            0)
         rc = run(&c, argc - first, argv + first);
     xd_db_close(c.db);
     xmppd_conf_free(&c.conf);

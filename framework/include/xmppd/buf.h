@@ -18,7 +18,10 @@ typedef struct xd_buf {
     size_t cap;
 } xd_buf;
 
-#define XD_BUF_INIT { NULL, 0, 0 }
+#define XD_BUF_INIT                                                            \
+    {                                                                          \
+        NULL, 0, 0                                                             \
+    }
 
 void xd_buf_append(xd_buf *b, const void *data, size_t len);
 void xd_buf_append_str(xd_buf *b, const char *s);

@@ -48,8 +48,8 @@ const char *xd_strerror(int rc);
 void *xd_xmalloc(size_t n);
 void *xd_xcalloc(size_t nmemb, size_t size);
 void *xd_xrealloc(void *p, size_t n);
-char *xd_xstrdup(const char *s);             /* NULL in, NULL out */
-char *xd_xstrndup(const char *s, size_t n);  /* copies at most n bytes + NUL */
+char *xd_xstrdup(const char *s);            /* NULL in, NULL out */
+char *xd_xstrndup(const char *s, size_t n); /* copies at most n bytes + NUL */
 char *xd_xasprintf(const char *fmt, ...) XD_PRINTF(1, 2);
 
 /* Constant-time comparison of n bytes: 0 when equal. For secrets. */

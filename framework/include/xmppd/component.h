@@ -95,8 +95,8 @@ int xd_component_iq(xd_component *c, xd_stanza *iq, unsigned timeout_ms,
 void xd_component_add_identity(xd_component *c, const char *category,
                                const char *type, const char *name);
 void xd_component_add_feature(xd_component *c, const char *var);
-void xd_component_add_item(xd_component *c, const char *jid,
-                           const char *node, const char *name);
+void xd_component_add_item(xd_component *c, const char *jid, const char *node,
+                           const char *name);
 
 /* Connects and runs the event loop until xd_component_stop or SIGTERM /
  * SIGINT. 0 after a stop, XD_EIO if the loop failed. */

@@ -29,27 +29,35 @@ typedef enum xd_config_type {
 typedef struct xd_config_key {
     const char *name; /* lowercase snake_case, equal to the field name */
     xd_config_type type;
-    size_t offset;          /* offsetof(struct, field) */
-    const char *def_string; /* STRING default (may be NULL) */
+    size_t offset;                        /* offsetof(struct, field) */
+    const char *def_string;               /* STRING default (may be NULL) */
     unsigned long long def_num, min, max; /* UINT/BOOL default and bounds */
     const char *doc;                      /* one line for docs and --help */
 } xd_config_key;
 
 #define XD_CFG_STRING(name, type, field, def, doc)                             \
-    { name, XD_CFG_T_STRING, offsetof(type, field), def, 0, 0, 0, doc }
+    {                                                                          \
+        name, XD_CFG_T_STRING, offsetof(type, field), def, 0, 0, 0, doc        \
+    }
 #define XD_CFG_UINT(name, type, field, def, min, max, doc)                     \
-    { name, XD_CFG_T_UINT, offsetof(type, field), NULL, def, min, max, doc }
+    {                                                                          \
+        name, XD_CFG_T_UINT, offsetof(type, field), NULL, def, min, max, doc   \
+    }
 #define XD_CFG_BOOL(name, type, field, def, doc)                               \
-    { name, XD_CFG_T_BOOL, offsetof(type, field), NULL, def, 0, 1, doc }
-#define XD_CFG_END { NULL, XD_CFG_T_END, 0, NULL, 0, 0, 0, NULL }
+    {                                                                          \
+        name, XD_CFG_T_BOOL, offsetof(type, field), NULL, def, 0, 1, doc       \
+    }
+#define XD_CFG_END                                                             \
+    {                                                                          \
+        NULL, XD_CFG_T_END, 0, NULL, 0, 0, 0, NULL                             \
+    }
 
 /* Reads and parses an INI file (no key checks yet: see xd_config_bind).
  * 0 and *out owned by the caller; XD_EIO (unreadable) or XD_EINVAL (syntax,
  * logged with file:line). */
 int xd_config_load(const char *path, xd_config **out);
 /* Parses INI text held in memory (tests); `name` appears in messages. */
-int xd_config_load_string(const char *text, const char *name,
-                          xd_config **out);
+int xd_config_load_string(const char *text, const char *name, xd_config **out);
 /*
  * For main(): takes `-c FILE` (or `--config FILE`) from argv, loads it and
  * returns it; the caller owns it. Prints usage and exits 2 on bad arguments,

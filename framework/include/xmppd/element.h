@@ -54,8 +54,7 @@ int xd_elem_is(const xd_elem *e, const char *name, const char *ns);
 /* Attribute without namespace, or NULL if absent. */
 const char *xd_elem_attr(const xd_elem *e, const char *name);
 /* Namespaced attribute (e.g. XD_NS_XML, "lang"), or NULL if absent. */
-const char *xd_elem_attr_ns(const xd_elem *e, const char *ns,
-                            const char *name);
+const char *xd_elem_attr_ns(const xd_elem *e, const char *ns, const char *name);
 /* Sets (value != NULL) or removes (value == NULL) an attribute. */
 void xd_elem_set_attr(xd_elem *e, const char *name, const char *value);
 void xd_elem_set_attr_ns(xd_elem *e, const char *ns, const char *name,

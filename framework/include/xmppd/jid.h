@@ -34,8 +34,7 @@ xd_jid *xd_jid_dup(const xd_jid *j);
 /* The bare JID (local@domain) as a new JID the caller owns. */
 xd_jid *xd_jid_bare(const xd_jid *j);
 /* Same JID with another resource (NULL: none); 0 or XD_EINVAL. */
-int xd_jid_with_resource(const xd_jid *j, const char *resource,
-                         xd_jid **out);
+int xd_jid_with_resource(const xd_jid *j, const char *resource, xd_jid **out);
 void xd_jid_free(xd_jid *j); /* NULL is a no-op */
 
 /* Parts, borrowed, living with j; NULL when absent (domain never NULL). */

@@ -45,7 +45,8 @@ void xd_log_write(xd_log_level level, const char *area, int with_errno,
 void xd_log_fatal(const char *area, int with_errno, const char *fmt, ...)
     XD_PRINTF(3, 4) XD_NORETURN;
 
-#define xd_log_error(...) xd_log_write(XD_LOG_ERROR, XD_LOG_AREA, 0, __VA_ARGS__)
+#define xd_log_error(...)                                                      \
+    xd_log_write(XD_LOG_ERROR, XD_LOG_AREA, 0, __VA_ARGS__)
 #define xd_log_warn(...)  xd_log_write(XD_LOG_WARN, XD_LOG_AREA, 1, __VA_ARGS__)
 #define xd_log_warnx(...) xd_log_write(XD_LOG_WARN, XD_LOG_AREA, 0, __VA_ARGS__)
 #define xd_log_info(...)  xd_log_write(XD_LOG_INFO, XD_LOG_AREA, 0, __VA_ARGS__)

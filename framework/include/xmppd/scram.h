@@ -16,7 +16,7 @@ extern "C" {
 
 typedef enum xd_scram_hash { XD_SCRAM_SHA1, XD_SCRAM_SHA256 } xd_scram_hash;
 
-#define XD_SCRAM_MAX_HASH 32 /* bytes of the largest digest */
+#define XD_SCRAM_MAX_HASH           32 /* bytes of the largest digest */
 #define XD_SCRAM_ITERATIONS_DEFAULT 4096
 
 /* Digest length in bytes (20 or 32). */

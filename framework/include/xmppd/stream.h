@@ -53,9 +53,9 @@ typedef struct xd_stream_callbacks {
 } xd_stream_callbacks;
 
 typedef struct xd_stream_opts {
-    const char *content_ns;     /* XD_NS_CLIENT, _SERVER or _COMPONENT */
-    xd_xml_limits limits;       /* input limits */
-    size_t out_high_water;      /* bytes; 0: XD_STREAM_OUT_HIGH_WATER_DEFAULT */
+    const char *content_ns; /* XD_NS_CLIENT, _SERVER or _COMPONENT */
+    xd_xml_limits limits;   /* input limits */
+    size_t out_high_water;  /* bytes; 0: XD_STREAM_OUT_HIGH_WATER_DEFAULT */
 } xd_stream_opts;
 
 #define XD_STREAM_OUT_HIGH_WATER_DEFAULT (1024 * 1024)
@@ -71,10 +71,9 @@ xd_stream *xd_stream_new_fd(struct event_base *base, int fd,
 /* Starts a connection to host:port (numeric address or name resolved with
  * evdns, never blocking). `opened`/`writable` tell when it is up; `closed`
  * with XD_STREAM_END_IO when it fails. 0, or XD_EIO. */
-int xd_stream_connect(struct event_base *base, const char *host,
-                      unsigned port, const xd_stream_opts *opts,
-                      const xd_stream_callbacks *cb, void *arg,
-                      xd_stream **out);
+int xd_stream_connect(struct event_base *base, const char *host, unsigned port,
+                      const xd_stream_opts *opts, const xd_stream_callbacks *cb,
+                      void *arg, xd_stream **out);
 /* NULL is a no-op; safe inside callbacks (the free is deferred). */
 void xd_stream_free(xd_stream *s);
 

@@ -9,9 +9,9 @@
  *
  *   DTD, entity declaration, comment, processing instruction  restricted-xml
  *   undefined entity reference, syntax error                  not-well-formed
- *   encoding other than UTF-8                                 unsupported-encoding
- *   stanza bytes, depth, attributes or children over a limit  policy-violation
- *   stream root not <stream:stream> in XD_NS_STREAMS          invalid-namespace
+ *   encoding other than UTF-8 unsupported-encoding stanza bytes, depth,
+ * attributes or children over a limit  policy-violation stream root not
+ * <stream:stream> in XD_NS_STREAMS          invalid-namespace
  *
  * Memory is bounded by the limits: a stanza's tree is only built while it is
  * under max_stanza_bytes.
@@ -82,8 +82,8 @@ void xd_xml_parser_free(xd_xml_parser *p);
  * caller owns in *out and returns 0; otherwise XD_EPROTO (or XD_ELIMIT for a
  * limit) and *out is unchanged.
  */
-int xd_xml_parse_element(const char *data, size_t len,
-                         const xd_xml_limits *lim, xd_stanza **out);
+int xd_xml_parse_element(const char *data, size_t len, const xd_xml_limits *lim,
+                         xd_stanza **out);
 
 #ifdef __cplusplus
 }
