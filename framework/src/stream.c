@@ -107,21 +107,27 @@ pending_total(const xd_stream *s)
     return n;
 }
 
+/* Closes the socket and stops every timer and the parser. */
+static void
+shut(xd_stream *s)
+{
+    s->ended = 1;
+    if (s->bev) {
+        bufferevent_free(s->bev);
+        s->bev = NULL;
+    }
+    evtimer_del(s->close_timer);
+    evtimer_del(s->flush_timer);
+    xd_xml_parser_stop(s->parser);
+}
+
 /* Closes the socket and reports the end, once. */
 static void
 finish(xd_stream *s, xd_stream_end why, const char *condition)
 {
     if (s->ended)
         return;
-    s->ended = 1;
-    if (s->bev) {
-        bufferevent_free(s->bev);
-        s->bev = NULL;
-    }
-    if (s->close_timer)
-        evtimer_del(s->close_timer);
-    if (s->flush_timer)
-        evtimer_del(s->flush_timer);
+    shut(s);
     if (s->cb.closed) {
         s->depth++;
         s->cb.closed(s, why, condition, s->arg);
@@ -625,17 +631,7 @@ xd_stream_free(xd_stream *s)
     if (s->depth > 0) {
         /* Inside one of our callbacks: stop everything now, free later. */
         s->free_pending = 1;
-        s->ended = 1;
-        if (s->bev) {
-            bufferevent_free(s->bev);
-            s->bev = NULL;
-        }
-        if (s->close_timer)
-            evtimer_del(s->close_timer);
-        if (s->flush_timer)
-            evtimer_del(s->flush_timer);
-        if (s->parser)
-            xd_xml_parser_stop(s->parser);
+        shut(s);
         return;
     }
     really_free(s);

@@ -5,6 +5,7 @@
  * is down and flushed in order, iq results, time-outs and link loss, the
  * automatic service-unavailable, disco#info and ping.
  */
+#include "check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +16,6 @@
 
 #include <xmppd/component.h>
 #include <xmppd/stream.h>
-
-static int passed, failed;
-
-#define CHECK(cond, what)                                                      \
-    do {                                                                       \
-        if (cond)                                                              \
-            passed++;                                                          \
-        else {                                                                 \
-            failed++;                                                          \
-            fprintf(stderr, "FAIL line %d: %s\n", __LINE__, what);             \
-        }                                                                      \
-    } while (0)
 
 /* The fake router: accepts connections, refuses the first `refuse`
  * handshakes, records what arrives after a successful one. */
@@ -330,6 +319,5 @@ main(void)
     evconnlistener_free(r.l);
     event_base_free(r.base);
     xd_config_free(cfg);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

@@ -3,6 +3,7 @@
  * driven by the framework's SCRAM client against accounts in a real SQLite
  * database, PLAIN, and every failure a client can cause.
  */
+#include "check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +15,6 @@
 #include "accounts.h"
 #include "router.h"
 #include "schema.h"
-
-static int passed, failed;
-
-#define CHECK(cond, what)                                                      \
-    do {                                                                       \
-        if (cond)                                                              \
-            passed++;                                                          \
-        else {                                                                 \
-            failed++;                                                          \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, what);     \
-        }                                                                      \
-    } while (0)
 
 static xd_stanza *
 sasl_elem(const char *name, const char *mech, const char *payload, size_t len)
@@ -207,11 +196,11 @@ main(void)
         int done = scram_login(&r, cases[i].h, cases[i].user, cases[i].password,
                                cases[i].initial, &who);
         if (done != cases[i].done) {
-            failed++;
+            check_failed++;
             fprintf(stderr, "FAIL scram case %zu (%s/%s): done %d\n", i,
                     cases[i].user, cases[i].password, done);
         } else {
-            passed++;
+            check_passed++;
         }
         if (done > 0)
             CHECK(who != NULL && strcmp(who, "alice") == 0,
@@ -278,6 +267,5 @@ main(void)
     snprintf(wal, sizeof(wal), "%s-shm", path);
     unlink(wal);
     rmdir(dir);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

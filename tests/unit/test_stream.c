@@ -4,6 +4,7 @@
  * errors in both directions, orderly close, refused input, back-pressure,
  * and freeing a stream from inside its own callback.
  */
+#include "check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +20,6 @@
 #include <xmppd/stanza.h>
 #include <xmppd/stream.h>
 #include <xmppd/tls.h>
-
-static int passed, failed;
-
-#define CHECK(cond, what)                                                      \
-    do {                                                                       \
-        if (cond)                                                              \
-            passed++;                                                          \
-        else {                                                                 \
-            failed++;                                                          \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, what);     \
-        }                                                                      \
-    } while (0)
 
 /* What one side saw. */
 struct side {
@@ -363,6 +352,5 @@ main(void)
     test_starttls(base);
     test_connect_refused(base);
     event_base_free(base);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

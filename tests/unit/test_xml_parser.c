@@ -4,26 +4,13 @@
  * the right stream error before they cost memory; restarts; standalone
  * elements.
  */
+#include "check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <xmppd/stanza.h>
 #include <xmppd/xml_parser.h>
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        if (cond) {                                                            \
-            passed++;                                                          \
-        } else {                                                               \
-            failed++;                                                          \
-            fprintf(stderr, "FAIL line %d: ", __LINE__);                       \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fputc('\n', stderr);                                               \
-        }                                                                      \
-    } while (0)
 
 #define HEADER                                                                 \
     "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "               \
@@ -329,6 +316,5 @@ main(void)
     test_content();
     test_hostile();
     test_restart_and_standalone();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }
