@@ -40,6 +40,8 @@ struct c2s {
     int sasl_failures;
     int available; /* sent available presence */
     int priority;
+    int wants_roster;  /* asked for the roster: gets pushes */
+    int offline_taken; /* stored messages were delivered to this session */
     struct event *auth_timer;
     struct c2s *prev, *next; /* r->c2s_all */
     char stream_id[17];
@@ -80,6 +82,18 @@ const xd_jid *
 c2s_jid(const struct c2s *c)
 {
     return c->jid;
+}
+
+void
+c2s_set_wants_roster(struct c2s *c)
+{
+    c->wants_roster = 1;
+}
+
+int
+c2s_wants_roster(const struct c2s *c)
+{
+    return c->state == C2S_SESSION && c->wants_roster;
 }
 
 int
@@ -305,6 +319,22 @@ handle_own_presence(struct c2s *c, xd_stanza *st)
     }
     broadcast_to_own_resources(c, st);
     xd_stanza_unref(st);
+    /* XEP-0160: stored messages go to the first available resource with a
+     * non-negative priority. */
+    if (c->available && c->priority >= 0 && !c->offline_taken) {
+        c->offline_taken = 1;
+        offline_deliver(c->r, c);
+    }
+}
+
+/* An iq the server answers for the account itself: no 'to', or the
+ * account's own bare JID (RFC 6120 10.5.3.1). */
+static int
+for_own_account(const struct c2s *c, const xd_stanza *st)
+{
+    const char *to = xd_stanza_to(st);
+
+    return to == NULL || strcmp(to, xd_jid_bare_str(c->jid)) == 0;
 }
 
 /* --- stanzas in an established session -------------------------------- */
@@ -340,6 +370,11 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
     }
     xd_stanza_set_from(st, xd_jid_str(c->jid));
 
+    if (kind == XD_STANZA_IQ && for_own_account(c, st) &&
+        xd_elem_child(xd_stanza_root(st), "query", XD_NS_ROSTER) != NULL) {
+        roster_iq(r, c, st);
+        return;
+    }
     if (xd_stanza_to(st) == NULL) {
         switch (kind) {
         case XD_STANZA_PRESENCE:

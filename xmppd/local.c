@@ -1,7 +1,7 @@
 /*
  * local.c: delivery to accounts of local hosts (RFC 6121 section 8.5).
- * Offline storage, rosters and subscriptions arrive with the IM issue;
- * until then a message no resource can take is bounced with
+ * A chat or normal message with a body that no resource can take is
+ * stored offline (XEP-0160); when that is not possible it is bounced with
  * service-unavailable, as RFC 6121 8.5.2.1.1 allows.
  */
 #define XD_LOG_AREA "local"
@@ -49,9 +49,29 @@ deliver_to_resources(const struct user_sessions *us, xd_stanza *st,
     return sent;
 }
 
+/* No resource took a message for `to`: store it, drop it or bounce it. */
 static void
-deliver_message_to_bare(struct router *r, const struct user_sessions *us,
-                        xd_stanza *st)
+undeliverable_message(struct router *r, const xd_jid *to, xd_stanza *st)
+{
+    const char *type = xd_stanza_type(st);
+    int storable = type == NULL || strcmp(type, "chat") == 0 ||
+                   strcmp(type, "normal") == 0;
+
+    if (storable && xd_stanza_child_text(st, "body", XD_NS_CLIENT) == NULL) {
+        /* Chat states and receipts mean nothing later: dropped. */
+        xd_stanza_unref(st);
+        return;
+    }
+    if (storable && offline_store(r, to, st) == 0) {
+        xd_stanza_unref(st);
+        return;
+    }
+    router_bounce(r, st, "service-unavailable");
+}
+
+static void
+deliver_message_to_bare(struct router *r, const xd_jid *to,
+                        const struct user_sessions *us, xd_stanza *st)
 {
     if (type_is(st, "error")) {
         xd_stanza_unref(st);
@@ -66,7 +86,7 @@ deliver_message_to_bare(struct router *r, const struct user_sessions *us,
     size_t n = deliver_to_resources(
         us, st, headline ? PICK_NON_NEGATIVE : PICK_TOP_PRIORITY);
     if (n == 0 && !headline)
-        router_bounce(r, st, "service-unavailable");
+        undeliverable_message(r, to, st);
     else
         xd_stanza_unref(st);
 }
@@ -91,7 +111,7 @@ local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
         }
         /* RFC 6121 8.5.3.2: no such resource. */
         if (kind == XD_STANZA_MESSAGE && !type_is(st, "groupchat")) {
-            deliver_message_to_bare(r, us, st);
+            deliver_message_to_bare(r, to, us, st);
             return;
         }
         router_bounce(r, st, "service-unavailable");
@@ -99,7 +119,7 @@ local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
     }
     switch (kind) {
     case XD_STANZA_MESSAGE:
-        deliver_message_to_bare(r, us, st);
+        deliver_message_to_bare(r, to, us, st);
         break;
     case XD_STANZA_PRESENCE:
         deliver_to_resources(us, st, PICK_ALL_AVAILABLE);

@@ -11,6 +11,8 @@
  *   route.c           the routing decision and bounces
  *   local.c           delivery to accounts of local hosts
  *   server.c          iqs addressed to a host itself
+ *   roster.c          roster get/set/push (roster_store.c keeps them)
+ *   offline.c         offline messages
  *   component_link.c  the XEP-0114 accept side
  */
 #ifndef XMPPD_ROUTER_H
@@ -109,6 +111,10 @@ void c2s_kick_all(struct router *r);
  * loop has stopped). */
 void c2s_free_all(struct router *r);
 const xd_jid *c2s_jid(const struct c2s *c);
+/* Interested resources (RFC 6121 2.1.6): those that asked for the roster
+ * get its pushes. */
+void c2s_set_wants_roster(struct c2s *c);
+int c2s_wants_roster(const struct c2s *c);
 int c2s_is_available(const struct c2s *c);
 int c2s_priority(const struct c2s *c);
 
@@ -160,6 +166,19 @@ void local_deliver(struct router *r, const xd_jid *to, xd_stanza *st);
 /* server.c: st is addressed to a host itself (or, for iqs, to an account's
  * bare JID and handled on its behalf). */
 void server_handle(struct router *r, const xd_jid *to, xd_stanza *st);
+
+/* roster.c: a roster get or set from the account's own session (takes
+ * ownership), and pushes of a changed item to interested resources. */
+struct roster_item;
+void roster_iq(struct router *r, struct c2s *c, xd_stanza *st);
+void roster_push(struct router *r, const xd_jid *account,
+                 const struct roster_item *it, int removed, long long version);
+
+/* offline.c (XEP-0160): stores a message for an account with no available
+ * resource (0, XD_ELIMIT when its store is full, XD_EIO), and delivers what
+ * was stored to a session that has become available. */
+int offline_store(struct router *r, const xd_jid *to, const xd_stanza *st);
+void offline_deliver(struct router *r, struct c2s *c);
 
 /* component_link.c */
 void comp_link_accept(struct router *r, int fd);

@@ -43,6 +43,14 @@ const xd_config_key xmppd_conf_keys[] = {
                 "times this closes the stream"),
     XD_CFG_UINT("auth_timeout_s", struct xmppd_conf, auth_timeout_s, 60, 1,
                 3600, "seconds a client has to authenticate and bind"),
+    XD_CFG_UINT("roster_max_items", struct xmppd_conf, roster_max_items, 1000,
+                1, 1000000,
+                "roster items per account; one more is refused with "
+                "not-allowed"),
+    XD_CFG_UINT("offline_max_messages", struct xmppd_conf, offline_max_messages,
+                1000, 0, 1000000,
+                "messages stored per offline account; more are bounced "
+                "with service-unavailable; 0 disables storage"),
     XD_CFG_END,
 };
 

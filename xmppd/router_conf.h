@@ -24,6 +24,8 @@ struct xmppd_conf {
     unsigned long long scram_iterations;
     unsigned long long out_high_water_bytes;
     unsigned long long auth_timeout_s;
+    unsigned long long roster_max_items;
+    unsigned long long offline_max_messages;
 };
 
 extern const xd_config_key xmppd_conf_keys[];

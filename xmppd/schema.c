@@ -25,6 +25,38 @@ const char *const xmppd_schema[] = {
     "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
     "    ON DELETE CASCADE"
     ") WITHOUT ROWID;",
+    /* 2: rosters (RFC 6121 section 2) with a version per account
+     * (XEP-0237), and offline messages (XEP-0160). */
+    "CREATE TABLE roster_items ("
+    "  host TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  contact TEXT NOT NULL,"
+    "  name TEXT,"
+    "  subscription TEXT NOT NULL DEFAULT 'none',"
+    "  ask INTEGER NOT NULL DEFAULT 0,"
+    "  groups TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (host, user, contact),"
+    "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE roster_versions ("
+    "  host TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  PRIMARY KEY (host, user),"
+    "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE offline_messages ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  host TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  stored INTEGER NOT NULL,"
+    "  stanza TEXT NOT NULL,"
+    "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
+    "    ON DELETE CASCADE"
+    ");"
+    "CREATE INDEX offline_by_user ON offline_messages (host, user, id);",
 };
 
 const size_t xmppd_schema_count =

@@ -1,0 +1,44 @@
+/*
+ * roster_store.h: roster items and roster versions in SQLite. `host` and
+ * `user` name the account, prepared; `contact` is a prepared bare JID.
+ * Every change bumps the account's roster version (XEP-0237).
+ */
+#ifndef XMPPD_ROSTER_STORE_H
+#define XMPPD_ROSTER_STORE_H
+
+#include <xmppd/db.h>
+
+struct roster_item {
+    const char *contact;
+    const char *name;         /* NULL: none */
+    const char *subscription; /* none, to, from, both */
+    int ask;                  /* a subscription request is pending out */
+    const char *groups;       /* group names joined by '\n'; "" for none */
+};
+
+/* The account's roster version (0 before any change): 0 or XD_EIO. */
+int roster_version(xd_db *db, const char *host, const char *user,
+                   long long *version);
+/* Number of items: 0 or XD_EIO. */
+int roster_count(xd_db *db, const char *host, const char *user,
+                 long long *count);
+/* Calls fn for each item, ordered by contact. Strings are borrowed for the
+ * call. 0 or XD_EIO. */
+int roster_each(xd_db *db, const char *host, const char *user,
+                void (*fn)(const struct roster_item *item, void *arg),
+                void *arg);
+/* 1 and *found filled (strings malloc()ed, free with roster_item_clear) if
+ * the contact is on the roster, 0 if not, XD_EIO. */
+int roster_get(xd_db *db, const char *host, const char *user,
+               const char *contact, struct roster_item *found);
+void roster_item_clear(struct roster_item *item);
+/* Adds or updates the item's name and groups (a new item starts with
+ * subscription none, no ask), bumps the version, in one transaction; the
+ * new version goes to *version. 0 or XD_EIO. */
+int roster_put(xd_db *db, const char *host, const char *user,
+               const struct roster_item *item, long long *version);
+/* Removes the item and bumps the version. 0, XD_ENOTFOUND, XD_EIO. */
+int roster_remove(xd_db *db, const char *host, const char *user,
+                  const char *contact, long long *version);
+
+#endif
