@@ -42,6 +42,7 @@ struct c2s {
     int priority;
     int wants_roster;  /* asked for the roster: gets pushes */
     int offline_taken; /* stored messages were delivered to this session */
+    xd_stanza *last_presence; /* last available presence broadcast */
     struct event *auth_timer;
     struct c2s *prev, *next; /* r->c2s_all */
     char stream_id[17];
@@ -94,6 +95,12 @@ int
 c2s_wants_roster(const struct c2s *c)
 {
     return c->state == C2S_SESSION && c->wants_roster;
+}
+
+const xd_stanza *
+c2s_last_presence(const struct c2s *c)
+{
+    return c->last_presence;
 }
 
 int
@@ -304,20 +311,29 @@ static void
 handle_own_presence(struct c2s *c, xd_stanza *st)
 {
     const char *type = xd_stanza_type(st);
+    int initial = 0;
 
     if (type == NULL) {
         const char *prio = xd_stanza_child_text(st, "priority", XD_NS_CLIENT);
         long p = prio ? strtol(prio, NULL, 10) : 0;
         c->priority = p < -128 ? -128 : p > 127 ? 127 : (int)p;
+        initial = !c->available;
         c->available = 1;
+        xd_stanza_unref(c->last_presence);
+        c->last_presence = xd_stanza_ref(st);
     } else if (strcmp(type, "unavailable") == 0) {
         c->available = 0;
+        xd_stanza_unref(c->last_presence);
+        c->last_presence = NULL;
     } else {
         /* Subscription management without a 'to' is meaningless. */
         xd_stanza_unref(st);
         return;
     }
     broadcast_to_own_resources(c, st);
+    presence_broadcast(c->r, c, st, initial);
+    if (initial)
+        presence_redeliver_pending(c->r, c);
     xd_stanza_unref(st);
     /* XEP-0160: stored messages go to the first available resource with a
      * non-negative priority. */
@@ -325,6 +341,15 @@ handle_own_presence(struct c2s *c, xd_stanza *st)
         c->offline_taken = 1;
         offline_deliver(c->r, c);
     }
+}
+
+static int
+is_subscription(const char *type)
+{
+    return type != NULL &&
+           (strcmp(type, "subscribe") == 0 || strcmp(type, "subscribed") == 0 ||
+            strcmp(type, "unsubscribe") == 0 ||
+            strcmp(type, "unsubscribed") == 0);
 }
 
 /* An iq the server answers for the account itself: no 'to', or the
@@ -373,6 +398,11 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
     if (kind == XD_STANZA_IQ && for_own_account(c, st) &&
         xd_elem_child(xd_stanza_root(st), "query", XD_NS_ROSTER) != NULL) {
         roster_iq(r, c, st);
+        return;
+    }
+    if (kind == XD_STANZA_PRESENCE && xd_stanza_to(st) != NULL &&
+        is_subscription(xd_stanza_type(st))) {
+        presence_outbound(r, c, st);
         return;
     }
     if (xd_stanza_to(st) == NULL) {
@@ -456,6 +486,7 @@ c2s_free(struct c2s *c)
     if (c->next)
         c->next->prev = c->prev;
     event_free(c->auth_timer);
+    xd_stanza_unref(c->last_presence);
     sasl_free(c->sasl);
     xd_jid_free(c->jid);
     free(c->user);
@@ -478,6 +509,7 @@ c2s_on_closed(struct c2s *c)
             xd_stanza_set_from(p, xd_jid_str(c->jid));
             c->available = 0;
             broadcast_to_own_resources(c, p);
+            presence_broadcast(r, c, p, 0);
             xd_stanza_unref(p);
         }
         sessions_remove(r, c);

@@ -103,6 +103,13 @@ local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
         router_bounce(r, st, "service-unavailable");
         return;
     }
+    if (kind == XD_STANZA_PRESENCE && xd_stanza_type(st) != NULL &&
+        !type_is(st, "unavailable") && !type_is(st, "error")) {
+        /* Subscriptions and probes are for the account, whatever the
+         * resource (RFC 6121 3 and 4.3). */
+        presence_inbound(r, to, st);
+        return;
+    }
     if (xd_jid_resource(to) != NULL) {
         struct c2s *c = sessions_get(r, xd_jid_str(to));
         if (c != NULL) {

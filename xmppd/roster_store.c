@@ -214,3 +214,84 @@ roster_remove(xd_db *db, const char *host, const char *user,
     }
     return in_transaction(db, host, user, rc, version);
 }
+
+int
+roster_set_subscription(xd_db *db, const char *host, const char *user,
+                        const char *contact, const char *subscription, int ask,
+                        long long *version)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (xd_db_begin(db) != 0)
+        return XD_EIO;
+    rc = xd_db_prepare(db,
+                       "INSERT INTO roster_items (host, user, contact, "
+                       "subscription, ask) VALUES (?, ?, ?, ?, ?) ON "
+                       "CONFLICT (host, user, contact) DO UPDATE SET "
+                       "subscription = excluded.subscription, ask = "
+                       "excluded.ask",
+                       &st);
+    if (rc == 0) {
+        bind_account(st, host, user);
+        sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, subscription, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 5, ask);
+        rc = step_done(db, st);
+    }
+    return in_transaction(db, host, user, rc, version);
+}
+
+int
+pending_add(xd_db *db, const char *host, const char *user, const char *contact,
+            const char *stanza_xml)
+{
+    sqlite3_stmt *st;
+
+    if (xd_db_prepare(db,
+                      "INSERT OR REPLACE INTO presence_pending (host, user, "
+                      "contact, stanza) VALUES (?, ?, ?, ?)",
+                      &st) != 0)
+        return XD_EIO;
+    bind_account(st, host, user);
+    sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, stanza_xml, -1, SQLITE_STATIC);
+    return step_done(db, st);
+}
+
+int
+pending_remove(xd_db *db, const char *host, const char *user,
+               const char *contact)
+{
+    sqlite3_stmt *st;
+
+    if (xd_db_prepare(db,
+                      "DELETE FROM presence_pending WHERE host = ? AND user "
+                      "= ? AND contact = ?",
+                      &st) != 0)
+        return XD_EIO;
+    bind_account(st, host, user);
+    sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
+    if (step_done(db, st) != 0)
+        return XD_EIO;
+    return sqlite3_changes(xd_db_handle(db)) > 0 ? 1 : 0;
+}
+
+int
+pending_each(xd_db *db, const char *host, const char *user,
+             void (*fn)(const char *stanza_xml, void *arg), void *arg)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (xd_db_prepare(db,
+                      "SELECT stanza FROM presence_pending WHERE host = ? "
+                      "AND user = ? ORDER BY contact",
+                      &st) != 0)
+        return XD_EIO;
+    bind_account(st, host, user);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn((const char *)sqlite3_column_text(st, 0), arg);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : XD_EIO;
+}

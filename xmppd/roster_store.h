@@ -41,4 +41,21 @@ int roster_put(xd_db *db, const char *host, const char *user,
 int roster_remove(xd_db *db, const char *host, const char *user,
                   const char *contact, long long *version);
 
+/* Sets the subscription state and the pending-out flag of a contact,
+ * adding the item (no name, no group) if needed, and bumps the version.
+ * 0 or XD_EIO. */
+int roster_set_subscription(xd_db *db, const char *host, const char *user,
+                            const char *contact, const char *subscription,
+                            int ask, long long *version);
+
+/* Subscription requests the account has not answered yet. */
+int pending_add(xd_db *db, const char *host, const char *user,
+                const char *contact, const char *stanza_xml);
+/* 1 if one was there and is now gone, 0 if none, XD_EIO. */
+int pending_remove(xd_db *db, const char *host, const char *user,
+                   const char *contact);
+/* Calls fn with each stored request (serialised stanza). 0 or XD_EIO. */
+int pending_each(xd_db *db, const char *host, const char *user,
+                 void (*fn)(const char *stanza_xml, void *arg), void *arg);
+
 #endif

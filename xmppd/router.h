@@ -13,6 +13,7 @@
  *   server.c          iqs addressed to a host itself
  *   roster.c          roster get/set/push (roster_store.c keeps them)
  *   offline.c         offline messages
+ *   presence.c        subscriptions and presence broadcast
  *   component_link.c  the XEP-0114 accept side
  */
 #ifndef XMPPD_ROUTER_H
@@ -115,6 +116,8 @@ const xd_jid *c2s_jid(const struct c2s *c);
  * get its pushes. */
 void c2s_set_wants_roster(struct c2s *c);
 int c2s_wants_roster(const struct c2s *c);
+/* The last available presence the client broadcast, or NULL. */
+const xd_stanza *c2s_last_presence(const struct c2s *c);
 int c2s_is_available(const struct c2s *c);
 int c2s_priority(const struct c2s *c);
 
@@ -173,6 +176,19 @@ struct roster_item;
 void roster_iq(struct router *r, struct c2s *c, xd_stanza *st);
 void roster_push(struct router *r, const xd_jid *account,
                  const struct roster_item *it, int removed, long long version);
+
+/* presence.c: subscriptions (RFC 6121 3) and broadcast (4). */
+/* A subscription stanza from the user to a contact (takes ownership). */
+void presence_outbound(struct router *r, struct c2s *c, xd_stanza *st);
+/* A subscription stanza or probe for a local account (takes ownership). */
+void presence_inbound(struct router *r, const xd_jid *to, xd_stanza *st);
+/* The user's own presence (no 'to') to the contacts subscribed to it, and,
+ * for initial presence, probes to the contacts it is subscribed to. */
+void presence_broadcast(struct router *r, struct c2s *c, const xd_stanza *st,
+                        int initial);
+/* Subscription requests that waited for the account, to a session that
+ * has just become available. */
+void presence_redeliver_pending(struct router *r, struct c2s *c);
 
 /* offline.c (XEP-0160): stores a message for an account with no available
  * resource (0, XD_ELIMIT when its store is full, XD_EIO), and delivers what

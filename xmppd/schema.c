@@ -57,6 +57,17 @@ const char *const xmppd_schema[] = {
     "    ON DELETE CASCADE"
     ");"
     "CREATE INDEX offline_by_user ON offline_messages (host, user, id);",
+    /* 3: subscription requests waiting for the account to answer
+     * (RFC 6121 3.1.3: stored and redelivered until answered). */
+    "CREATE TABLE presence_pending ("
+    "  host TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  contact TEXT NOT NULL,"
+    "  stanza TEXT NOT NULL,"
+    "  PRIMARY KEY (host, user, contact),"
+    "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;",
 };
 
 const size_t xmppd_schema_count =
