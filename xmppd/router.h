@@ -190,6 +190,13 @@ void presence_broadcast(struct router *r, struct c2s *c, const xd_stanza *st,
  * has just become available. */
 void presence_redeliver_pending(struct router *r, struct c2s *c);
 
+/* account_data.c: XEP-0049 private storage and XEP-0054 vCards of
+ * `account`. Sets *handled when q is one of those; returns NULL and fills
+ * out_root (the result iq's root), or an error condition. */
+const char *account_data_iq(struct router *r, const xd_jid *account,
+                            const xd_stanza *in, const xd_elem *q,
+                            xd_elem *out_root, int *handled);
+
 /* offline.c (XEP-0160): stores a message for an account with no available
  * resource (0, XD_ELIMIT when its store is full, XD_EIO), and delivers what
  * was stored to a session that has become available. */

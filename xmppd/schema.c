@@ -68,6 +68,17 @@ const char *const xmppd_schema[] = {
     "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
     "    ON DELETE CASCADE"
     ") WITHOUT ROWID;",
+    /* 4: XML an account keeps on the server: XEP-0049 private storage
+     * (key "private {ns} {name}") and its XEP-0054 vCard (key "vcard"). */
+    "CREATE TABLE account_xml ("
+    "  host TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  xml TEXT NOT NULL,"
+    "  PRIMARY KEY (host, user, key),"
+    "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;",
 };
 
 const size_t xmppd_schema_count =

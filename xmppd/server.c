@@ -7,16 +7,15 @@
 #define XD_LOG_AREA "server"
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include <xmppd/log.h>
 
 #include "router.h"
 
 static const char *const host_features[] = {
-    XD_NS_DISCO_INFO,
-    XD_NS_DISCO_ITEMS,
-    XD_NS_PING,
-    XD_NS_VERSION,
+    XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS,   XD_NS_PING,   XD_NS_VERSION,
+    "urn:xmpp:time",  "jabber:iq:private", "vcard-temp",
 };
 
 static void
@@ -68,13 +67,25 @@ host_query(struct router *r, const xd_elem *q, const char *type,
     if (xd_elem_attr(q, "node") != NULL)
         return "item-not-found";
     xd_elem *out = xd_elem_add_child(result_root, "query", ns);
-    if (strcmp(ns, XD_NS_DISCO_INFO) == 0) {
+    if (strcmp(ns, XD_NS_DISCO_INFO) == 0 &&
+        strcmp(xd_elem_name(q), "query") == 0) {
         add_identity(out, "server", "im", "xmppd");
         for (size_t i = 0; i < XD_NELEM(host_features); i++)
             add_feature(out, host_features[i]);
     } else if (strcmp(ns, XD_NS_DISCO_ITEMS) == 0) {
         struct items_ctx ctx = { r, out };
         xd_map_each(r->comp_confs, add_component_item, &ctx);
+    } else if (strcmp(ns, "urn:xmpp:time") == 0) {
+        /* XEP-0202: the host's clock, in UTC. */
+        char utc[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        xd_elem_remove(out);
+        out = xd_elem_add_child(result_root, "time", ns);
+        xd_elem_set_child_text(out, "tzo", ns, "+00:00");
+        xd_elem_set_child_text(out, "utc", ns, utc);
     } else if (strcmp(ns, XD_NS_VERSION) == 0) {
         struct utsname u;
         xd_elem_set_child_text(out, "name", ns, "xmppd");
@@ -90,10 +101,16 @@ host_query(struct router *r, const xd_elem *q, const char *type,
 
 /* The same for a query to an account's bare JID. */
 static const char *
-account_query(const xd_elem *q, const char *type, xd_elem *result_root)
+account_query(struct router *r, const xd_jid *account, const xd_stanza *in,
+              const xd_elem *q, const char *type, xd_elem *result_root)
 {
     const char *ns = xd_elem_ns(q);
+    int handled;
+    const char *cond =
+        account_data_iq(r, account, in, q, result_root, &handled);
 
+    if (handled)
+        return cond;
     if (strcmp(type, "get") != 0)
         return "service-unavailable";
     if (strcmp(ns, XD_NS_PING) == 0)
@@ -131,9 +148,10 @@ server_handle(struct router *r, const xd_jid *to, xd_stanza *st)
     }
     xd_stanza *res = xd_stanza_reply(st);
     xd_stanza_set_from(res, xd_jid_str(to));
-    const char *cond = xd_jid_local(to) == NULL
-                           ? host_query(r, q, type, xd_stanza_root(res))
-                           : account_query(q, type, xd_stanza_root(res));
+    const char *cond =
+        xd_jid_local(to) == NULL
+            ? host_query(r, q, type, xd_stanza_root(res))
+            : account_query(r, to, st, q, type, xd_stanza_root(res));
     if (cond != NULL) {
         xd_stanza_unref(res);
         router_bounce(r, st, cond);
