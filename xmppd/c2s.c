@@ -42,6 +42,7 @@ struct c2s {
     int priority;
     int wants_roster;  /* asked for the roster: gets pushes */
     int offline_taken; /* stored messages were delivered to this session */
+    int carbons;       /* XEP-0280 enabled */
     xd_stanza *last_presence; /* last available presence broadcast */
     struct event *auth_timer;
     struct c2s *prev, *next; /* r->c2s_all */
@@ -95,6 +96,12 @@ int
 c2s_wants_roster(const struct c2s *c)
 {
     return c->state == C2S_SESSION && c->wants_roster;
+}
+
+int
+c2s_wants_carbons(const struct c2s *c)
+{
+    return c->carbons;
 }
 
 const xd_stanza *
@@ -395,10 +402,25 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
     }
     xd_stanza_set_from(st, xd_jid_str(c->jid));
 
-    if (kind == XD_STANZA_IQ && for_own_account(c, st) &&
-        xd_elem_child(xd_stanza_root(st), "query", XD_NS_ROSTER) != NULL) {
-        roster_iq(r, c, st);
-        return;
+    if (kind == XD_STANZA_IQ && for_own_account(c, st)) {
+        const xd_elem *q = xd_elem_first(xd_stanza_root(st));
+        if (xd_elem_is(q, "query", XD_NS_ROSTER)) {
+            roster_iq(r, c, st);
+            return;
+        }
+        if (q != NULL && strcmp(xd_elem_ns(q), XD_NS_CARBONS) == 0 &&
+            (xd_elem_is(q, "enable", NULL) || xd_elem_is(q, "disable", NULL))) {
+            c->carbons = xd_elem_is(q, "enable", NULL);
+            send_and_free(c, xd_stanza_reply(st));
+            xd_stanza_unref(st);
+            return;
+        }
+    }
+    if (kind == XD_STANZA_MESSAGE && xd_stanza_to(st) != NULL &&
+        carbons_applies(st)) {
+        /* XEP-0280 6: the sender's other resources see what it sent. */
+        struct c2s *self = c;
+        carbons_copy(r, xd_jid_bare_str(c->jid), st, "sent", &self, 1);
     }
     if (kind == XD_STANZA_PRESENCE && xd_stanza_to(st) != NULL &&
         is_subscription(xd_stanza_type(st))) {

@@ -24,9 +24,12 @@ type_is(const xd_stanza *st, const char *type)
  * returns how many got one. Takes ownership of st. */
 enum pick { PICK_TOP_PRIORITY, PICK_NON_NEGATIVE, PICK_ALL_AVAILABLE };
 
+/* Who got a message directly, so that carbons skip them. */
+#define GOT_MAX 64
+
 static size_t
 deliver_to_resources(const struct user_sessions *us, xd_stanza *st,
-                     enum pick pick)
+                     enum pick pick, struct c2s **got)
 {
     int top = -129;
     size_t sent = 0;
@@ -42,6 +45,8 @@ deliver_to_resources(const struct user_sessions *us, xd_stanza *st,
              (c2s_priority(c) != top || top < 0)) ||
             (pick == PICK_NON_NEGATIVE && c2s_priority(c) < 0))
             continue;
+        if (got != NULL && sent < GOT_MAX)
+            got[sent] = c;
         c2s_deliver(c, xd_stanza_ref(st));
         sent++;
     }
@@ -82,9 +87,13 @@ deliver_message_to_bare(struct router *r, const xd_jid *to,
         return;
     }
     int headline = type_is(st, "headline");
+    struct c2s *got[GOT_MAX];
     xd_stanza_ref(st);
     size_t n = deliver_to_resources(
-        us, st, headline ? PICK_NON_NEGATIVE : PICK_TOP_PRIORITY);
+        us, st, headline ? PICK_NON_NEGATIVE : PICK_TOP_PRIORITY, got);
+    if (n > 0 && carbons_applies(st))
+        carbons_copy(r, xd_jid_bare_str(to), st, "received", got,
+                     n < GOT_MAX ? n : GOT_MAX);
     if (n == 0 && !headline)
         undeliverable_message(r, to, st);
     else
@@ -113,6 +122,8 @@ local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
     if (xd_jid_resource(to) != NULL) {
         struct c2s *c = sessions_get(r, xd_jid_str(to));
         if (c != NULL) {
+            if (kind == XD_STANZA_MESSAGE && carbons_applies(st))
+                carbons_copy(r, xd_jid_bare_str(to), st, "received", &c, 1);
             c2s_deliver(c, st);
             return;
         }
@@ -129,7 +140,7 @@ local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
         deliver_message_to_bare(r, to, us, st);
         break;
     case XD_STANZA_PRESENCE:
-        deliver_to_resources(us, st, PICK_ALL_AVAILABLE);
+        deliver_to_resources(us, st, PICK_ALL_AVAILABLE, NULL);
         break;
     case XD_STANZA_IQ:
         /* RFC 6120 10.5.3.1: the server answers for the bare JID. */

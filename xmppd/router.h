@@ -14,6 +14,8 @@
  *   roster.c          roster get/set/push (roster_store.c keeps them)
  *   offline.c         offline messages
  *   presence.c        subscriptions and presence broadcast
+ *   carbons.c         message carbons
+ *   account_data.c    private XML storage and vCards
  *   component_link.c  the XEP-0114 accept side
  */
 #ifndef XMPPD_ROUTER_H
@@ -116,6 +118,8 @@ const xd_jid *c2s_jid(const struct c2s *c);
  * get its pushes. */
 void c2s_set_wants_roster(struct c2s *c);
 int c2s_wants_roster(const struct c2s *c);
+/* Carbons (XEP-0280) enabled by the client. */
+int c2s_wants_carbons(const struct c2s *c);
 /* The last available presence the client broadcast, or NULL. */
 const xd_stanza *c2s_last_presence(const struct c2s *c);
 int c2s_is_available(const struct c2s *c);
@@ -196,6 +200,15 @@ void presence_redeliver_pending(struct router *r, struct c2s *c);
 const char *account_data_iq(struct router *r, const xd_jid *account,
                             const xd_stanza *in, const xd_elem *q,
                             xd_elem *out_root, int *handled);
+
+/* carbons.c (XEP-0280) */
+#define XD_NS_CARBONS "urn:xmpp:carbons:2"
+/* True for the messages carbons copy (chat, not private or no-copy). */
+int carbons_applies(const xd_stanza *st);
+/* Wraps st in <direction/> (sent or received) and <forwarded/> for every
+ * available, carbons-enabled resource of `bare` not in skip. */
+void carbons_copy(struct router *r, const char *bare, const xd_stanza *st,
+                  const char *direction, struct c2s *const *skip, size_t nskip);
 
 /* offline.c (XEP-0160): stores a message for an account with no available
  * resource (0, XD_ELIMIT when its store is full, XD_EIO), and delivers what

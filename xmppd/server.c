@@ -13,9 +13,15 @@
 
 #include "router.h"
 
+/* What the host's disco#info lists: one feature per line. */
 static const char *const host_features[] = {
-    XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS,   XD_NS_PING,   XD_NS_VERSION,
-    "urn:xmpp:time",  "jabber:iq:private", "vcard-temp",
+    XD_NS_DISCO_INFO,                /* XEP-0030 */
+    XD_NS_DISCO_ITEMS,   XD_NS_PING, /* XEP-0199 */
+    XD_NS_VERSION,                   /* XEP-0092 */
+    "urn:xmpp:time",                 /* XEP-0202 */
+    "jabber:iq:private",             /* XEP-0049 */
+    "vcard-temp",                    /* XEP-0054 */
+    XD_NS_CARBONS,                   /* XEP-0280 */
 };
 
 static void

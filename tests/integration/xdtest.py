@@ -20,6 +20,8 @@ import tempfile
 import time
 
 import slixmpp
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 BUILD = os.environ.get("XD_BUILD_DIR") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build")
@@ -200,7 +202,11 @@ class Client(slixmpp.ClientXMPP):
                                lambda ev: self.started.set())
         self.add_event_handler("failed_auth",
                                lambda ev: self.auth_failed.set())
-        self.add_event_handler("message", self.messages.put_nowait)
+        # Every message stanza, not only those with a body (slixmpp's
+        # "message" event skips carbons, chat states and the like).
+        self.register_handler(Callback(
+            "every message", MatchXPath("{jabber:client}message"),
+            lambda m: self.messages.put_nowait(m)))
         self.stream_error = asyncio.Future()
         self.add_event_handler("stream_error", self._on_stream_error)
 
