@@ -40,9 +40,10 @@ struct c2s {
     int sasl_failures;
     int available; /* sent available presence */
     int priority;
-    int wants_roster;  /* asked for the roster: gets pushes */
-    int offline_taken; /* stored messages were delivered to this session */
-    int carbons;       /* XEP-0280 enabled */
+    int wants_roster;    /* asked for the roster: gets pushes */
+    int offline_taken;   /* stored messages were delivered to this session */
+    int carbons;         /* XEP-0280 enabled */
+    int wants_blocklist; /* XEP-0191: gets block list pushes */
     xd_stanza *last_presence; /* last available presence broadcast */
     struct event *auth_timer;
     struct c2s *prev, *next; /* r->c2s_all */
@@ -96,6 +97,18 @@ int
 c2s_wants_roster(const struct c2s *c)
 {
     return c->state == C2S_SESSION && c->wants_roster;
+}
+
+void
+c2s_set_wants_blocklist(struct c2s *c)
+{
+    c->wants_blocklist = 1;
+}
+
+int
+c2s_wants_blocklist(const struct c2s *c)
+{
+    return c->wants_blocklist;
 }
 
 int
@@ -408,6 +421,10 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
             roster_iq(r, c, st);
             return;
         }
+        if (q != NULL && strcmp(xd_elem_ns(q), XD_NS_BLOCKING) == 0) {
+            blocking_iq(r, c, st);
+            return;
+        }
         if (q != NULL && strcmp(xd_elem_ns(q), XD_NS_CARBONS) == 0 &&
             (xd_elem_is(q, "enable", NULL) || xd_elem_is(q, "disable", NULL))) {
             c->carbons = xd_elem_is(q, "enable", NULL);
@@ -415,6 +432,16 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
             xd_stanza_unref(st);
             return;
         }
+    }
+    if (xd_stanza_to(st) != NULL &&
+        blocking_blocks(r, c->jid, xd_stanza_to(st))) {
+        /* XEP-0191 3.5: nothing goes to an address the user blocks. */
+        xd_stanza *err =
+            kind == XD_STANZA_PRESENCE ? NULL : blocking_refusal(st);
+        xd_stanza_unref(st);
+        if (err != NULL)
+            send_and_free(c, err);
+        return;
     }
     if (kind == XD_STANZA_MESSAGE && xd_stanza_to(st) != NULL &&
         carbons_applies(st)) {

@@ -112,6 +112,12 @@ local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
         router_bounce(r, st, "service-unavailable");
         return;
     }
+    if (xd_stanza_from(st) != NULL &&
+        blocking_blocks(r, to, xd_stanza_from(st))) {
+        /* XEP-0191 3.6: a blocked sender learns nothing more. */
+        router_bounce(r, st, "service-unavailable");
+        return;
+    }
     if (kind == XD_STANZA_PRESENCE && xd_stanza_type(st) != NULL &&
         !type_is(st, "unavailable") && !type_is(st, "error")) {
         /* Subscriptions and probes are for the account, whatever the

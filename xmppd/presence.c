@@ -97,6 +97,12 @@ send_presence_of(struct router *r, const xd_jid *account, const char *to,
     }
 }
 
+void
+presence_unavailable_to(struct router *r, const xd_jid *account, const char *to)
+{
+    send_presence_of(r, account, to, 1);
+}
+
 /* --- the user's side ------------------------------------------------ */
 
 void

@@ -15,6 +15,7 @@
  *   offline.c         offline messages
  *   presence.c        subscriptions and presence broadcast
  *   carbons.c         message carbons
+ *   blocking.c        block lists
  *   account_data.c    private XML storage and vCards
  *   component_link.c  the XEP-0114 accept side
  */
@@ -118,6 +119,9 @@ const xd_jid *c2s_jid(const struct c2s *c);
  * get its pushes. */
 void c2s_set_wants_roster(struct c2s *c);
 int c2s_wants_roster(const struct c2s *c);
+/* Asked for the block list: gets block/unblock pushes (XEP-0191). */
+void c2s_set_wants_blocklist(struct c2s *c);
+int c2s_wants_blocklist(const struct c2s *c);
 /* Carbons (XEP-0280) enabled by the client. */
 int c2s_wants_carbons(const struct c2s *c);
 /* The last available presence the client broadcast, or NULL. */
@@ -150,6 +154,8 @@ void sasl_free(struct sasl *s);
 struct user_sessions {
     struct c2s **list;
     size_t n, cap;
+    int blocked_known;       /* blocked_count is current */
+    long long blocked_count; /* entries on the account's block list */
 };
 /* Adds a bound session; an existing session of the same full JID is
  * returned in *replaced (the caller kicks it). */
@@ -190,6 +196,10 @@ void presence_inbound(struct router *r, const xd_jid *to, xd_stanza *st);
  * for initial presence, probes to the contacts it is subscribed to. */
 void presence_broadcast(struct router *r, struct c2s *c, const xd_stanza *st,
                         int initial);
+/* Unavailable presence from each available resource of the account to
+ * `to` (a contact just blocked, unsubscribed...). */
+void presence_unavailable_to(struct router *r, const xd_jid *account,
+                             const char *to);
 /* Subscription requests that waited for the account, to a session that
  * has just become available. */
 void presence_redeliver_pending(struct router *r, struct c2s *c);
@@ -200,6 +210,17 @@ void presence_redeliver_pending(struct router *r, struct c2s *c);
 const char *account_data_iq(struct router *r, const xd_jid *account,
                             const xd_stanza *in, const xd_elem *q,
                             xd_elem *out_root, int *handled);
+
+/* blocking.c (XEP-0191) */
+#define XD_NS_BLOCKING "urn:xmpp:blocking"
+/* 1 when the account's block list matches peer (a JID string). */
+int blocking_blocks(struct router *r, const xd_jid *account, const char *peer);
+/* The not-acceptable + <blocked/> answer to a stanza sent to a blocked
+ * address (NULL for errors); the caller owns it. */
+xd_stanza *blocking_refusal(const xd_stanza *st);
+/* blocklist get, block and unblock from the account's session (takes
+ * ownership). */
+void blocking_iq(struct router *r, struct c2s *c, xd_stanza *st);
 
 /* carbons.c (XEP-0280) */
 #define XD_NS_CARBONS "urn:xmpp:carbons:2"

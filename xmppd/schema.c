@@ -79,6 +79,15 @@ const char *const xmppd_schema[] = {
     "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
     "    ON DELETE CASCADE"
     ") WITHOUT ROWID;",
+    /* 5: XEP-0191 block lists. */
+    "CREATE TABLE blocklist ("
+    "  host TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  jid TEXT NOT NULL,"
+    "  PRIMARY KEY (host, user, jid),"
+    "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;",
 };
 
 const size_t xmppd_schema_count =

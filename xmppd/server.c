@@ -22,6 +22,7 @@ static const char *const host_features[] = {
     "jabber:iq:private",             /* XEP-0049 */
     "vcard-temp",                    /* XEP-0054 */
     XD_NS_CARBONS,                   /* XEP-0280 */
+    XD_NS_BLOCKING,                  /* XEP-0191 */
 };
 
 static void
