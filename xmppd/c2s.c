@@ -425,6 +425,10 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
             blocking_iq(r, c, st);
             return;
         }
+        if (q != NULL && strcmp(xd_elem_ns(q), XD_NS_MAM) == 0) {
+            mam_iq(r, c, st);
+            return;
+        }
         if (q != NULL && strcmp(xd_elem_ns(q), XD_NS_CARBONS) == 0 &&
             (xd_elem_is(q, "enable", NULL) || xd_elem_is(q, "disable", NULL))) {
             c->carbons = xd_elem_is(q, "enable", NULL);
@@ -443,6 +447,9 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
             send_and_free(c, err);
         return;
     }
+    if (kind == XD_STANZA_MESSAGE && xd_stanza_to(st) != NULL &&
+        mam_archivable(st))
+        mam_archive(r, c->jid, xd_stanza_to(st), st, 0);
     if (kind == XD_STANZA_MESSAGE && xd_stanza_to(st) != NULL &&
         carbons_applies(st)) {
         /* XEP-0280 6: the sender's other resources see what it sent. */

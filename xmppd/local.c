@@ -118,6 +118,9 @@ local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
         router_bounce(r, st, "service-unavailable");
         return;
     }
+    if (kind == XD_STANZA_MESSAGE && xd_stanza_from(st) != NULL &&
+        mam_archivable(st))
+        mam_archive(r, to, xd_stanza_from(st), st, 1);
     if (kind == XD_STANZA_PRESENCE && xd_stanza_type(st) != NULL &&
         !type_is(st, "unavailable") && !type_is(st, "error")) {
         /* Subscriptions and probes are for the account, whatever the

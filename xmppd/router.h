@@ -16,6 +16,7 @@
  *   presence.c        subscriptions and presence broadcast
  *   carbons.c         message carbons
  *   blocking.c        block lists
+ *   mam.c             message archives
  *   account_data.c    private XML storage and vCards
  *   component_link.c  the XEP-0114 accept side
  */
@@ -230,6 +231,19 @@ int carbons_applies(const xd_stanza *st);
  * available, carbons-enabled resource of `bare` not in skip. */
 void carbons_copy(struct router *r, const char *bare, const xd_stanza *st,
                   const char *direction, struct c2s *const *skip, size_t nskip);
+
+/* mam.c (XEP-0313, XEP-0059, XEP-0359) */
+#define XD_NS_MAM "urn:xmpp:mam:2"
+/* Chat and normal messages with a body are archived. */
+int mam_archivable(const xd_stanza *st);
+/* Archives st for `account` (its local part and domain are used) with
+ * `peer` as the other party, unless its preferences say no; inbound
+ * messages get a <stanza-id/>. */
+void mam_archive(struct router *r, const xd_jid *account, const char *peer,
+                 xd_stanza *st, int inbound);
+/* Archive queries and preferences from the account's session (takes
+ * ownership). */
+void mam_iq(struct router *r, struct c2s *c, xd_stanza *st);
 
 /* offline.c (XEP-0160): stores a message for an account with no available
  * resource (0, XD_ELIMIT when its store is full, XD_EIO), and delivers what

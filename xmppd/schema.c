@@ -88,6 +88,28 @@ const char *const xmppd_schema[] = {
     "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
     "    ON DELETE CASCADE"
     ") WITHOUT ROWID;",
+    /* 6: XEP-0313 message archives and their preferences. */
+    "CREATE TABLE archive ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  host TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  sid TEXT NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  stamp INTEGER NOT NULL,"
+    "  stanza TEXT NOT NULL,"
+    "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
+    "    ON DELETE CASCADE"
+    ");"
+    "CREATE INDEX archive_by_user ON archive (host, user, id);"
+    "CREATE UNIQUE INDEX archive_by_sid ON archive (host, user, sid);"
+    "CREATE TABLE archive_prefs ("
+    "  host TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  default_mode TEXT NOT NULL,"
+    "  PRIMARY KEY (host, user),"
+    "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;",
 };
 
 const size_t xmppd_schema_count =

@@ -126,6 +126,8 @@ account_query(struct router *r, const xd_jid *account, const xd_stanza *in,
         xd_elem *out = xd_elem_add_child(result_root, "query", ns);
         add_identity(out, "account", "registered", NULL);
         add_feature(out, XD_NS_DISCO_INFO);
+        add_feature(out, XD_NS_MAM);
+        add_feature(out, "urn:xmpp:sid:0");
         return NULL;
     }
     return "service-unavailable";

@@ -1,5 +1,6 @@
 """SIGKILL during traffic loses nothing that was acknowledged: offline
-messages and roster changes survive a kill -9 of xmppd and a restart.
+messages, roster changes and archive entries survive a kill -9 of xmppd
+and a restart.
 A stanza counts as acknowledged once a later ping's answer has come back
 (the router handles a connection's stanzas in order and commits to SQLite
 before going on)."""
@@ -52,6 +53,20 @@ async def test(rig):
     item = res.xml.find("{jabber:iq:roster}query/{jabber:iq:roster}item")
     check(item is not None and item.get("jid") == "bob@localhost"
           and item.get("name") == "Bob", "the roster item survived")
+    results = []
+    from slixmpp.xmlstream.handler import Callback
+    from slixmpp.xmlstream.matcher import MatchXPath
+    a.register_handler(Callback("mam", MatchXPath(
+        "{jabber:client}message/{urn:xmpp:mam:2}result"), results.append))
+    q = a.Iq(stype="set")
+    q.append(ET.fromstring("<query xmlns='urn:xmpp:mam:2'/>"))
+    await q.send(timeout=10)
+    await asyncio.sleep(0.3)
+    archived = [r.xml.findtext(".//{jabber:client}body") for r in results]
+    check(archived[:50] == ["m%d" % n for n in range(50)]
+          and archived == ["m%d" % n for n in range(len(archived))],
+          "every acknowledged message is in alice's archive (%d)"
+          % len(archived))
     a.disconnect()
     b.disconnect()
     await asyncio.sleep(0.2)
