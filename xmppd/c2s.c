@@ -46,9 +46,13 @@ struct c2s {
     int wants_blocklist; /* XEP-0191: gets block list pushes */
     xd_stanza *last_presence; /* last available presence broadcast */
     struct event *auth_timer;
+    struct event *held_timer; /* a SASL failure answered late */
+    xd_stanza *held;
     struct c2s *prev, *next; /* r->c2s_all */
     char stream_id[17];
 };
+
+static void held_cb(evutil_socket_t fd, short what, void *arg);
 
 static void
 auth_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -73,6 +77,7 @@ c2s_new(struct router *r, const struct c2s_transport_ops *ops, void *transport)
     c->t = transport;
     c->state = C2S_HEADER;
     c->auth_timer = evtimer_new(r->base, auth_timeout_cb, c);
+    c->held_timer = evtimer_new(r->base, held_cb, c);
     evtimer_add(c->auth_timer, &tv);
     c->next = r->c2s_all;
     if (r->c2s_all)
@@ -238,6 +243,40 @@ handle_starttls(struct c2s *c)
     }
 }
 
+/* RFC 6120 6.4.5: a connection gets a few tries, then it is closed. */
+static void
+check_failures(struct c2s *c)
+{
+    if (c->sasl_failures >= SASL_MAX_FAILURES) {
+        xd_log_info("%s: too many failed authentications", c->ops->peer(c->t));
+        c->ops->error(c->t, "policy-violation",
+                      "too many failed authentication attempts");
+    }
+}
+
+static void
+held_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct c2s *c = arg;
+
+    (void)fd;
+    (void)what;
+    send_and_free(c, c->held);
+    c->held = NULL;
+    check_failures(c);
+}
+
+static xd_stanza *
+sasl_failure(const char *condition, const char *text)
+{
+    xd_stanza *f = xd_stanza_new("failure", XD_NS_SASL);
+
+    xd_elem_add_child(xd_stanza_root(f), condition, NULL);
+    if (text != NULL)
+        xd_elem_set_child_text(xd_stanza_root(f), "text", NULL, text);
+    return f;
+}
+
 static void
 handle_sasl(struct c2s *c, const xd_elem *in)
 {
@@ -245,31 +284,45 @@ handle_sasl(struct c2s *c, const xd_elem *in)
     struct sasl_result res = { NULL, 0 };
     char *user = NULL;
     int secure = c->ops->is_secure(c->t);
+    const char *peer = c->ops->peer(c->t);
 
     if (!secure && r->conf.c2s_require_tls) {
-        xd_stanza *f = xd_stanza_new("failure", XD_NS_SASL);
-        xd_elem_add_child(xd_stanza_root(f), "encryption-required", NULL);
-        send_and_free(c, f);
+        send_and_free(c, sasl_failure("encryption-required", NULL));
+        return;
+    }
+    if (xd_elem_is(in, "auth", XD_NS_SASL) && auth_limits_blocked(r, peer)) {
+        send_and_free(c, sasl_failure("temporary-auth-failure",
+                                      "too many failed logins from your "
+                                      "address; try again later"));
         return;
     }
     sasl_step(r, c->host, secure, &c->sasl, in, &res, &user);
+    if (res.done < 0) {
+        r->stats.auth_failed++;
+        c->sasl_failures++;
+        /* An abort is not a guess; anything else counts for the address
+         * and may be answered late. */
+        unsigned delay_ms = xd_elem_is(in, "abort", XD_NS_SASL)
+                                ? 0
+                                : auth_limits_failure(r, peer);
+        if (delay_ms > 0 && res.reply != NULL) {
+            struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
+            xd_stanza_unref(c->held);
+            c->held = res.reply;
+            evtimer_add(c->held_timer, &tv);
+            return;
+        }
+    }
     if (res.reply)
         send_and_free(c, res.reply);
     if (res.done > 0) {
         c->user = user;
         c->authenticated = 1;
         r->stats.auth_ok++;
-        xd_log_info("%s: %s@%s authenticated", c->ops->peer(c->t), c->user,
-                    c->host);
+        xd_log_info("%s: %s@%s authenticated", peer, c->user, c->host);
         c->ops->restart(c->t);
     } else if (res.done < 0) {
-        r->stats.auth_failed++;
-        if (++c->sasl_failures >= SASL_MAX_FAILURES) {
-            xd_log_info("%s: too many failed authentications",
-                        c->ops->peer(c->t));
-            c->ops->error(c->t, "policy-violation",
-                          "too many failed authentication attempts");
-        }
+        check_failures(c);
     }
 }
 
@@ -289,6 +342,16 @@ handle_bind(struct c2s *c, xd_stanza *st)
     if (xd_jid_make(c->user, c->host, want, &jid) != 0) {
         send_and_free(
             c, xd_stanza_error_reply(st, XD_ERRT_MODIFY, "bad-request", NULL));
+        return;
+    }
+    const struct user_sessions *us = sessions_of(r, xd_jid_bare_str(jid));
+    if (us != NULL && us->n >= r->conf.max_sessions_per_account &&
+        sessions_get(r, xd_jid_str(jid)) == NULL) {
+        /* RFC 6120 7.6.2.1: too many resources for this account. */
+        xd_log_info("%s: %zu sessions already", xd_jid_bare_str(jid), us->n);
+        xd_jid_free(jid);
+        send_and_free(c, xd_stanza_error_reply(st, XD_ERRT_WAIT,
+                                               "resource-constraint", NULL));
         return;
     }
     c->jid = jid;
@@ -542,6 +605,8 @@ c2s_free(struct c2s *c)
     if (c->next)
         c->next->prev = c->prev;
     event_free(c->auth_timer);
+    event_free(c->held_timer);
+    xd_stanza_unref(c->held);
     xd_stanza_unref(c->last_presence);
     sasl_free(c->sasl);
     xd_jid_free(c->jid);

@@ -169,6 +169,10 @@ c2s_socket_accept(struct router *r, int fd, int direct_tls)
     }
     s->r = r;
     s->stream = xd_stream_new(bev, &opts, &socket_callbacks, s);
+    if (xd_stream_set_read_rate(s->stream,
+                                (size_t)r->conf.c2s_max_bytes_per_s) != 0)
+        xd_log_warnx("%s: cannot shape the connection",
+                     xd_stream_peer(s->stream));
     s->session = c2s_new(r, &socket_ops, s);
     r->stats.c2s_accepted++;
 }

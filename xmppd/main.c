@@ -123,6 +123,7 @@ main(int argc, char *argv[])
     r.comp_links = xd_map_new();
     r.sessions = xd_map_new();
     r.users = xd_map_new();
+    r.auth_failures = xd_map_new();
 
     rc = router_open(&r);
     if (rc == 0) {
@@ -153,6 +154,7 @@ main(int argc, char *argv[])
         event_free(r.sig_term);
     if (r.shutdown_timer)
         event_free(r.shutdown_timer);
+    auth_limits_free(&r);
     xd_map_free(r.users);
     xd_map_free(r.sessions);
     xd_map_free(r.comp_links);

@@ -7,6 +7,7 @@
  *   c2s.c             client sessions: stream negotiation, features, bind
  *   c2s_socket.c      the socket transport of a client session
  *   sasl.c            SASL mechanisms (SCRAM-SHA-256, SCRAM-SHA-1, PLAIN)
+ *   auth_limits.c     failed logins per client address
  *   sessions.c        the table of bound client sessions
  *   route.c           the routing decision and bounces
  *   local.c           delivery to accounts of local hosts
@@ -62,11 +63,12 @@ struct router {
     xd_db *db;
     struct ssl_ctx_st *tls; /* NULL when no certificate is configured */
     xd_xml_limits limits;
-    xd_map *hosts;      /* virtual host -> (void *)1 */
-    xd_map *comp_confs; /* configured component domain -> struct comp_conf */
-    xd_map *comp_links; /* every domain of a connected component -> link */
-    xd_map *sessions;   /* full JID -> struct c2s (bound sessions) */
-    xd_map *users;      /* bare JID -> struct user_sessions */
+    xd_map *hosts;         /* virtual host -> (void *)1 */
+    xd_map *comp_confs;    /* configured component domain -> struct comp_conf */
+    xd_map *comp_links;    /* every domain of a connected component -> link */
+    xd_map *sessions;      /* full JID -> struct c2s (bound sessions) */
+    xd_map *users;         /* bare JID -> struct user_sessions */
+    xd_map *auth_failures; /* client address -> failed logins */
     struct router_listener {
         struct router *r;
         int kind; /* listener.c's enum listener_kind */
@@ -133,6 +135,12 @@ int c2s_priority(const struct c2s *c);
 /* c2s_socket.c: accepts a connected socket (direct_tls: TLS from the first
  * byte, XEP-0368). */
 void c2s_socket_accept(struct router *r, int fd, int direct_tls);
+
+/* auth_limits.c: failed logins per client address ("ip:port" given). */
+int auth_limits_blocked(struct router *r, const char *peer);
+/* Records a failure; returns how many ms to wait before answering it. */
+unsigned auth_limits_failure(struct router *r, const char *peer);
+void auth_limits_free(struct router *r);
 
 /* sasl.c: one exchange per session. */
 struct sasl;

@@ -51,6 +51,23 @@ const xd_config_key xmppd_conf_keys[] = {
                 1000, 0, 1000000,
                 "messages stored per offline account; more are bounced "
                 "with service-unavailable; 0 disables storage"),
+    XD_CFG_UINT("max_sessions_per_account", struct xmppd_conf,
+                max_sessions_per_account, 10, 1, 1000,
+                "resources one account may bind at once; one more gets "
+                "resource-constraint"),
+    XD_CFG_UINT("c2s_max_bytes_per_s", struct xmppd_conf, c2s_max_bytes_per_s,
+                102400, 0, 1073741824,
+                "bytes per second read from one client connection (bursts "
+                "of one second); reading slows, nothing is dropped; 0: no "
+                "limit"),
+    XD_CFG_UINT("sasl_ip_max_failures", struct xmppd_conf, sasl_ip_max_failures,
+                10, 1, 1000000,
+                "failed logins from one address within sasl_ip_block_s; "
+                "past half of it each failure is answered a second late, "
+                "past all of it the address is refused"),
+    XD_CFG_UINT("sasl_ip_block_s", struct xmppd_conf, sasl_ip_block_s, 300, 1,
+                86400,
+                "how long failures are remembered, and an address refused"),
     XD_CFG_END,
 };
 

@@ -26,6 +26,10 @@ struct xmppd_conf {
     unsigned long long auth_timeout_s;
     unsigned long long roster_max_items;
     unsigned long long offline_max_messages;
+    unsigned long long max_sessions_per_account;
+    unsigned long long c2s_max_bytes_per_s;
+    unsigned long long sasl_ip_max_failures;
+    unsigned long long sasl_ip_block_s;
 };
 
 extern const xd_config_key xmppd_conf_keys[];

@@ -36,7 +36,8 @@ struct xd_stream {
     struct bufferevent *bev;
     struct evdns_base *dns; /* only for name lookups on connect */
     struct event *close_timer;
-    struct event *flush_timer; /* re-checks a TLS filter's lower layer */
+    struct event *flush_timer;        /* re-checks a TLS filter's lower layer */
+    struct ev_token_bucket_cfg *rate; /* read shaping, or NULL */
     xd_xml_parser *parser;
     xd_stream_opts opts;
     xd_stream_callbacks cb;
@@ -76,6 +77,8 @@ really_free(xd_stream *s)
         evdns_base_free(s->dns, 0);
     xd_xml_parser_free(s->parser);
     xd_buf_free(&s->out);
+    if (s->rate)
+        ev_token_bucket_cfg_free(s->rate);
     free(s);
 }
 
@@ -718,6 +721,38 @@ xd_stream_resume(xd_stream *s)
         if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
             bufferevent_trigger(s->bev, EV_READ, BEV_OPT_DEFER_CALLBACKS);
     }
+}
+
+/* The socket's own bufferevent: under STARTTLS, the one below the filter,
+ * so that shaping counts the bytes on the wire. */
+static struct bufferevent *
+wire(xd_stream *s)
+{
+    struct bufferevent *low = bufferevent_get_underlying(s->bev);
+
+    return low ? low : s->bev;
+}
+
+int
+xd_stream_set_read_rate(xd_stream *s, size_t bytes_per_s)
+{
+    if (s->bev == NULL)
+        return XD_ESTATE;
+    if (s->rate) {
+        bufferevent_set_rate_limit(wire(s), NULL);
+        ev_token_bucket_cfg_free(s->rate);
+        s->rate = NULL;
+    }
+    if (bytes_per_s == 0)
+        return 0;
+    /* Tokens per tick; ticks of 100 ms keep the flow smooth. */
+    struct timeval tick = { 0, 100000 };
+    size_t per_tick = bytes_per_s / 10 ? bytes_per_s / 10 : 1;
+    s->rate = ev_token_bucket_cfg_new(per_tick, bytes_per_s, EV_RATE_LIMIT_MAX,
+                                      EV_RATE_LIMIT_MAX, &tick);
+    if (s->rate == NULL || bufferevent_set_rate_limit(wire(s), s->rate) != 0)
+        return XD_EIO;
+    return 0;
 }
 
 void

@@ -112,6 +112,10 @@ size_t xd_stream_out_pending(const xd_stream *s);
 /* Stops and resumes reading (traffic shaping, back-pressure). */
 void xd_stream_pause(xd_stream *s);
 void xd_stream_resume(xd_stream *s);
+/* Shapes the bytes read from the peer to about bytes_per_s (0: no limit),
+ * with bursts of up to one second's worth. Reading slows down; nothing is
+ * dropped and the stream stays up. 0 or XD_EIO. */
+int xd_stream_set_read_rate(xd_stream *s, size_t bytes_per_s);
 /* Changes the callbacks' argument (when a session takes a stream over). */
 void xd_stream_set_arg(xd_stream *s, void *arg);
 
