@@ -47,12 +47,47 @@ struct c2s {
     xd_stanza *last_presence; /* last available presence broadcast */
     struct event *auth_timer;
     struct event *held_timer; /* a SASL failure answered late */
+    struct event *idle_timer; /* XEP-0199: pings a silent client */
+    int ping_pending;
     xd_stanza *held;
     struct c2s *prev, *next; /* r->c2s_all */
     char stream_id[17];
 };
 
 static void held_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Any input from the client proves it is there: the next ping waits. */
+static void
+idle_rearm(struct c2s *c)
+{
+    struct timeval tv = { (time_t)c->r->conf.c2s_ping_interval_s, 0 };
+
+    c->ping_pending = 0;
+    if (tv.tv_sec > 0)
+        evtimer_add(c->idle_timer, &tv);
+}
+
+static void
+idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct c2s *c = arg;
+    struct timeval tv = { (time_t)c->r->conf.c2s_ping_timeout_s, 0 };
+
+    (void)fd;
+    (void)what;
+    if (c->ping_pending) {
+        xd_log_info("%s: no answer to a ping", xd_jid_str(c->jid));
+        c->ops->error(c->t, "connection-timeout", NULL);
+        return;
+    }
+    xd_stanza *ping =
+        xd_stanza_iq_new("get", NULL, xd_jid_str(c->jid), c->host);
+    xd_elem_add_child(xd_stanza_root(ping), "ping", XD_NS_PING);
+    c->ops->send(c->t, xd_stanza_root(ping));
+    xd_stanza_unref(ping);
+    c->ping_pending = 1;
+    evtimer_add(c->idle_timer, &tv);
+}
 
 static void
 auth_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -78,6 +113,7 @@ c2s_new(struct router *r, const struct c2s_transport_ops *ops, void *transport)
     c->state = C2S_HEADER;
     c->auth_timer = evtimer_new(r->base, auth_timeout_cb, c);
     c->held_timer = evtimer_new(r->base, held_cb, c);
+    c->idle_timer = evtimer_new(r->base, idle_cb, c);
     evtimer_add(c->auth_timer, &tv);
     c->next = r->c2s_all;
     if (r->c2s_all)
@@ -184,6 +220,12 @@ send_features(struct c2s *c)
         }
     } else {
         xd_elem_add_child(root, "bind", XD_NS_BIND);
+        /* XEP-0115 6.3: what the server can do, before anyone asks. */
+        xd_elem *caps =
+            xd_elem_add_child(root, "c", "http://jabber.org/protocol/caps");
+        xd_elem_set_attr(caps, "hash", "sha-1");
+        xd_elem_set_attr(caps, "node", "https://xmppd.invalid/caps");
+        xd_elem_set_attr(caps, "ver", r->caps_ver);
         xd_elem *sess = xd_elem_add_child(root, "session", XD_NS_SESSION);
         xd_elem_add_child(sess, "optional", NULL);
     }
@@ -365,6 +407,7 @@ handle_bind(struct c2s *c, xd_stanza *st)
     }
     c->state = C2S_SESSION;
     evtimer_del(c->auth_timer);
+    idle_rearm(c);
 
     xd_stanza *res = xd_stanza_reply(st);
     xd_elem *b = xd_elem_add_child(xd_stanza_root(res), "bind", XD_NS_BIND);
@@ -580,6 +623,7 @@ c2s_on_stanza(struct c2s *c, xd_stanza *st)
         }
         break;
     case C2S_SESSION:
+        idle_rearm(c);
         handle_session_stanza(c, st);
         return;
     }
@@ -606,6 +650,7 @@ c2s_free(struct c2s *c)
         c->next->prev = c->prev;
     event_free(c->auth_timer);
     event_free(c->held_timer);
+    event_free(c->idle_timer);
     xd_stanza_unref(c->held);
     xd_stanza_unref(c->last_presence);
     sasl_free(c->sasl);
@@ -633,6 +678,10 @@ c2s_on_closed(struct c2s *c)
             presence_broadcast(r, c, p, 0);
             xd_stanza_unref(p);
         }
+        const struct user_sessions *us =
+            sessions_of(r, xd_jid_bare_str(c->jid));
+        if (us != NULL && us->n == 1) /* the account's last session */
+            last_seen_store(r, c->jid, NULL);
         sessions_remove(r, c);
         xd_log_info("%s: session %s ended", c->ops->peer(c->t),
                     xd_jid_str(c->jid));

@@ -124,6 +124,8 @@ main(int argc, char *argv[])
     r.sessions = xd_map_new();
     r.users = xd_map_new();
     r.auth_failures = xd_map_new();
+    r.started = time(NULL);
+    r.caps_ver = server_caps_ver();
 
     rc = router_open(&r);
     if (rc == 0) {
@@ -155,6 +157,7 @@ main(int argc, char *argv[])
     if (r.shutdown_timer)
         event_free(r.shutdown_timer);
     auth_limits_free(&r);
+    free(r.caps_ver);
     xd_map_free(r.users);
     xd_map_free(r.sessions);
     xd_map_free(r.comp_links);

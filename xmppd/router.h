@@ -32,6 +32,8 @@
 #include <xmppd/stream.h>
 #include <xmppd/xml_parser.h>
 
+#include <time.h>
+
 #include "router_conf.h"
 
 struct event_base;
@@ -78,6 +80,8 @@ struct router {
     struct comp_link *links_all; /* every component connection */
     struct event *sig_int, *sig_term, *shutdown_timer;
     struct router_stats stats;
+    time_t started;
+    char *caps_ver; /* XEP-0115 verification string of the hosts */
     int stopping;
 };
 
@@ -184,6 +188,17 @@ int router_is_local_host(const struct router *r, const char *domain);
 
 /* local.c: st is addressed to an account on a local host. */
 void local_deliver(struct router *r, const xd_jid *to, xd_stanza *st);
+
+/* last.c (XEP-0012): remembers when an account's last session ended. */
+void last_seen_store(struct router *r, const xd_jid *account,
+                     const char *status);
+/* Fills a jabber:iq:last answer for the host (uptime) or an account; NULL
+ * or a condition. */
+const char *last_activity(struct router *r, const xd_jid *to,
+                          const xd_stanza *in, xd_elem *out_root);
+
+/* server.c: the host's XEP-0115 verification string, computed once. */
+char *server_caps_ver(void);
 
 /* server.c: st is addressed to a host itself (or, for iqs, to an account's
  * bare JID and handled on its behalf). */

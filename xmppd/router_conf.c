@@ -68,6 +68,13 @@ const xd_config_key xmppd_conf_keys[] = {
     XD_CFG_UINT("sasl_ip_block_s", struct xmppd_conf, sasl_ip_block_s, 300, 1,
                 86400,
                 "how long failures are remembered, and an address refused"),
+    XD_CFG_UINT("c2s_ping_interval_s", struct xmppd_conf, c2s_ping_interval_s,
+                300, 0, 86400,
+                "a client silent this long is pinged (XEP-0199); 0: never"),
+    XD_CFG_UINT("c2s_ping_timeout_s", struct xmppd_conf, c2s_ping_timeout_s, 60,
+                1, 3600,
+                "a pinged client that does not answer in time is "
+                "disconnected (connection-timeout)"),
     XD_CFG_END,
 };
 

@@ -30,6 +30,8 @@ struct xmppd_conf {
     unsigned long long c2s_max_bytes_per_s;
     unsigned long long sasl_ip_max_failures;
     unsigned long long sasl_ip_block_s;
+    unsigned long long c2s_ping_interval_s;
+    unsigned long long c2s_ping_timeout_s;
 };
 
 extern const xd_config_key xmppd_conf_keys[];

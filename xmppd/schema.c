@@ -110,6 +110,16 @@ const char *const xmppd_schema[] = {
     "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
     "    ON DELETE CASCADE"
     ") WITHOUT ROWID;",
+    /* 7: when each account was last seen, for XEP-0012. */
+    "CREATE TABLE last_seen ("
+    "  host TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  stamp INTEGER NOT NULL,"
+    "  status TEXT,"
+    "  PRIMARY KEY (host, user),"
+    "  FOREIGN KEY (host, user) REFERENCES accounts (host, user)"
+    "    ON DELETE CASCADE"
+    ") WITHOUT ROWID;",
 };
 
 const size_t xmppd_schema_count =

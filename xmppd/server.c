@@ -5,10 +5,14 @@
  * bare JID. Anything else is service-unavailable.
  */
 #define XD_LOG_AREA "server"
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
 
+#include <openssl/sha.h>
+
+#include <xmppd/base64.h>
 #include <xmppd/log.h>
 
 #include "router.h"
@@ -23,6 +27,7 @@ static const char *const host_features[] = {
     "vcard-temp",                    /* XEP-0054 */
     XD_NS_CARBONS,                   /* XEP-0280 */
     XD_NS_BLOCKING,                  /* XEP-0191 */
+    "jabber:iq:last",                /* XEP-0012 */
 };
 
 static void
@@ -133,6 +138,32 @@ account_query(struct router *r, const xd_jid *account, const xd_stanza *in,
     return "service-unavailable";
 }
 
+static int
+by_string(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+char *
+server_caps_ver(void)
+{
+    const char *sorted[XD_NELEM(host_features)];
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    xd_buf s = XD_BUF_INIT;
+
+    /* XEP-0115 5.1: identities, then features, each followed by '<'. */
+    memcpy(sorted, host_features, sizeof(sorted));
+    qsort(sorted, XD_NELEM(sorted), sizeof(sorted[0]), by_string);
+    xd_buf_append_str(&s, "server/im//xmppd<");
+    for (size_t i = 0; i < XD_NELEM(sorted); i++) {
+        xd_buf_append_str(&s, sorted[i]);
+        xd_buf_append(&s, "<", 1);
+    }
+    SHA1((const unsigned char *)s.data, s.len, digest);
+    xd_buf_free(&s);
+    return xd_base64_encode(digest, sizeof(digest));
+}
+
 void
 server_handle(struct router *r, const xd_jid *to, xd_stanza *st)
 {
@@ -157,10 +188,13 @@ server_handle(struct router *r, const xd_jid *to, xd_stanza *st)
     }
     xd_stanza *res = xd_stanza_reply(st);
     xd_stanza_set_from(res, xd_jid_str(to));
-    const char *cond =
-        xd_jid_local(to) == NULL
-            ? host_query(r, q, type, xd_stanza_root(res))
-            : account_query(r, to, st, q, type, xd_stanza_root(res));
+    const char *cond;
+    if (xd_elem_is(q, "query", "jabber:iq:last") && strcmp(type, "get") == 0)
+        cond = last_activity(r, to, st, xd_stanza_root(res));
+    else if (xd_jid_local(to) == NULL)
+        cond = host_query(r, q, type, xd_stanza_root(res));
+    else
+        cond = account_query(r, to, st, q, type, xd_stanza_root(res));
     if (cond != NULL) {
         xd_stanza_unref(res);
         router_bounce(r, st, cond);
