@@ -48,6 +48,8 @@ struct c2s {
     struct event *auth_timer;
     struct event *held_timer; /* a SASL failure answered late */
     struct event *idle_timer; /* XEP-0199: pings a silent client */
+    int inactive;             /* XEP-0352: the client said it is idle */
+    xd_map *held_presence;    /* while inactive: sender -> latest */
     int ping_pending;
     xd_stanza *held;
     struct c2s *prev, *next; /* r->c2s_all */
@@ -176,9 +178,48 @@ c2s_priority(const struct c2s *c)
     return c->priority;
 }
 
+/* Presence held while the client was inactive goes out, one per sender
+ * (the latest), before anything else that is sent. */
+static void
+flush_one(const char *from, void *value, void *arg)
+{
+    struct c2s *c = arg;
+    xd_stanza *st = value;
+
+    (void)from;
+    c->ops->send(c->t, xd_stanza_root(st));
+    xd_stanza_unref(st);
+}
+
+static void
+flush_held(struct c2s *c)
+{
+    if (c->held_presence == NULL)
+        return;
+    xd_map *held = c->held_presence;
+    c->held_presence = NULL;
+    xd_map_each(held, flush_one, c);
+    xd_map_free(held);
+}
+
+/* Senders whose presence one inactive client keeps folded, at most. */
+#define CSI_HELD_MAX 1000
+
 void
 c2s_deliver(struct c2s *c, xd_stanza *st)
 {
+    if (c->inactive && xd_stanza_kind_of(st) == XD_STANZA_PRESENCE &&
+        xd_stanza_from(st) != NULL) {
+        /* XEP-0352: presence waits, folded per sender. */
+        if (c->held_presence == NULL)
+            c->held_presence = xd_map_new();
+        if (xd_map_count(c->held_presence) < CSI_HELD_MAX) {
+            xd_stanza_unref(
+                xd_map_put(c->held_presence, xd_stanza_from(st), st));
+            return;
+        }
+    }
+    flush_held(c);
     c->ops->send(c->t, xd_stanza_root(st));
     xd_stanza_unref(st);
 }
@@ -220,6 +261,7 @@ send_features(struct c2s *c)
         }
     } else {
         xd_elem_add_child(root, "bind", XD_NS_BIND);
+        xd_elem_add_child(root, "csi", XD_NS_CSI);
         /* XEP-0115 6.3: what the server can do, before anyone asks. */
         xd_elem *caps =
             xd_elem_add_child(root, "c", "http://jabber.org/protocol/caps");
@@ -504,6 +546,15 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
     xd_stanza_kind kind = xd_stanza_kind_of(st);
     const char *from = xd_stanza_from(st);
 
+    if (kind == XD_STANZA_OTHER &&
+        strcmp(xd_elem_ns(xd_stanza_root(st)), XD_NS_CSI) == 0) {
+        /* XEP-0352: the client says whether anyone is looking. */
+        c->inactive = xd_elem_is(xd_stanza_root(st), "inactive", NULL);
+        if (!c->inactive)
+            flush_held(c);
+        xd_stanza_unref(st);
+        return;
+    }
     if (kind == XD_STANZA_OTHER) {
         xd_log_info("%s: unsupported element <%s xmlns='%s'>",
                     xd_jid_str(c->jid), xd_elem_name(xd_stanza_root(st)),
@@ -638,6 +689,14 @@ c2s_on_stanza(struct c2s *c, xd_stanza *st)
 /* --- the end ------------------------------------------------------------ */
 
 static void
+unref_held(const char *from, void *value, void *arg)
+{
+    (void)from;
+    (void)arg;
+    xd_stanza_unref(value);
+}
+
+static void
 c2s_free(struct c2s *c)
 {
     struct router *r = c->r;
@@ -652,6 +711,10 @@ c2s_free(struct c2s *c)
     event_free(c->held_timer);
     event_free(c->idle_timer);
     xd_stanza_unref(c->held);
+    if (c->held_presence != NULL) {
+        xd_map_each(c->held_presence, unref_held, NULL);
+        xd_map_free(c->held_presence);
+    }
     xd_stanza_unref(c->last_presence);
     sasl_free(c->sasl);
     xd_jid_free(c->jid);

@@ -246,6 +246,9 @@ xd_stanza *blocking_refusal(const xd_stanza *st);
  * ownership). */
 void blocking_iq(struct router *r, struct c2s *c, xd_stanza *st);
 
+/* XEP-0352 client state indication (handled in c2s.c) */
+#define XD_NS_CSI "urn:xmpp:csi:0"
+
 /* carbons.c (XEP-0280) */
 #define XD_NS_CARBONS "urn:xmpp:carbons:2"
 /* True for the messages carbons copy (chat, not private or no-copy). */
