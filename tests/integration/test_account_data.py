@@ -2,20 +2,10 @@
 writes, anyone reads) and XEP-0202 entity time; stored data survives a
 restart of xmppd."""
 import re
-import xml.etree.ElementTree as ET
-
-import slixmpp
-
-from xdtest import check, login, logout, main
 
 
-async def iq(c, itype, payload, to=None):
-    q = c.Iq(stype=itype, sto=to)
-    q.append(ET.fromstring(payload))
-    try:
-        return await q.send(timeout=10), None
-    except slixmpp.exceptions.IqError as e:
-        return e.iq, e.iq["error"]["condition"]
+from xdtest import send_iq, check, login, logout, main
+
 
 
 PRIV = "<query xmlns='jabber:iq:private'>%s</query>"
@@ -32,37 +22,37 @@ async def test(rig):
     a = await login(rig, "alice@localhost/a", "pencil")
     b = await login(rig, "bob@localhost/b", "pencil")
 
-    res, err = await iq(a, "get", PRIV % "<storage xmlns='storage:rosternotes'/>")
+    res, err = await send_iq(a, "get", PRIV % "<storage xmlns='storage:rosternotes'/>")
     st = res.xml.find("{jabber:iq:private}query/{storage:rosternotes}storage")
     check(err is None and st is not None and len(st) == 0,
           "private: nothing stored yet gives the empty element back")
-    res, err = await iq(a, "set", PRIV % NOTES)
+    res, err = await send_iq(a, "set", PRIV % NOTES)
     check(err is None, "private: set")
-    res, err = await iq(a, "get", PRIV % "<storage xmlns='storage:rosternotes'/>")
+    res, err = await send_iq(a, "get", PRIV % "<storage xmlns='storage:rosternotes'/>")
     note = res.xml.find(".//{storage:rosternotes}note")
     check(note is not None and note.text == "hi", "private: get returns it")
-    _, err = await iq(a, "set", PRIV % "<a xmlns='jabber:client'/>")
+    _, err = await send_iq(a, "set", PRIV % "<a xmlns='jabber:client'/>")
     check(err == "not-acceptable", "private: a stanza namespace is refused")
-    _, err = await iq(a, "set", PRIV % "<a xmlns='x'/><b xmlns='y'/>")
+    _, err = await send_iq(a, "set", PRIV % "<a xmlns='x'/><b xmlns='y'/>")
     check(err == "bad-request", "private: two elements are refused")
-    _, err = await iq(b, "get", PRIV % "<storage xmlns='storage:rosternotes'/>",
+    _, err = await send_iq(b, "get", PRIV % "<storage xmlns='storage:rosternotes'/>",
                       to="alice@localhost")
     check(err == "forbidden", "private: someone else's is forbidden")
 
-    res, err = await iq(a, "get", "<vCard xmlns='vcard-temp'/>")
+    res, err = await send_iq(a, "get", "<vCard xmlns='vcard-temp'/>")
     check(err is None and res.xml.find("{vcard-temp}vCard") is not None
           and len(res.xml.find("{vcard-temp}vCard")) == 0,
           "vCard: empty before one is set")
-    _, err = await iq(a, "set", VCARD)
+    _, err = await send_iq(a, "set", VCARD)
     check(err is None, "vCard: set")
-    res, err = await iq(b, "get", "<vCard xmlns='vcard-temp'/>",
+    res, err = await send_iq(b, "get", "<vCard xmlns='vcard-temp'/>",
                         to="alice@localhost")
     check(err is None and res.xml.findtext(".//{vcard-temp}FN") ==
           "Alice Liddell", "vCard: bob reads alice's")
-    _, err = await iq(b, "set", VCARD, to="alice@localhost")
+    _, err = await send_iq(b, "set", VCARD, to="alice@localhost")
     check(err == "forbidden", "vCard: bob cannot write alice's")
 
-    res, err = await iq(a, "get", "<time xmlns='urn:xmpp:time'/>",
+    res, err = await send_iq(a, "get", "<time xmlns='urn:xmpp:time'/>",
                         to="localhost")
     utc = res.xml.findtext(".//{urn:xmpp:time}utc")
     check(err is None and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$",
@@ -74,8 +64,8 @@ async def test(rig):
     rig.procs.remove(rig.xmppd)
     rig.start_xmppd()
     a = await login(rig, "alice@localhost/a", "pencil")
-    res, _ = await iq(a, "get", "<vCard xmlns='vcard-temp'/>")
-    res2, _ = await iq(a, "get",
+    res, _ = await send_iq(a, "get", "<vCard xmlns='vcard-temp'/>")
+    res2, _ = await send_iq(a, "get",
                        PRIV % "<storage xmlns='storage:rosternotes'/>")
     check(res.xml.findtext(".//{vcard-temp}NICKNAME") == "alice"
           and res2.xml.find(".//{storage:rosternotes}note") is not None,

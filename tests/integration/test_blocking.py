@@ -2,22 +2,13 @@
 enforcement both ways (bare JID and domain items), then unblocking one
 and all."""
 import asyncio
-import xml.etree.ElementTree as ET
 
 import slixmpp
 
-from xdtest import check, login, logout, main, next_message
+from xdtest import send_iq, check, login, logout, main, next_message
 
 B = "urn:xmpp:blocking"
 
-
-async def iq(c, itype, payload):
-    q = c.Iq(stype=itype)
-    q.append(ET.fromstring(payload))
-    try:
-        return await q.send(timeout=10), None
-    except slixmpp.exceptions.IqError as e:
-        return e.iq, e.iq["error"]["condition"]
 
 
 def blocked_jids(res):
@@ -46,19 +37,19 @@ async def test(rig):
         "unblock pushes", slixmpp.xmlstream.matcher.MatchXPath(
             "{jabber:client}iq/{%s}unblock" % B), pushes.put_nowait))
 
-    res, err = await iq(a, "get", "<blocklist xmlns='%s'/>" % B)
+    res, err = await send_iq(a, "get", "<blocklist xmlns='%s'/>" % B)
     check(err is None and blocked_jids(res) == [], "an empty block list")
-    await iq(a2, "get", "<blocklist xmlns='%s'/>" % B)
-    _, err = await iq(a, "set", "<block xmlns='%s'/>" % B)
+    await send_iq(a2, "get", "<blocklist xmlns='%s'/>" % B)
+    _, err = await send_iq(a, "set", "<block xmlns='%s'/>" % B)
     check(err == "bad-request", "block without items: bad-request")
 
-    _, err = await iq(a, "set", "<block xmlns='%s'><item jid='Bob@Localhost'/>"
+    _, err = await send_iq(a, "set", "<block xmlns='%s'><item jid='Bob@Localhost'/>"
                       "</block>" % B)
     check(err is None, "alice blocks bob")
     p = await asyncio.wait_for(pushes.get(), 10)
     check(blocked_jids(p) == ["bob@localhost"],
           "the other resource gets the push, JID prepared")
-    res, _ = await iq(a, "get", "<blocklist xmlns='%s'/>" % B)
+    res, _ = await send_iq(a, "get", "<blocklist xmlns='%s'/>" % B)
     check(blocked_jids(res) == ["bob@localhost"], "the list shows bob")
     await asyncio.sleep(0.3)
     for c in (a, a2, b):
@@ -78,7 +69,7 @@ async def test(rig):
           "alice's own message to bob: not-acceptable with <blocked/>")
     check(await quiet(b), "and it never reaches bob")
 
-    await iq(a, "set", "<unblock xmlns='%s'><item jid='bob@localhost'/>"
+    await send_iq(a, "set", "<unblock xmlns='%s'><item jid='bob@localhost'/>"
              "</unblock>" % B)
     p = await asyncio.wait_for(pushes.get(), 10)
     check(p.xml.find("{%s}unblock" % B) is not None, "unblock is pushed")
@@ -86,12 +77,12 @@ async def test(rig):
     m = await next_message(a)
     check(m["body"] == "again", "after unblocking, messages pass")
 
-    await iq(a, "set", "<block xmlns='%s'><item jid='localhost'/></block>" % B)
+    await send_iq(a, "set", "<block xmlns='%s'><item jid='localhost'/></block>" % B)
     b.send_message(mto="alice@localhost/a", mbody="domain", mtype="chat")
     m = await next_message(b)
     check(m["type"] == "error", "a blocked domain blocks its users")
-    await iq(a, "set", "<unblock xmlns='%s'/>" % B)
-    res, _ = await iq(a, "get", "<blocklist xmlns='%s'/>" % B)
+    await send_iq(a, "set", "<unblock xmlns='%s'/>" % B)
+    res, _ = await send_iq(a, "get", "<blocklist xmlns='%s'/>" % B)
     check(blocked_jids(res) == [], "unblock without items empties the list")
     b.send_message(mto="alice@localhost/a", mbody="free", mtype="chat")
     while True:

@@ -2,22 +2,12 @@
 get, set with name and groups, pushes to every interested resource,
 update, remove, the checks on a set, and the size limit."""
 import asyncio
-import xml.etree.ElementTree as ET
 
-import slixmpp
 
-from xdtest import check, login, logout, main
+from xdtest import send_iq, check, login, logout, main
 
 NS = "jabber:iq:roster"
 
-
-async def roster_iq(c, itype, payload):
-    iq = c.Iq(stype=itype)
-    iq.append(ET.fromstring(payload))
-    try:
-        return await iq.send(timeout=10), None
-    except slixmpp.exceptions.IqError as e:
-        return e.iq, e.iq["error"]["condition"]
 
 
 def query(iq):
@@ -40,12 +30,12 @@ async def test(rig):
     pushes = asyncio.Queue()
     a2.add_event_handler("roster_update", pushes.put_nowait)
 
-    res, err = await roster_iq(a1, "get", "<query xmlns='%s'/>" % NS)
+    res, err = await send_iq(a1, "get", "<query xmlns='%s'/>" % NS)
     check(err is None and items(res) == {} and query(res).get("ver") == "0",
           "an empty roster, version 0")
-    await roster_iq(a2, "get", "<query xmlns='%s'/>" % NS)  # interested
+    await send_iq(a2, "get", "<query xmlns='%s'/>" % NS)  # interested
 
-    res, err = await roster_iq(
+    res, err = await send_iq(
         a1, "set", "<query xmlns='%s'><item jid='Bob@Localhost' name='Bob'>"
         "<group>Friends</group><group>Work</group></item></query>" % NS)
     check(err is None, "a roster set is accepted")
@@ -55,14 +45,14 @@ async def test(rig):
           and query(push).get("ver") == "1",
           "the other resource gets the push, prepared JID, version 1")
 
-    res, _ = await roster_iq(a1, "get", "<query xmlns='%s' ver='1'/>" % NS)
+    res, _ = await send_iq(a1, "get", "<query xmlns='%s' ver='1'/>" % NS)
     check(query(res) is None, "an up-to-date version gets an empty result")
-    res, _ = await roster_iq(a1, "get", "<query xmlns='%s' ver='0'/>" % NS)
+    res, _ = await send_iq(a1, "get", "<query xmlns='%s' ver='0'/>" % NS)
     check(items(res) == {"bob@localhost": ("Bob", "none",
                                            ["Friends", "Work"])}
           and query(res).get("ver") == "1", "an old version gets the roster")
 
-    await roster_iq(a1, "set", "<query xmlns='%s'><item jid='bob@localhost' "
+    await send_iq(a1, "set", "<query xmlns='%s'><item jid='bob@localhost' "
                     "name='Robert'/></query>" % NS)
     push = await asyncio.wait_for(pushes.get(), 10)
     check(items(push) == {"bob@localhost": ("Robert", "none", [])}
@@ -82,28 +72,28 @@ async def test(rig):
          "item-not-found", "removing what is not there"),
     ]
     for payload, want, what in bad:
-        _, err = await roster_iq(a1, "set", "<query xmlns='%s'>%s</query>"
+        _, err = await send_iq(a1, "set", "<query xmlns='%s'>%s</query>"
                                  % (NS, payload))
         check(err == want, "%s: %s (got %s)" % (what, want, err))
 
-    await roster_iq(a1, "set", "<query xmlns='%s'><item jid='bob@localhost' "
+    await send_iq(a1, "set", "<query xmlns='%s'><item jid='bob@localhost' "
                     "subscription='remove'/></query>" % NS)
     push = await asyncio.wait_for(pushes.get(), 10)
     check(items(push) == {"bob@localhost": (None, "remove", [])},
           "a removal is pushed")
-    res, _ = await roster_iq(a1, "get", "<query xmlns='%s'/>" % NS)
+    res, _ = await send_iq(a1, "get", "<query xmlns='%s'/>" % NS)
     check(items(res) == {} and query(res).get("ver") == "3",
           "the roster is empty again, version 3 (failed sets change nothing)")
 
     # The limit (roster_max_items = 3 in this test).
     for n in range(3):
-        _, err = await roster_iq(a1, "set", "<query xmlns='%s'><item "
+        _, err = await send_iq(a1, "set", "<query xmlns='%s'><item "
                                  "jid='c%d@localhost'/></query>" % (NS, n))
         check(err is None, "item %d of 3" % (n + 1))
-    _, err = await roster_iq(a1, "set", "<query xmlns='%s'><item "
+    _, err = await send_iq(a1, "set", "<query xmlns='%s'><item "
                              "jid='c3@localhost'/></query>" % NS)
     check(err == "not-allowed", "a fourth item: not-allowed (got %s)" % err)
-    _, err = await roster_iq(a1, "set", "<query xmlns='%s'><item "
+    _, err = await send_iq(a1, "set", "<query xmlns='%s'><item "
                              "jid='c0@localhost' name='still fine'/></query>"
                              % NS)
     check(err is None, "updating an item of a full roster works")

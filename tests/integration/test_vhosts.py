@@ -3,21 +3,9 @@ same user name on two hosts being two accounts, messages between hosts,
 and each host answering for itself."""
 import asyncio
 
-import slixmpp
 
-from xdtest import Client, TIMEOUT, check, login, logout, main, next_message
+from xdtest import can_login, check, login, logout, main, next_message
 
-
-async def can_login(rig, jid, password):
-    c = Client(jid, password)
-    c.connect(address=("127.0.0.1", rig.c2s_port))
-    await asyncio.wait(
-        [asyncio.ensure_future(c.started.wait()),
-         asyncio.ensure_future(c.auth_failed.wait())],
-        timeout=TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-    ok = c.started.is_set()
-    c.disconnect()
-    return ok
 
 
 async def test(rig):

@@ -1,20 +1,8 @@
 """xmppdctl manages accounts on the live database: add, list, change the
 password (old one refused, new one accepted), delete."""
-import asyncio
 
-from xdtest import Client, TIMEOUT, check, login, logout, main
+from xdtest import can_login, check, login, logout, main
 
-
-async def can_login(rig, jid, password):
-    c = Client(jid, password)
-    c.connect(address=("127.0.0.1", rig.c2s_port))
-    await asyncio.wait(
-        [asyncio.ensure_future(c.started.wait()),
-         asyncio.ensure_future(c.auth_failed.wait())],
-        timeout=TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-    ok = c.started.is_set()
-    c.disconnect()
-    return ok
 
 
 async def test(rig):

@@ -231,6 +231,31 @@ async def login(rig, jid, password, mech=None, direct_tls=False):
     return c
 
 
+async def send_iq(c, itype, payload, to=None):
+    """Sends an iq of `itype` with the XML `payload`; returns (reply, None)
+    or (error reply, its condition)."""
+    import xml.etree.ElementTree as ET
+    q = c.Iq(stype=itype, sto=to)
+    q.append(ET.fromstring(payload))
+    try:
+        return await q.send(timeout=TIMEOUT), None
+    except slixmpp.exceptions.IqError as e:
+        return e.iq, e.iq["error"]["condition"]
+
+
+async def can_login(rig, jid, password):
+    """True when jid/password gets a session; the client is let go."""
+    c = Client(jid, password)
+    c.connect(address=("127.0.0.1", rig.c2s_port))
+    await asyncio.wait(
+        [asyncio.ensure_future(c.started.wait()),
+         asyncio.ensure_future(c.auth_failed.wait())],
+        timeout=TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+    ok = c.started.is_set()
+    c.disconnect()
+    return ok
+
+
 async def next_message(client, timeout=TIMEOUT):
     try:
         return await asyncio.wait_for(client.messages.get(), timeout)
