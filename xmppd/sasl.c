@@ -105,6 +105,10 @@ scram_first(struct router *r, const char *host, struct sasl *s,
     const xd_scram_creds *found = NULL;
 
     s->scram = xd_scram_server_new(h, NULL);
+    /* An unknown account must show the same iteration count as a real
+     * one, or the count would tell them apart. */
+    xd_scram_server_set_fake_iterations(s->scram,
+                                        (unsigned)r->conf.scram_iterations);
     if (xd_scram_server_client_first(s->scram, (const char *)msg, len,
                                      &username) != 0) {
         res->reply = failure("malformed-request");

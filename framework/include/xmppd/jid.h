@@ -5,7 +5,10 @@
  * Resourceprep of RFC 6122) as the documented first step towards PRECIS;
  * pure-ASCII input takes a fast path whose result is identical. Each part is
  * at most 1023 bytes after preparation (RFC 7622 3.2-3.4). Domain parts are
- * lower-cased, a trailing dot is removed, IPv6 literals are kept in brackets.
+ * lower-cased, a trailing dot is removed, and they must pass IDNA2003
+ * ToASCII and then be letters, digits and hyphens in labels of at most 63
+ * bytes (leading and trailing hyphens allowed; no '_'); IPv6 literals are
+ * kept in brackets in canonical (inet_ntop) form. Invalid UTF-8 is refused.
  * An xd_jid is immutable once made.
  */
 #ifndef XMPPD_JID_H
@@ -56,8 +59,9 @@ int xd_jid_prep_domain(const char *in, char **out);
 int xd_jid_prep_resource(const char *in, char **out);
 
 /* XEP-0106 JID escaping of a would-be localpart (e.g. an email address):
- * the caller owns the result. 0 or XD_EINVAL (empty input, or a result that
- * is not a valid localpart). */
+ * the caller owns the result, which is not yet prepared (xd_jid_make does
+ * that). 0 or XD_EINVAL (empty input, a leading or trailing space, or a
+ * result that is not a valid localpart). */
 int xd_jid_escape(const char *in, char **out);
 /* XEP-0106 unescaping; sequences that are not escapes are kept as they are.
  * The caller owns the result. */

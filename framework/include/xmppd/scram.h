@@ -52,8 +52,16 @@ int xd_scram_server_client_first(xd_scram_server *s, const char *msg,
                                  size_t len, const char **username);
 /* Supplies the account's credentials (for an unknown account, pass NULL: a
  * plausible exchange follows and fails at the proof, so accounts can't be
- * enumerated) and returns the server-first-message; the caller frees it. */
+ * enumerated) and returns the server-first-message; the caller frees it.
+ * NULL when called out of order (not right after a successful
+ * xd_scram_server_client_first). */
 char *xd_scram_server_first(xd_scram_server *s, const xd_scram_creds *creds);
+/* The iteration count shown for an unknown account (default
+ * XD_SCRAM_ITERATIONS_DEFAULT). Set it to the count new accounts get
+ * (config scram_iterations) so that unknown accounts do not stand out.
+ * Call before xd_scram_server_first; 0 is ignored. */
+void xd_scram_server_set_fake_iterations(xd_scram_server *s,
+                                         unsigned iterations);
 /* Takes the client-final-message. Returns 0 and the server-final-message
  * ("v=…", caller frees) in *server_final when the proof is right,
  * XD_EAUTH when it is wrong (or the account was unknown), XD_EPROTO when the
