@@ -1,153 +1,96 @@
 /*
- * element.c: element trees living in one arena per stanza, and their
- * serialisation with minimal namespace declarations.
+ * element.c: building, reading and copying element trees. Every node lives
+ * in its stanza's arena (arena.c); serialise.c writes the trees out.
  */
-#include <stdalign.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <xmppd/element.h>
+#include "element_internal.h"
 
-/* --- the arena ------------------------------------------------------- */
+/* --- internal builders ------------------------------------------------ */
 
-struct chunk {
-    struct chunk *next;
-    size_t size, used;
-    alignas(max_align_t) char data[];
-};
-
-#define FIRST_CHUNK 1024
-#define ALIGN       (sizeof(max_align_t))
-
-struct xd_stanza {
-    int refs;
-    struct chunk *chunks; /* newest first */
-    size_t mem;
-    xd_elem *root;
-};
-
-struct attr {
-    struct attr *next;
-    const char *ns; /* "" when none */
-    const char *name;
-    const char *value;
-};
-
-struct xd_elem {
-    xd_stanza *st;
-    xd_elem *parent;
-    xd_elem *first, *last, *next; /* children include text nodes */
-    const char *name;             /* NULL for a text node */
-    const char *ns;
-    struct attr *attrs;
-    size_t nattrs;
-    size_t nchildren; /* element children */
-    const char *text; /* text node: its text; element: joined cache */
-    size_t text_len;
-};
-
-static void *
-arena_alloc(xd_stanza *st, size_t n)
+xd_elem *
+xd_elem_alloc(xd_stanza *st, const char *name, const char *ns)
 {
-    struct chunk *c = st->chunks;
+    xd_elem *e = xd_arena_alloc(st, sizeof(*e));
 
-    n = (n + ALIGN - 1) & ~(ALIGN - 1);
-    if (c == NULL || c->size - c->used < n) {
-        size_t size = c ? c->size * 2 : FIRST_CHUNK;
-        while (size < n)
-            size *= 2;
-        c = xd_xmalloc(sizeof(*c) + size);
-        c->size = size;
-        c->used = 0;
-        c->next = st->chunks;
-        st->chunks = c;
-        st->mem += sizeof(*c) + size;
+    e->next = NULL;
+    e->name = name;
+    e->text = NULL;
+    e->text_len = 0;
+    e->text_cap = 0;
+    e->parent = NULL;
+    e->st = st;
+    e->ns = ns;
+    e->first = e->last = NULL;
+    e->attrs = NULL;
+    e->nattrs = 0;
+    e->nchildren = 0;
+    return e;
+}
+
+void
+xd_elem_link(xd_elem *parent, xd_elem *child)
+{
+    if (child->name != NULL) {
+        child->parent = parent;
+        parent->nchildren++;
     }
-    void *p = c->data + c->used;
-    c->used += n;
-    return p;
+    if (parent->last != NULL)
+        parent->last->next = child;
+    else
+        parent->first = child;
+    parent->last = child;
+    parent->text = NULL; /* the joined-text cache */
 }
 
-static void *
-arena_zalloc(xd_stanza *st, size_t n)
+void
+xd_elem_push_attr(xd_elem *e, struct xd_attr **tail, const char *ns,
+                  const char *name, const char *value)
 {
-    return memset(arena_alloc(st, n), 0, n);
+    struct xd_attr *a = xd_arena_alloc(e->st, sizeof(*a));
+
+    a->next = NULL;
+    a->ns = ns;
+    a->name = name;
+    a->value = value;
+    if (*tail != NULL)
+        (*tail)->next = a;
+    else
+        e->attrs = a;
+    *tail = a;
+    e->nattrs++;
 }
 
-/* Namespaces that occur in nearly every stanza are shared, not copied. */
-static const char *const common_ns[] = {
-    "",         XD_NS_CLIENT, XD_NS_STREAMS,    XD_NS_STANZA_ERRORS, XD_NS_SASL,
-    XD_NS_BIND, XD_NS_XML,    XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS,   XD_NS_PING,
-};
-
+/* A namespace given by a caller, held by st: shared when it can be. */
 static const char *
-arena_strndup(xd_stanza *st, const char *s, size_t len)
-{
-    char *d = arena_alloc(st, len + 1);
-
-    memcpy(d, s, len);
-    d[len] = '\0';
-    return d;
-}
-
-static const char *
-arena_strdup(xd_stanza *st, const char *s)
-{
-    return arena_strndup(st, s, strlen(s));
-}
-
-static const char *
-intern_ns(xd_stanza *st, const char *ns)
+hold_ns(xd_stanza *st, const char *ns, const char *near)
 {
     if (ns == NULL)
         return "";
-    for (size_t i = 0; i < XD_NELEM(common_ns); i++)
-        if (ns == common_ns[i] || strcmp(ns, common_ns[i]) == 0)
-            return common_ns[i];
-    return arena_strdup(st, ns);
+    if (ns == near)
+        return near;
+    return xd_arena_ns(st, ns, strlen(ns), near);
 }
 
-/* --- stanzas --------------------------------------------------------- */
-
-static xd_elem *
-elem_new(xd_stanza *st, const char *name, const char *ns)
+/* A string of stanza `from` held by st: shared when it is the same stanza
+ * (its arena lives exactly as long), copied otherwise. */
+static const char *
+hold_str(xd_stanza *st, const xd_stanza *from, const char *s)
 {
-    xd_elem *e = arena_zalloc(st, sizeof(*e));
-
-    e->st = st;
-    e->name = arena_strdup(st, name);
-    e->ns = intern_ns(st, ns);
-    return e;
+    return st == from ? s : xd_arena_strdup(st, s);
 }
+
+/* --- stanzas ---------------------------------------------------------- */
 
 xd_stanza *
 xd_stanza_new(const char *name, const char *ns)
 {
-    xd_stanza *st = xd_xcalloc(1, sizeof(*st));
+    xd_stanza *st = xd_arena_new();
 
-    st->refs = 1;
-    st->root = elem_new(st, name, ns);
+    st->root =
+        xd_elem_alloc(st, xd_arena_strdup(st, name), hold_ns(st, ns, NULL));
     return st;
-}
-
-xd_stanza *
-xd_stanza_ref(xd_stanza *st)
-{
-    st->refs++;
-    return st;
-}
-
-void
-xd_stanza_unref(xd_stanza *st)
-{
-    if (st == NULL || --st->refs > 0)
-        return;
-    for (struct chunk *c = st->chunks, *n; c != NULL; c = n) {
-        n = c->next;
-        free(c);
-    }
-    free(st);
 }
 
 xd_elem *
@@ -156,10 +99,46 @@ xd_stanza_root(const xd_stanza *st)
     return st->root;
 }
 
-size_t
-xd_stanza_mem(const xd_stanza *st)
+/*
+ * Copies the attributes and the content of src under dst, which is empty
+ * and held by another (or the same) stanza. Iterative, so that a deep tree
+ * cannot exhaust the stack.
+ */
+static void
+copy_content(xd_elem *dst, const xd_elem *src)
 {
-    return st->mem + sizeof(*st);
+    xd_stanza *st = dst->st;
+    const xd_elem *s = src;
+    xd_elem *d = dst;
+
+    for (;;) {
+        struct xd_attr *tail = NULL;
+        for (const struct xd_attr *a = s->attrs; a != NULL; a = a->next)
+            xd_elem_push_attr(d, &tail, hold_ns(st, a->ns, NULL),
+                              hold_str(st, src->st, a->name),
+                              hold_str(st, src->st, a->value));
+        /* Descend to the first child element, copying text on the way. */
+        const xd_elem *c = s->first;
+        for (;;) {
+            while (c != NULL && c->name == NULL) {
+                xd_elem_add_text(d, c->text, c->text_len);
+                c = c->next;
+            }
+            if (c != NULL)
+                break;
+            /* s is done: go up until an ancestor has more siblings. */
+            if (s == src)
+                return;
+            c = s->next;
+            s = s->parent;
+            d = d->parent;
+        }
+        xd_elem *n = xd_elem_alloc(st, hold_str(st, src->st, c->name),
+                                   hold_ns(st, c->ns, d->ns));
+        xd_elem_link(d, n);
+        s = c;
+        d = n;
+    }
 }
 
 xd_stanza *
@@ -167,22 +146,11 @@ xd_stanza_copy(const xd_elem *e)
 {
     xd_stanza *st = xd_stanza_new(e->name, e->ns);
 
-    xd_elem_clear(st->root);
-    for (size_t i = 0; i < e->nattrs; i++) {
-        const char *ns, *name, *value;
-        xd_elem_attr_at(e, i, &ns, &name, &value);
-        xd_elem_set_attr_ns(st->root, ns, name, value);
-    }
-    for (const xd_elem *c = e->first; c != NULL; c = c->next) {
-        if (c->name == NULL)
-            xd_elem_add_text(st->root, c->text, c->text_len);
-        else
-            xd_elem_add_copy(st->root, c);
-    }
+    copy_content(st->root, e);
     return st;
 }
 
-/* --- reading --------------------------------------------------------- */
+/* --- reading ---------------------------------------------------------- */
 
 xd_stanza *
 xd_elem_stanza(const xd_elem *e)
@@ -208,18 +176,31 @@ xd_elem_parent(const xd_elem *e)
     return e->parent;
 }
 
+static int
+ns_eq(const char *a, const char *b)
+{
+    return a == b || strcmp(a, b) == 0;
+}
+
+/* Element node c has this name and ns (NULL matches any). */
+static int
+matches(const xd_elem *c, const char *name, const char *ns)
+{
+    return c->name != NULL && (name == NULL || strcmp(c->name, name) == 0) &&
+           (ns == NULL || ns_eq(c->ns, ns));
+}
+
 int
 xd_elem_is(const xd_elem *e, const char *name, const char *ns)
 {
-    return e != NULL && e->name != NULL && strcmp(e->name, name) == 0 &&
-           (ns == NULL || strcmp(e->ns, ns) == 0);
+    return e != NULL && matches(e, name, ns);
 }
 
-static struct attr *
+static struct xd_attr *
 find_attr(const xd_elem *e, const char *ns, const char *name)
 {
-    for (struct attr *a = e->attrs; a != NULL; a = a->next)
-        if (strcmp(a->name, name) == 0 && strcmp(a->ns, ns) == 0)
+    for (struct xd_attr *a = e->attrs; a != NULL; a = a->next)
+        if (strcmp(a->name, name) == 0 && ns_eq(a->ns, ns))
             return a;
     return NULL;
 }
@@ -227,7 +208,7 @@ find_attr(const xd_elem *e, const char *ns, const char *name)
 const char *
 xd_elem_attr(const xd_elem *e, const char *name)
 {
-    struct attr *a = find_attr(e, "", name);
+    struct xd_attr *a = find_attr(e, "", name);
 
     return a ? a->value : NULL;
 }
@@ -235,7 +216,7 @@ xd_elem_attr(const xd_elem *e, const char *name)
 const char *
 xd_elem_attr_ns(const xd_elem *e, const char *ns, const char *name)
 {
-    struct attr *a = find_attr(e, ns ? ns : "", name);
+    struct xd_attr *a = find_attr(e, ns ? ns : "", name);
 
     return a ? a->value : NULL;
 }
@@ -250,20 +231,13 @@ void
 xd_elem_attr_at(const xd_elem *e, size_t i, const char **ns, const char **name,
                 const char **value)
 {
-    struct attr *a = e->attrs;
+    const struct xd_attr *a = e->attrs;
 
-    while (i-- > 0 && a != NULL)
+    while (a != NULL && i-- > 0)
         a = a->next;
     *ns = a ? a->ns : NULL;
     *name = a ? a->name : NULL;
     *value = a ? a->value : NULL;
-}
-
-static int
-matches(const xd_elem *c, const char *name, const char *ns)
-{
-    return c->name != NULL && (name == NULL || strcmp(c->name, name) == 0) &&
-           (ns == NULL || strcmp(c->ns, ns) == 0);
 }
 
 xd_elem *
@@ -324,16 +298,17 @@ xd_elem_text(const xd_elem *e)
         return "";
     if (n == 1)
         return only->text;
-    /* Several text nodes (text around child elements): join them once. */
-    char *joined = arena_alloc(e->st, len + 1), *p = joined;
+    /* Text around child elements: join it once, in the arena. */
+    xd_elem *w = (xd_elem *)e; /* the cache is not part of the value */
+    char *joined = xd_arena_bytes(w->st, len + 1), *p = joined;
     for (const xd_elem *c = e->first; c != NULL; c = c->next)
         if (c->name == NULL) {
             memcpy(p, c->text, c->text_len);
             p += c->text_len;
         }
     *p = '\0';
-    ((xd_elem *)e)->text = joined;
-    ((xd_elem *)e)->text_len = len;
+    w->text = joined;
+    w->text_len = len;
     return joined;
 }
 
@@ -345,48 +320,33 @@ xd_elem_child_text(const xd_elem *e, const char *name, const char *ns)
     return c ? xd_elem_text(c) : NULL;
 }
 
-/* --- building -------------------------------------------------------- */
-
-static void
-link_child(xd_elem *e, xd_elem *c)
-{
-    c->parent = e;
-    if (e->last)
-        e->last->next = c;
-    else
-        e->first = c;
-    e->last = c;
-    if (c->name != NULL)
-        e->nchildren++;
-    e->text = NULL; /* drop the joined-text cache */
-}
+/* --- building --------------------------------------------------------- */
 
 void
 xd_elem_set_attr_ns(xd_elem *e, const char *ns, const char *name,
                     const char *value)
 {
-    struct attr **pp = &e->attrs;
+    struct xd_attr **pp = &e->attrs, *tail = NULL;
 
     if (ns == NULL)
         ns = "";
-    for (; *pp != NULL; pp = &(*pp)->next)
-        if (strcmp((*pp)->name, name) == 0 && strcmp((*pp)->ns, ns) == 0)
+    for (; *pp != NULL; tail = *pp, pp = &(*pp)->next)
+        if (strcmp((*pp)->name, name) == 0 && ns_eq((*pp)->ns, ns))
             break;
     if (value == NULL) {
         if (*pp != NULL) {
-            *pp = (*pp)->next;
+            *pp = (*pp)->next; /* its memory stays in the arena */
             e->nattrs--;
         }
         return;
     }
-    if (*pp == NULL) {
-        struct attr *a = arena_zalloc(e->st, sizeof(*a));
-        a->ns = intern_ns(e->st, ns);
-        a->name = arena_strdup(e->st, name);
-        *pp = a;
-        e->nattrs++;
+    if (*pp != NULL) {
+        (*pp)->value = xd_arena_strdup(e->st, value);
+        return;
     }
-    (*pp)->value = arena_strdup(e->st, value);
+    xd_elem_push_attr(e, &tail, hold_ns(e->st, ns, e->ns),
+                      xd_arena_strdup(e->st, name),
+                      xd_arena_strdup(e->st, value));
 }
 
 void
@@ -398,39 +358,43 @@ xd_elem_set_attr(xd_elem *e, const char *name, const char *value)
 xd_elem *
 xd_elem_add_child(xd_elem *e, const char *name, const char *ns)
 {
-    xd_elem *c = elem_new(e->st, name, ns ? ns : e->ns);
+    xd_elem *c = xd_elem_alloc(e->st, xd_arena_strdup(e->st, name),
+                               ns ? hold_ns(e->st, ns, e->ns) : e->ns);
 
-    link_child(e, c);
+    xd_elem_link(e, c);
     return c;
 }
 
 void
 xd_elem_add_text(xd_elem *e, const char *text, size_t len)
 {
+    xd_elem *t = e->last;
+
     if (len == 0)
         return;
-    if (e->last != NULL && e->last->name == NULL) {
-        /* Extend the last text node rather than adding another. */
-        xd_elem *t = e->last;
-        char *s = arena_alloc(e->st, t->text_len + len + 1);
-        memcpy(s, t->text, t->text_len);
-        memcpy(s + t->text_len, text, len);
-        s[t->text_len + len] = '\0';
-        t->text = s;
-        t->text_len += len;
+    if (t != NULL && t->name == NULL) {
+        /* Adjacent text is one node, however many pieces it came in. */
+        xd_arena_append(e->st, &t->text, &t->text_len, &t->text_cap, text, len);
         e->text = NULL;
         return;
     }
-    xd_elem *t = arena_zalloc(e->st, sizeof(*t));
-    t->st = e->st;
-    t->text = arena_strndup(e->st, text, len);
+    t = xd_arena_alloc(e->st, XD_TEXT_NODE_SIZE);
+    t->next = NULL;
+    t->name = NULL;
+    t->text = xd_arena_bytes(e->st, len + 1);
+    memcpy(t->text, text, len);
+    t->text[len] = '\0';
     t->text_len = len;
-    link_child(e, t);
+    t->text_cap = len + 1;
+    xd_elem_link(e, t);
 }
 
 void
 xd_elem_clear(xd_elem *e)
 {
+    for (xd_elem *c = e->first; c != NULL; c = c->next)
+        if (c->name != NULL)
+            c->parent = NULL;
     e->first = e->last = NULL;
     e->nchildren = 0;
     e->text = NULL;
@@ -452,16 +416,12 @@ xd_elem_set_child_text(xd_elem *e, const char *name, const char *ns,
 xd_elem *
 xd_elem_add_copy(xd_elem *e, const xd_elem *src)
 {
-    xd_elem *c = xd_elem_add_child(e, src->name, src->ns);
+    xd_elem *c = xd_elem_alloc(e->st, hold_str(e->st, src->st, src->name),
+                               hold_ns(e->st, src->ns, e->ns));
 
-    for (const struct attr *a = src->attrs; a != NULL; a = a->next)
-        xd_elem_set_attr_ns(c, a->ns, a->name, a->value);
-    for (const xd_elem *s = src->first; s != NULL; s = s->next) {
-        if (s->name == NULL)
-            xd_elem_add_text(c, s->text, s->text_len);
-        else
-            xd_elem_add_copy(c, s);
-    }
+    /* Link after copying: src may be e itself or one of its ancestors. */
+    copy_content(c, src);
+    xd_elem_link(e, c);
     return c;
 }
 
@@ -475,114 +435,16 @@ xd_elem_remove(xd_elem *e)
     for (xd_elem *c = p->first; c != NULL; prev = c, c = c->next) {
         if (c != e)
             continue;
-        if (prev)
+        if (prev != NULL)
             prev->next = c->next;
         else
             p->first = c->next;
         if (p->last == c)
             p->last = prev;
-        if (c->name != NULL)
-            p->nchildren--;
+        p->nchildren--;
         p->text = NULL;
         c->parent = NULL;
         c->next = NULL;
         return;
     }
-}
-
-/* --- serialising ----------------------------------------------------- */
-
-static int
-is_content_ns(const char *ns)
-{
-    return ns != NULL &&
-           (strcmp(ns, XD_NS_CLIENT) == 0 || strcmp(ns, XD_NS_SERVER) == 0 ||
-            strcmp(ns, XD_NS_COMPONENT) == 0);
-}
-
-static void
-write_name(xd_buf *out, const xd_elem *e, int stream_prefix)
-{
-    if (stream_prefix)
-        xd_buf_append(out, "stream:", 7);
-    xd_buf_append_str(out, e->name);
-}
-
-/*
- * `scope` is the default namespace in force where e is written (NULL: none
- * declared). `in_stream` is true when writing into an XMPP stream, where the
- * stream: prefix is bound and the stanza namespaces are one.
- */
-static void
-serialise(const xd_elem *e, const char *scope, int in_stream, xd_buf *out)
-{
-    const char *child_scope = scope;
-    int stream_prefix = in_stream && strcmp(e->ns, XD_NS_STREAMS) == 0;
-    int declare = 0;
-
-    if (!stream_prefix) {
-        if (strcmp(e->ns, XD_NS_CLIENT) == 0 && in_stream &&
-            is_content_ns(scope))
-            declare = 0; /* a stanza namespace in its stream */
-        else if (scope != NULL && strcmp(e->ns, scope) == 0)
-            declare = 0;
-        else if (scope == NULL && *e->ns == '\0')
-            declare = 0;
-        else
-            declare = 1;
-    }
-    xd_buf_append(out, "<", 1);
-    write_name(out, e, stream_prefix);
-    if (declare) {
-        xd_buf_append_str(out, " xmlns='");
-        xd_buf_append_attr(out, e->ns, strlen(e->ns));
-        xd_buf_append(out, "'", 1);
-        child_scope = e->ns;
-    }
-    unsigned prefixes = 0;
-    for (const struct attr *a = e->attrs; a != NULL; a = a->next) {
-        xd_buf_append(out, " ", 1);
-        if (strcmp(a->ns, XD_NS_XML) == 0) {
-            xd_buf_append(out, "xml:", 4);
-        } else if (*a->ns != '\0') {
-            /* Rare: declare a prefix for this attribute alone. */
-            xd_buf_appendf(out, "xmlns:a%u='", prefixes);
-            xd_buf_append_attr(out, a->ns, strlen(a->ns));
-            xd_buf_appendf(out, "' a%u:", prefixes);
-            prefixes++;
-        }
-        xd_buf_append_str(out, a->name);
-        xd_buf_append(out, "='", 2);
-        xd_buf_append_attr(out, a->value, strlen(a->value));
-        xd_buf_append(out, "'", 1);
-    }
-    if (e->first == NULL) {
-        xd_buf_append(out, "/>", 2);
-        return;
-    }
-    xd_buf_append(out, ">", 1);
-    for (const xd_elem *c = e->first; c != NULL; c = c->next) {
-        if (c->name == NULL)
-            xd_buf_append_text(out, c->text, c->text_len);
-        else
-            serialise(c, child_scope, in_stream, out);
-    }
-    xd_buf_append(out, "</", 2);
-    write_name(out, e, stream_prefix);
-    xd_buf_append(out, ">", 1);
-}
-
-void
-xd_elem_serialise(const xd_elem *e, const char *stream_ns, xd_buf *out)
-{
-    serialise(e, stream_ns, stream_ns != NULL, out);
-}
-
-char *
-xd_elem_to_string(const xd_elem *e, const char *stream_ns)
-{
-    xd_buf b = XD_BUF_INIT;
-
-    xd_elem_serialise(e, stream_ns, &b);
-    return xd_buf_steal(&b);
 }

@@ -26,9 +26,15 @@ typedef struct xd_buf {
 void xd_buf_append(xd_buf *b, const void *data, size_t len);
 void xd_buf_append_str(xd_buf *b, const char *s);
 void xd_buf_appendf(xd_buf *b, const char *fmt, ...) XD_PRINTF(2, 3);
-/* Appends s escaped as XML character data (&amp; &lt; &gt;). */
+/*
+ * Appends s escaped as XML character data (& < > as &amp; &lt; &gt;, CR as
+ * &#13; so that it survives line-end normalisation). Bytes XML 1.0 cannot
+ * carry (C0 controls other than tab, LF and CR, malformed UTF-8, U+FFFE and
+ * U+FFFF) become U+FFFD, so the output always parses.
+ */
 void xd_buf_append_text(xd_buf *b, const char *s, size_t len);
-/* Appends s escaped for a single- or double-quoted attribute value. */
+/* Appends s escaped for a single- or double-quoted attribute value: as
+ * text, plus ' " as &apos; &quot; and tab and LF as &#9; &#10;. */
 void xd_buf_append_attr(xd_buf *b, const char *s, size_t len);
 /* Empties the buffer, keeping its memory. */
 void xd_buf_reset(xd_buf *b);

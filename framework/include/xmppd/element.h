@@ -104,7 +104,9 @@ void xd_elem_clear(xd_elem *e);
  * XD_NS_COMPONENT), or NULL for a standalone document; stanza-namespace
  * elements directly in that context are written without an xmlns, any other
  * namespace change is declared once where it starts. Text and attribute values
- * are escaped; xml:lang is written with the predefined xml prefix.
+ * are escaped; xml:lang is written with the predefined xml prefix, other
+ * namespaced attributes with prefixes declared on their element, and
+ * unnamespaced attributes named xmlns or xmlns:* are not written at all.
  */
 void xd_elem_serialise(const xd_elem *e, const char *stream_ns, xd_buf *out);
 /* Convenience: the serialised element as a malloc()ed string; caller frees. */

@@ -7,14 +7,25 @@
  * anything over the configured limits, reporting the stream error condition
  * (RFC 6120 4.9.3) that the stream layer then sends:
  *
- *   DTD, entity declaration, comment, processing instruction  restricted-xml
- *   undefined entity reference, syntax error                  not-well-formed
- *   encoding other than UTF-8 unsupported-encoding stanza bytes, depth,
- * attributes or children over a limit  policy-violation stream root not
- * <stream:stream> in XD_NS_STREAMS          invalid-namespace
+ *   restricted-xml        a DTD (so any entity declaration), a comment, a
+ *                         processing instruction
+ *   not-well-formed       a syntax error, an undefined entity reference
+ *   bad-namespace-prefix  an element or attribute prefix that is not bound
+ *   unsupported-encoding  an XML declaration naming an encoding other than
+ *                         UTF-8 (input is always read as UTF-8)
+ *   policy-violation      a stanza over max_stanza_bytes (counted as bytes
+ *                         arrive, so a stanza that never ends is refused
+ *                         too), depth, attributes or children over a
+ *                         limit, a stream header over 16 KiB or with more
+ *                         than max_attrs attributes, one unfinished tag
+ *                         over 16 KiB, or a tree taking more than 8 times
+ *                         max_stanza_bytes (plus 64 KiB) of memory
+ *   invalid-namespace     a stream root <stream> not in XD_NS_STREAMS
+ *   bad-format            a stream root that is not <stream:stream>
  *
  * Memory is bounded by the limits: a stanza's tree is only built while it is
- * under max_stanza_bytes.
+ * under them, expat never holds more than a few KiB past them, and nothing
+ * is kept between stanzas.
  */
 #ifndef XMPPD_XML_PARSER_H
 #define XMPPD_XML_PARSER_H
@@ -56,8 +67,8 @@ typedef struct xd_xml_callbacks {
     void (*error)(void *arg, const char *condition, const char *text);
 } xd_xml_callbacks;
 
-/* Creates a parser for a stream; lim NULL uses the defaults. cb is copied.
- * The caller owns the parser. */
+/* Creates a parser for a stream; lim NULL uses the defaults, and so does a
+ * zero field of *lim. cb is copied. The caller owns the parser. */
 xd_xml_parser *xd_xml_parser_new(const xd_xml_limits *lim,
                                  const xd_xml_callbacks *cb, void *arg);
 /*
@@ -67,10 +78,15 @@ xd_xml_parser *xd_xml_parser_new(const xd_xml_limits *lim,
  */
 int xd_xml_parser_feed(xd_xml_parser *p, const char *data, size_t len);
 /* Stops reporting for the rest of the current feed (e.g. the owner is
- * closing the stream); the next feed resumes. */
+ * closing the stream); the next feed resumes. The rest of the buffer is
+ * still parsed, silently, so that the parser stays in step with the bytes:
+ * nothing in it is reported, not even an error (a later feed then returns
+ * XD_EPROTO without a report). */
 void xd_xml_parser_stop(xd_xml_parser *p);
 /* Forgets all state and expects a new stream header (stream restart after
- * STARTTLS and SASL, RFC 6120 4.3.3). */
+ * STARTTLS and SASL, RFC 6120 4.3.3). Called from a callback, it takes
+ * effect when the current feed returns, and the rest of that feed's buffer
+ * is dropped unparsed. */
 void xd_xml_parser_reset(xd_xml_parser *p);
 /* NULL is a no-op. */
 void xd_xml_parser_free(xd_xml_parser *p);

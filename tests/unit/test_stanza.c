@@ -1,0 +1,278 @@
+/*
+ * Unit tests for stanza.c: kinds, addressing shortcuts, replies, error
+ * replies (RFC 6120 8.3) and the default error types (RFC 6120 8.3.3).
+ */
+#include "check.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xmppd/stanza.h>
+#include <xmppd/xml_parser.h>
+
+static xd_stanza *
+parse(const char *xml)
+{
+    xd_stanza *st = NULL;
+
+    if (xd_xml_parse_element(xml, strlen(xml), NULL, &st) != 0) {
+        fprintf(stderr, "cannot parse %s\n", xml);
+        exit(1);
+    }
+    return st;
+}
+
+static void
+test_kind(void)
+{
+    static const struct {
+        const char *xml;
+        xd_stanza_kind kind;
+        int is_error;
+    } cases[] = {
+        { "<message xmlns='jabber:client'/>", XD_STANZA_MESSAGE, 0 },
+        { "<message xmlns='jabber:server' type='error'/>", XD_STANZA_MESSAGE,
+          1 },
+        { "<presence xmlns='jabber:component:accept'/>", XD_STANZA_PRESENCE,
+          0 },
+        { "<iq xmlns='jabber:client' type='result'/>", XD_STANZA_IQ, 0 },
+        { "<iq xmlns='urn:other'/>", XD_STANZA_OTHER, 0 },
+        { "<iq/>", XD_STANZA_OTHER, 0 },
+        { "<r xmlns='urn:xmpp:sm:3'/>", XD_STANZA_OTHER, 0 },
+        { "<body xmlns='jabber:client'/>", XD_STANZA_OTHER, 0 },
+        { "<message xmlns='jabber:client' type='Error'/>", XD_STANZA_MESSAGE,
+          0 },
+    };
+
+    for (size_t i = 0; i < XD_NELEM(cases); i++) {
+        xd_stanza *st = parse(cases[i].xml);
+        CHECK(xd_stanza_kind_of(st) == cases[i].kind &&
+                  xd_stanza_is_error(st) == cases[i].is_error,
+              "case %zu: %s", i, cases[i].xml);
+        xd_stanza_unref(st);
+    }
+}
+
+static void
+test_addressing(void)
+{
+    xd_stanza *st = xd_stanza_new("message", XD_NS_CLIENT);
+
+    CHECK(xd_stanza_to(st) == NULL && xd_stanza_from(st) == NULL &&
+              xd_stanza_id(st) == NULL && xd_stanza_type(st) == NULL,
+          "a new stanza has no addressing");
+    xd_stanza_set_to(st, "juliet@example.com");
+    xd_stanza_set_from(st, "romeo@example.net/orchard");
+    xd_stanza_set_id(st, "m1");
+    xd_stanza_set_type(st, "chat");
+    xd_stanza_set_child_text(st, "body", XD_NS_CLIENT, "hi");
+    xd_stanza_set_child_text(st, "body", XD_NS_CLIENT, "hello");
+    CHECK(strcmp(xd_stanza_to(st), "juliet@example.com") == 0 &&
+              strcmp(xd_stanza_from(st), "romeo@example.net/orchard") == 0 &&
+              strcmp(xd_stanza_id(st), "m1") == 0 &&
+              strcmp(xd_stanza_type(st), "chat") == 0 &&
+              strcmp(xd_stanza_child_text(st, "body", XD_NS_CLIENT), "hello") ==
+                  0 &&
+              xd_stanza_child_text(st, "subject", XD_NS_CLIENT) == NULL,
+          "setters and getters");
+    xd_stanza_set_from(st, NULL);
+    xd_stanza_set_to(st, NULL);
+    char *s = xd_elem_to_string(xd_stanza_root(st), XD_NS_CLIENT);
+    CHECK(strcmp(s, "<message id='m1' type='chat'><body>hello</body>"
+                    "</message>") == 0,
+          "NULL removes: %s", s);
+    free(s);
+    xd_stanza_unref(st);
+}
+
+static void
+test_reply(void)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        { "<iq xmlns='jabber:client' from='a@x/r' to='x' id='7' type='get'>"
+          "<ping xmlns='urn:xmpp:ping'/></iq>",
+          "<iq to='a@x/r' from='x' id='7' type='result'/>" },
+        { "<iq xmlns='jabber:client' from='a@x/r' id='8' type='set'/>",
+          "<iq to='a@x/r' id='8' type='result'/>" },
+        { "<message xmlns='jabber:client' from='a@x' to='b@y' type='chat' "
+          "id='m'><body>hi</body></message>",
+          "<message to='a@x' from='b@y' id='m' type='chat'/>" },
+        { "<presence xmlns='jabber:client' from='a@x' to='b@y' "
+          "type='subscribe'/>",
+          "<presence to='a@x' from='b@y' type='subscribe'/>" },
+        { "<message xmlns='jabber:client'/>", "<message/>" },
+    };
+
+    for (size_t i = 0; i < XD_NELEM(cases); i++) {
+        xd_stanza *in = parse(cases[i].in);
+        xd_stanza *r = xd_stanza_reply(in);
+        xd_stanza_unref(in);
+        char *s = xd_elem_to_string(xd_stanza_root(r), XD_NS_CLIENT);
+        CHECK(strcmp(s, cases[i].out) == 0, "reply %zu: %s\n  got %s", i,
+              cases[i].in, s);
+        free(s);
+        xd_stanza_unref(r);
+    }
+}
+
+static void
+test_error_reply(void)
+{
+    static const struct {
+        const char *in, *condition, *text;
+        xd_error_type type;
+        const char *out; /* NULL: no reply */
+    } cases[] = {
+        { "<iq xmlns='jabber:client' from='a@x/r' to='x' id='7' type='get'>"
+          "<ping xmlns='urn:xmpp:ping'/></iq>",
+          "service-unavailable", "nope", XD_ERRT_CANCEL,
+          "<iq to='a@x/r' from='x' id='7' type='error'><ping "
+          "xmlns='urn:xmpp:ping'/><error type='cancel'><service-"
+          "unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+          "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>nope</text>"
+          "</error></iq>" },
+        { "<message xmlns='jabber:client' from='a@x' to='b@x' type='chat'>"
+          "<body>hi</body></message>",
+          "recipient-unavailable", NULL, XD_ERRT_WAIT,
+          "<message to='a@x' from='b@x' type='error'><body>hi</body><error "
+          "type='wait'><recipient-unavailable xmlns='urn:ietf:params:xml:"
+          "ns:xmpp-stanzas'/></error></message>" },
+        { "<presence xmlns='jabber:client' from='a@x' to='b@x' "
+          "type='subscribe'/>",
+          "forbidden", NULL, XD_ERRT_AUTH,
+          "<presence to='a@x' from='b@x' type='error'><error type='auth'>"
+          "<forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+          "</presence>" },
+        { "<iq xmlns='jabber:client' id='1' type='set'/>", "bad-request",
+          "a < b", XD_ERRT_MODIFY,
+          "<iq id='1' type='error'><error type='modify'><bad-request "
+          "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:"
+          "ietf:params:xml:ns:xmpp-stanzas'>a &lt; b</text></error></iq>" },
+        /* Errors are never answered with errors. */
+        { "<iq xmlns='jabber:client' id='1' type='error'/>", "bad-request",
+          NULL, XD_ERRT_MODIFY, NULL },
+        { "<message xmlns='jabber:client' type='error'><body>x</body>"
+          "</message>",
+          "service-unavailable", NULL, XD_ERRT_CANCEL, NULL },
+    };
+
+    for (size_t i = 0; i < XD_NELEM(cases); i++) {
+        xd_stanza *in = parse(cases[i].in);
+        xd_stanza *e = xd_stanza_error_reply(in, cases[i].type,
+                                             cases[i].condition, cases[i].text);
+        if (cases[i].out == NULL) {
+            CHECK(e == NULL, "error reply %zu: none to %s", i, cases[i].in);
+        } else {
+            char *s =
+                e ? xd_elem_to_string(xd_stanza_root(e), XD_NS_CLIENT) : NULL;
+            CHECK(s != NULL && strcmp(s, cases[i].out) == 0 &&
+                      xd_stanza_is_error(e) &&
+                      strcmp(xd_stanza_error_condition(e),
+                             cases[i].condition) == 0,
+                  "error reply %zu: %s\n  got %s", i, cases[i].in, s);
+            free(s);
+        }
+        CHECK(xd_stanza_error_condition(in) == NULL || cases[i].out == NULL,
+              "case %zu: no condition in a non-error", i);
+        xd_stanza_unref(e);
+        xd_stanza_unref(in);
+    }
+
+    /* The condition of errors received from elsewhere. */
+    static const struct {
+        const char *xml, *condition;
+    } received[] = {
+        { "<iq xmlns='jabber:client' type='error'><error type='cancel'><text "
+          "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>t</text><item-not-found "
+          "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+          "item-not-found" },
+        { "<iq xmlns='jabber:client' type='error'><error type='cancel'/></iq>",
+          NULL },
+        { "<iq xmlns='jabber:client' type='error'><error type='cancel'><x "
+          "xmlns='urn:app'/></error></iq>",
+          NULL },
+    };
+    for (size_t i = 0; i < XD_NELEM(received); i++) {
+        xd_stanza *st = parse(received[i].xml);
+        const char *c = xd_stanza_error_condition(st);
+        CHECK(received[i].condition ? c && strcmp(c, received[i].condition) == 0
+                                    : c == NULL,
+              "received %zu: %s", i, c ? c : "(null)");
+        xd_stanza_unref(st);
+    }
+}
+
+static void
+test_default_types(void)
+{
+    /* RFC 6120 8.3.3, each defined condition with its usual type. */
+    static const struct {
+        const char *condition;
+        xd_error_type type;
+    } cases[] = {
+        { "bad-request", XD_ERRT_MODIFY },
+        { "conflict", XD_ERRT_CANCEL },
+        { "feature-not-implemented", XD_ERRT_CANCEL },
+        { "forbidden", XD_ERRT_AUTH },
+        { "gone", XD_ERRT_CANCEL },
+        { "internal-server-error", XD_ERRT_CANCEL },
+        { "item-not-found", XD_ERRT_CANCEL },
+        { "jid-malformed", XD_ERRT_MODIFY },
+        { "not-acceptable", XD_ERRT_MODIFY },
+        { "not-allowed", XD_ERRT_CANCEL },
+        { "not-authorized", XD_ERRT_AUTH },
+        { "policy-violation", XD_ERRT_MODIFY },
+        { "recipient-unavailable", XD_ERRT_WAIT },
+        { "redirect", XD_ERRT_MODIFY },
+        { "registration-required", XD_ERRT_AUTH },
+        { "remote-server-not-found", XD_ERRT_CANCEL },
+        { "remote-server-timeout", XD_ERRT_WAIT },
+        { "resource-constraint", XD_ERRT_WAIT },
+        { "service-unavailable", XD_ERRT_CANCEL },
+        { "subscription-required", XD_ERRT_AUTH },
+        { "undefined-condition", XD_ERRT_CANCEL },
+        { "unexpected-request", XD_ERRT_WAIT },
+        { "no-such-condition", XD_ERRT_CANCEL },
+    };
+
+    for (size_t i = 0; i < XD_NELEM(cases); i++)
+        CHECK(xd_stanza_error_default_type(cases[i].condition) == cases[i].type,
+              "default type %zu: %s", i, cases[i].condition);
+}
+
+static void
+test_iq_new(void)
+{
+    xd_stanza *a = xd_stanza_iq_new("get", NULL, "x", NULL);
+    xd_stanza *b = xd_stanza_iq_new("get", NULL, NULL, NULL);
+    xd_stanza *c = xd_stanza_iq_new("set", "fixed", "to@x", "from@y");
+
+    CHECK(xd_stanza_kind_of(a) == XD_STANZA_IQ && xd_stanza_id(a) != NULL &&
+              strlen(xd_stanza_id(a)) == 16 &&
+              strcmp(xd_stanza_id(a), xd_stanza_id(b)) != 0 &&
+              strcmp(xd_stanza_to(a), "x") == 0 && xd_stanza_from(a) == NULL &&
+              strcmp(xd_stanza_type(a), "get") == 0,
+          "iq_new makes a random id");
+    char *s = xd_elem_to_string(xd_stanza_root(c), NULL);
+    CHECK(strcmp(s, "<iq xmlns='jabber:client' type='set' id='fixed' "
+                    "to='to@x' from='from@y'/>") == 0,
+          "iq_new with everything: %s", s);
+    free(s);
+    xd_stanza_unref(a);
+    xd_stanza_unref(b);
+    xd_stanza_unref(c);
+}
+
+int
+main(void)
+{
+    test_kind();
+    test_addressing();
+    test_reply();
+    test_error_reply();
+    test_default_types();
+    test_iq_new();
+    return check_report();
+}
