@@ -26,6 +26,7 @@ struct xd_db {
     char *path;
     struct cached *cache;
     size_t ncache, capcache;
+    int batch; /* a write batch's transaction is open */
 };
 
 static int
@@ -172,17 +173,49 @@ xd_db_prepare(xd_db *db, const char *sql, struct sqlite3_stmt **out)
 int
 xd_db_begin(xd_db *db)
 {
-    return exec_logged(db, "BEGIN IMMEDIATE");
+    /* Inside a batch a transaction is a savepoint: its rollback undoes only
+     * its own writes. */
+    return exec_logged(db, db->batch ? "SAVEPOINT xd" : "BEGIN IMMEDIATE");
 }
 
 int
 xd_db_commit(xd_db *db)
 {
-    return exec_logged(db, "COMMIT");
+    return exec_logged(db, db->batch ? "RELEASE xd" : "COMMIT");
 }
 
 int
 xd_db_rollback(xd_db *db)
 {
-    return exec_logged(db, "ROLLBACK");
+    return exec_logged(db,
+                       db->batch ? "ROLLBACK TO xd; RELEASE xd" : "ROLLBACK");
+}
+
+int
+xd_db_batch_begin(xd_db *db)
+{
+    if (db->batch)
+        return 0;
+    if (exec_logged(db, "BEGIN IMMEDIATE") != 0)
+        return XD_EIO;
+    db->batch = 1;
+    return 0;
+}
+
+int
+xd_db_batch_end(xd_db *db)
+{
+    if (!db->batch)
+        return 0;
+    db->batch = 0;
+    if (exec_logged(db, "COMMIT") == 0)
+        return 0;
+    exec_logged(db, "ROLLBACK");
+    return XD_EIO;
+}
+
+int
+xd_db_in_batch(const xd_db *db)
+{
+    return db->batch;
 }

@@ -1,6 +1,6 @@
 /*
  * Unit tests for db.c: migrations from nothing, reopening, a schema newer
- * than the program, WAL mode, and the statement cache.
+ * than the program, WAL mode, the statement cache, and write batches.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +69,34 @@ main(void)
     expect(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0,
            "nothing was kept");
     sqlite3_reset(st);
+
+    /* A write batch: transactions inside it are savepoints, and what the
+     * batch holds is visible to a second connection only once it ends. */
+    sqlite3 *other = NULL;
+    sqlite3_stmt *count = NULL;
+    sqlite3_open(path, &other);
+    sqlite3_prepare_v2(other, "SELECT count(*) FROM t", -1, &count, NULL);
+    expect(xd_db_batch_begin(db) == 0 && xd_db_batch_begin(db) == 0 &&
+               xd_db_in_batch(db),
+           "a batch opens, and opening it again is a no-op");
+    expect(xd_db_exec(db, "INSERT INTO t VALUES ('b', 1)") == 0 &&
+               xd_db_begin(db) == 0 &&
+               xd_db_exec(db, "INSERT INTO t VALUES ('c', 1)") == 0 &&
+               xd_db_rollback(db) == 0 && xd_db_begin(db) == 0 &&
+               xd_db_exec(db, "INSERT INTO t VALUES ('d', 1)") == 0 &&
+               xd_db_commit(db) == 0,
+           "transactions nest inside a batch");
+    expect(sqlite3_step(count) == SQLITE_ROW &&
+               sqlite3_column_int(count, 0) == 0,
+           "another connection sees nothing before the batch ends");
+    sqlite3_reset(count);
+    expect(xd_db_batch_end(db) == 0 && !xd_db_in_batch(db),
+           "the batch commits");
+    expect(sqlite3_step(count) == SQLITE_ROW &&
+               sqlite3_column_int(count, 0) == 2,
+           "then it sees the batch without the rolled-back savepoint");
+    sqlite3_finalize(count);
+    sqlite3_close(other);
     xd_db_close(db);
 
     db = NULL;

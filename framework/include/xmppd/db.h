@@ -36,10 +36,23 @@ int xd_db_exec(xd_db *db, const char *sql);
  * XD_EIO (logged).
  */
 int xd_db_prepare(xd_db *db, const char *sql, struct sqlite3_stmt **out);
-/* Transactions; 0 or XD_EIO. */
+/* Transactions; 0 or XD_EIO. Inside a write batch they are savepoints. */
 int xd_db_begin(xd_db *db);
 int xd_db_commit(xd_db *db);
 int xd_db_rollback(xd_db *db);
+/*
+ * Write batching (group commit): opens one transaction that the writes that
+ * follow share, until xd_db_batch_end commits it. A program that writes on
+ * every stanza opens a batch at its first write of an event loop turn and
+ * ends it when the turn's events are done, before anything it sent in that
+ * turn reaches a socket, so what a peer saw acknowledged is on disk. Opening
+ * an open batch is a no-op. 0 or XD_EIO (logged; a failed commit is rolled
+ * back).
+ */
+int xd_db_batch_begin(xd_db *db);
+int xd_db_batch_end(xd_db *db);
+/* Whether a write batch is open. */
+int xd_db_in_batch(const xd_db *db);
 /* The schema version (PRAGMA user_version). */
 int xd_db_version(xd_db *db);
 
