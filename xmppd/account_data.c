@@ -33,7 +33,7 @@ load(struct router *r, const xd_jid *account, const char *key)
     sqlite3_bind_text(q, 3, key, -1, SQLITE_STATIC);
     if (sqlite3_step(q) == SQLITE_ROW) {
         const char *xml = (const char *)sqlite3_column_text(q, 0);
-        if (xd_xml_parse_element(xml, strlen(xml), NULL, &st) != 0)
+        if (stored_xml_parse(r, xml, &st) != 0)
             xd_log_warnx("%s: stored %s unreadable", xd_jid_bare_str(account),
                          key);
     }

@@ -15,52 +15,16 @@
 
 #include <xmppd/log.h>
 
-#include "router.h"
+#include "c2s_internal.h"
 
 /* RFC 6120 6.4.5 asks for at least two and at most five retries. */
 #define SASL_MAX_FAILURES 5
 
-enum c2s_state {
-    C2S_HEADER,    /* waiting for the first stream header */
-    C2S_NEGOTIATE, /* features sent: STARTTLS and SASL */
-    C2S_BIND,      /* authenticated: waiting for the bind iq */
-    C2S_SESSION,   /* bound: stanzas flow */
-};
-
-struct c2s {
-    struct router *r;
-    const struct c2s_transport_ops *ops;
-    void *t;
-    enum c2s_state state;
-    int authenticated;
-    char *host;        /* the local host the client asked for */
-    char *user;        /* authenticated localpart */
-    xd_jid *jid;       /* bound full JID */
-    struct sasl *sasl; /* exchange in progress */
-    int sasl_failures;
-    int available; /* sent available presence */
-    int priority;
-    int wants_roster;    /* asked for the roster: gets pushes */
-    int offline_taken;   /* stored messages were delivered to this session */
-    int carbons;         /* XEP-0280 enabled */
-    int wants_blocklist; /* XEP-0191: gets block list pushes */
-    xd_stanza *last_presence; /* last available presence broadcast */
-    struct event *auth_timer;
-    struct event *held_timer; /* a SASL failure answered late */
-    struct event *idle_timer; /* XEP-0199: pings a silent client */
-    int inactive;             /* XEP-0352: the client said it is idle */
-    xd_map *held_presence;    /* while inactive: sender -> latest */
-    int ping_pending;
-    xd_stanza *held;
-    struct c2s *prev, *next; /* r->c2s_all */
-    char stream_id[17];
-};
-
 static void held_cb(evutil_socket_t fd, short what, void *arg);
 
 /* Any input from the client proves it is there: the next ping waits. */
-static void
-idle_rearm(struct c2s *c)
+void
+c2s_idle_rearm(struct c2s *c)
 {
     struct timeval tv = { (time_t)c->r->conf.c2s_ping_interval_s, 0 };
 
@@ -79,14 +43,15 @@ idle_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (c->ping_pending) {
         xd_log_info("%s: no answer to a ping", xd_jid_str(c->jid));
+        if (!c->r->stopping && sm_hibernate(c))
+            return; /* XEP-0198: as good as a lost connection */
         c->ops->error(c->t, "connection-timeout", NULL);
         return;
     }
     xd_stanza *ping =
         xd_stanza_iq_new("get", NULL, xd_jid_str(c->jid), c->host);
     xd_elem_add_child(xd_stanza_root(ping), "ping", XD_NS_PING);
-    c->ops->send(c->t, xd_stanza_root(ping));
-    xd_stanza_unref(ping);
+    c2s_send(c, ping);
     c->ping_pending = 1;
     evtimer_add(c->idle_timer, &tv);
 }
@@ -187,8 +152,7 @@ flush_one(const char *from, void *value, void *arg)
     xd_stanza *st = value;
 
     (void)from;
-    c->ops->send(c->t, xd_stanza_root(st));
-    xd_stanza_unref(st);
+    c2s_send(c, st);
 }
 
 static void
@@ -220,21 +184,24 @@ c2s_deliver(struct c2s *c, xd_stanza *st)
         }
     }
     flush_held(c);
-    c->ops->send(c->t, xd_stanza_root(st));
-    xd_stanza_unref(st);
+    c2s_send(c, st);
 }
 
 void
 c2s_kick(struct c2s *c, const char *condition, const char *text)
 {
+    c->no_resume = 1;
     c->ops->error(c->t, condition, text);
 }
 
-static void
-send_and_free(struct c2s *c, xd_stanza *st)
+void
+c2s_send(struct c2s *c, xd_stanza *st)
 {
     c->ops->send(c->t, xd_stanza_root(st));
-    xd_stanza_unref(st);
+    if (c->sm != NULL)
+        sm_sent(c, st);
+    else
+        xd_stanza_unref(st);
 }
 
 /* --- stream header and features -------------------------------------- */
@@ -262,6 +229,7 @@ send_features(struct c2s *c)
     } else {
         xd_elem_add_child(root, "bind", XD_NS_BIND);
         xd_elem_add_child(root, "csi", XD_NS_CSI);
+        xd_elem_add_child(root, "sm", XD_NS_SM);
         /* XEP-0115 6.3: what the server can do, before anyone asks. */
         xd_elem *caps =
             xd_elem_add_child(root, "c", "http://jabber.org/protocol/caps");
@@ -271,7 +239,7 @@ send_features(struct c2s *c)
         xd_elem *sess = xd_elem_add_child(root, "session", XD_NS_SESSION);
         xd_elem_add_child(sess, "optional", NULL);
     }
-    send_and_free(c, f);
+    c2s_send(c, f);
 }
 
 void
@@ -316,11 +284,11 @@ handle_starttls(struct c2s *c)
 {
     if (c->r->tls == NULL || c->ops->starttls == NULL ||
         c->ops->is_secure(c->t)) {
-        send_and_free(c, xd_stanza_new("failure", XD_NS_TLS));
+        c2s_send(c, xd_stanza_new("failure", XD_NS_TLS));
         c->ops->close(c->t);
         return;
     }
-    send_and_free(c, xd_stanza_new("proceed", XD_NS_TLS));
+    c2s_send(c, xd_stanza_new("proceed", XD_NS_TLS));
     if (c->ops->starttls(c->t) != 0) {
         xd_log_warnx("%s: cannot start TLS", c->ops->peer(c->t));
         c->ops->error(c->t, "internal-server-error", NULL);
@@ -345,7 +313,7 @@ held_cb(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    send_and_free(c, c->held);
+    c2s_send(c, c->held);
     c->held = NULL;
     check_failures(c);
 }
@@ -371,13 +339,13 @@ handle_sasl(struct c2s *c, const xd_elem *in)
     const char *peer = c->ops->peer(c->t);
 
     if (!secure && r->conf.c2s_require_tls) {
-        send_and_free(c, sasl_failure("encryption-required", NULL));
+        c2s_send(c, sasl_failure("encryption-required", NULL));
         return;
     }
     if (xd_elem_is(in, "auth", XD_NS_SASL) && auth_limits_blocked(r, peer)) {
-        send_and_free(c, sasl_failure("temporary-auth-failure",
-                                      "too many failed logins from your "
-                                      "address; try again later"));
+        c2s_send(c, sasl_failure("temporary-auth-failure",
+                                 "too many failed logins from your "
+                                 "address; try again later"));
         return;
     }
     sasl_step(r, c->host, secure, &c->sasl, in, &res, &user);
@@ -398,7 +366,7 @@ handle_sasl(struct c2s *c, const xd_elem *in)
         }
     }
     if (res.reply)
-        send_and_free(c, res.reply);
+        c2s_send(c, res.reply);
     if (res.done > 0) {
         c->user = user;
         c->authenticated = 1;
@@ -424,7 +392,7 @@ handle_bind(struct c2s *c, xd_stanza *st)
         want = generated;
     }
     if (xd_jid_make(c->user, c->host, want, &jid) != 0) {
-        send_and_free(
+        c2s_send(
             c, xd_stanza_error_reply(st, XD_ERRT_MODIFY, "bad-request", NULL));
         return;
     }
@@ -434,8 +402,8 @@ handle_bind(struct c2s *c, xd_stanza *st)
         /* RFC 6120 7.6.2.1: too many resources for this account. */
         xd_log_info("%s: %zu sessions already", xd_jid_bare_str(jid), us->n);
         xd_jid_free(jid);
-        send_and_free(c, xd_stanza_error_reply(st, XD_ERRT_WAIT,
-                                               "resource-constraint", NULL));
+        c2s_send(c, xd_stanza_error_reply(st, XD_ERRT_WAIT,
+                                          "resource-constraint", NULL));
         return;
     }
     c->jid = jid;
@@ -449,12 +417,12 @@ handle_bind(struct c2s *c, xd_stanza *st)
     }
     c->state = C2S_SESSION;
     evtimer_del(c->auth_timer);
-    idle_rearm(c);
+    c2s_idle_rearm(c);
 
     xd_stanza *res = xd_stanza_reply(st);
     xd_elem *b = xd_elem_add_child(xd_stanza_root(res), "bind", XD_NS_BIND);
     xd_elem_set_child_text(b, "jid", XD_NS_BIND, xd_jid_str(jid));
-    send_and_free(c, res);
+    c2s_send(c, res);
     xd_log_info("%s: bound %s", c->ops->peer(c->t), xd_jid_str(jid));
 }
 
@@ -560,14 +528,14 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
                     xd_jid_str(c->jid), xd_elem_name(xd_stanza_root(st)),
                     xd_elem_ns(xd_stanza_root(st)));
         xd_stanza_unref(st);
-        c->ops->error(c->t, "unsupported-stanza-type", NULL);
+        c2s_kick(c, "unsupported-stanza-type", NULL);
         return;
     }
     /* RFC 6120 8.1.2.1: the server stamps the full JID and refuses a
      * 'from' that is not the client's own. */
     if (from != NULL && !from_is_ours(c, from)) {
         xd_stanza_unref(st);
-        c->ops->error(c->t, "invalid-from", NULL);
+        c2s_kick(c, "invalid-from", NULL);
         return;
     }
     xd_stanza_set_from(st, xd_jid_str(c->jid));
@@ -589,7 +557,7 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
         if (q != NULL && strcmp(xd_elem_ns(q), XD_NS_CARBONS) == 0 &&
             (xd_elem_is(q, "enable", NULL) || xd_elem_is(q, "disable", NULL))) {
             c->carbons = xd_elem_is(q, "enable", NULL);
-            send_and_free(c, xd_stanza_reply(st));
+            c2s_send(c, xd_stanza_reply(st));
             xd_stanza_unref(st);
             return;
         }
@@ -601,7 +569,7 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
             kind == XD_STANZA_PRESENCE ? NULL : blocking_refusal(st);
         xd_stanza_unref(st);
         if (err != NULL)
-            send_and_free(c, err);
+            c2s_send(c, err);
         return;
     }
     if (kind == XD_STANZA_MESSAGE && xd_stanza_to(st) != NULL &&
@@ -627,7 +595,7 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
             /* RFC 6120 10.3.3: handled by the server for the account. */
             if (xd_elem_child(xd_stanza_root(st), "session", XD_NS_SESSION) !=
                 NULL) {
-                send_and_free(c, xd_stanza_reply(st));
+                c2s_send(c, xd_stanza_reply(st));
                 xd_stanza_unref(st);
                 return;
             }
@@ -666,6 +634,10 @@ c2s_on_stanza(struct c2s *c, xd_stanza *st)
         }
         break;
     case C2S_BIND:
+        if (strcmp(xd_elem_ns(root), XD_NS_SM) == 0) {
+            sm_handle(c, st); /* <resume/> may hand the transport over */
+            return;
+        }
         if (xd_stanza_kind_of(st) == XD_STANZA_IQ &&
             xd_elem_child(root, "bind", XD_NS_BIND) != NULL) {
             handle_bind(c, st);
@@ -674,7 +646,13 @@ c2s_on_stanza(struct c2s *c, xd_stanza *st)
         }
         break;
     case C2S_SESSION:
-        idle_rearm(c);
+        c2s_idle_rearm(c);
+        if (strcmp(xd_elem_ns(root), XD_NS_SM) == 0) {
+            sm_handle(c, st);
+            return;
+        }
+        if (c->sm != NULL && xd_stanza_kind_of(st) != XD_STANZA_OTHER)
+            sm_received(c);
         handle_session_stanza(c, st);
         return;
     }
@@ -696,7 +674,7 @@ unref_held(const char *from, void *value, void *arg)
     xd_stanza_unref(value);
 }
 
-static void
+void
 c2s_free(struct c2s *c)
 {
     struct router *r = c->r;
@@ -716,6 +694,7 @@ c2s_free(struct c2s *c)
         xd_map_free(c->held_presence);
     }
     xd_stanza_unref(c->last_presence);
+    sm_free(c);
     sasl_free(c->sasl);
     xd_jid_free(c->jid);
     free(c->user);
@@ -725,7 +704,7 @@ c2s_free(struct c2s *c)
 }
 
 void
-c2s_on_closed(struct c2s *c)
+c2s_end(struct c2s *c)
 {
     struct router *r = c->r;
 
@@ -746,10 +725,21 @@ c2s_on_closed(struct c2s *c)
         if (us != NULL && us->n == 1) /* the account's last session */
             last_seen_store(r, c->jid, NULL);
         sessions_remove(r, c);
+        sm_redeliver(c);
         xd_log_info("%s: session %s ended", c->ops->peer(c->t),
                     xd_jid_str(c->jid));
     }
     c2s_free(c);
+}
+
+void
+c2s_on_closed(struct c2s *c, int lost)
+{
+    /* XEP-0198: a lost connection leaves a resumable session waiting. */
+    if (lost && c->state == C2S_SESSION && !c->no_resume && !c->r->stopping &&
+        sm_hibernate(c))
+        return;
+    c2s_end(c);
 }
 
 void
@@ -764,8 +754,10 @@ c2s_free_all(struct router *r)
 {
     while (r->c2s_all != NULL) {
         struct c2s *c = r->c2s_all;
-        if (c->state == C2S_SESSION)
+        if (c->state == C2S_SESSION) {
             sessions_remove(r, c);
+            sm_redeliver(c); /* r->stopping: stored offline */
+        }
         c2s_free(c);
     }
 }

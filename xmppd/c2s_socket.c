@@ -93,6 +93,14 @@ sock_free(void *t)
     free(s);
 }
 
+static void
+sock_attach(void *t, struct c2s *c)
+{
+    struct c2s_socket *s = t;
+
+    s->session = c;
+}
+
 static const struct c2s_transport_ops socket_ops = {
     .open = sock_open,
     .send = sock_send,
@@ -103,6 +111,7 @@ static const struct c2s_transport_ops socket_ops = {
     .is_secure = sock_is_secure,
     .peer = sock_peer,
     .free = sock_free,
+    .attach = sock_attach,
 };
 
 static void
@@ -129,9 +138,11 @@ on_closed(xd_stream *st, xd_stream_end why, const char *condition, void *arg)
     struct c2s_socket *s = arg;
 
     (void)st;
-    (void)why;
     (void)condition;
-    c2s_on_closed(s->session); /* frees the session, and through it us */
+    /* frees the session and through it us, or only us (released) */
+    c2s_on_closed(s->session, why == XD_STREAM_END_EOF ||
+                                  why == XD_STREAM_END_IO ||
+                                  why == XD_STREAM_END_TIMEOUT);
 }
 
 static const xd_stream_callbacks socket_callbacks = {

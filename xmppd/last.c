@@ -21,6 +21,7 @@ last_seen_store(struct router *r, const xd_jid *account, const char *status)
 {
     sqlite3_stmt *q;
 
+    db_batch_write(r);
     if (xd_db_prepare(r->db,
                       "INSERT OR REPLACE INTO last_seen (host, user, stamp, "
                       "status) VALUES (?, ?, ?, ?)",

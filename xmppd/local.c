@@ -76,7 +76,8 @@ undeliverable_message(struct router *r, const xd_jid *to, xd_stanza *st)
 
 static void
 deliver_message_to_bare(struct router *r, const xd_jid *to,
-                        const struct user_sessions *us, xd_stanza *st)
+                        const struct user_sessions *us, xd_stanza *st,
+                        int carbons)
 {
     if (type_is(st, "error")) {
         xd_stanza_unref(st);
@@ -91,7 +92,7 @@ deliver_message_to_bare(struct router *r, const xd_jid *to,
     xd_stanza_ref(st);
     size_t n = deliver_to_resources(
         us, st, headline ? PICK_NON_NEGATIVE : PICK_TOP_PRIORITY, got);
-    if (n > 0 && carbons_applies(st))
+    if (n > 0 && carbons && carbons_applies(st))
         carbons_copy(r, xd_jid_bare_str(to), st, "received", got,
                      n < GOT_MAX ? n : GOT_MAX);
     if (n == 0 && !headline)
@@ -138,7 +139,7 @@ local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
         }
         /* RFC 6121 8.5.3.2: no such resource. */
         if (kind == XD_STANZA_MESSAGE && !type_is(st, "groupchat")) {
-            deliver_message_to_bare(r, to, us, st);
+            deliver_message_to_bare(r, to, us, st, 1);
             return;
         }
         router_bounce(r, st, "service-unavailable");
@@ -146,7 +147,7 @@ local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
     }
     switch (kind) {
     case XD_STANZA_MESSAGE:
-        deliver_message_to_bare(r, to, us, st);
+        deliver_message_to_bare(r, to, us, st, 1);
         break;
     case XD_STANZA_PRESENCE:
         deliver_to_resources(us, st, PICK_ALL_AVAILABLE, NULL);
@@ -159,4 +160,32 @@ local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
         xd_stanza_unref(st);
         break;
     }
+}
+
+void
+local_redeliver(struct router *r, const xd_jid *to, xd_stanza *st)
+{
+    const char *type = xd_stanza_type(st);
+
+    switch (xd_stanza_kind_of(st)) {
+    case XD_STANZA_MESSAGE:
+        if (type_is(st, "groupchat")) {
+            xd_stanza_unref(st); /* the room's history has it */
+            return;
+        }
+        /* Other resources already had their carbon of it. */
+        deliver_message_to_bare(r, to, sessions_of(r, xd_jid_bare_str(to)), st,
+                                0);
+        return;
+    case XD_STANZA_IQ:
+        if (type != NULL &&
+            (strcmp(type, "get") == 0 || strcmp(type, "set") == 0)) {
+            router_bounce(r, st, "service-unavailable");
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    xd_stanza_unref(st);
 }

@@ -97,7 +97,8 @@ router_open(struct router *r)
         return XD_EINVAL;
     }
     if ((rc = xd_db_open(c->db_path, xmppd_schema, xmppd_schema_count,
-                         &r->db)) != 0)
+                         &r->db)) != 0 ||
+        (rc = db_batch_init(r)) != 0)
         return rc;
     if ((rc = router_load_components(r)) != 0)
         return rc;
@@ -124,6 +125,7 @@ main(int argc, char *argv[])
     r.sessions = xd_map_new();
     r.users = xd_map_new();
     r.auth_failures = xd_map_new();
+    r.sm_resumable = xd_map_new();
     r.started = time(NULL);
     r.caps_ver = server_caps_ver();
 
@@ -158,11 +160,13 @@ main(int argc, char *argv[])
         event_free(r.shutdown_timer);
     auth_limits_free(&r);
     free(r.caps_ver);
+    xd_map_free(r.sm_resumable);
     xd_map_free(r.users);
     xd_map_free(r.sessions);
     xd_map_free(r.comp_links);
     xd_map_free(r.comp_confs);
     xd_map_free(r.hosts);
+    db_batch_free(&r);
     xd_db_close(r.db);
     SSL_CTX_free(r.tls);
     xmppd_conf_free(&r.conf);

@@ -87,6 +87,7 @@ mam_archive(struct router *r, const xd_jid *account, const char *peer,
         xd_elem_set_attr(e, "id", sid);
     }
     char *xml = xd_elem_to_string(xd_stanza_root(st), NULL);
+    db_batch_write(r);
     if (xd_db_prepare(r->db,
                       "INSERT INTO archive (host, user, sid, peer, stamp, "
                       "stanza) VALUES (?, ?, ?, ?, ?, ?)",
@@ -230,15 +231,15 @@ bind_filter(sqlite3_stmt *q, const xd_jid *account, const struct filter *f)
     "0 OR id > ?6) AND (?7 < 0 OR id < ?7)"
 
 static void
-send_result(struct c2s *c, const char *queryid, const char *sid,
-            long long stamp, const char *xml)
+send_result(struct router *r, struct c2s *c, const char *queryid,
+            const char *sid, long long stamp, const char *xml)
 {
     xd_stanza *orig = NULL;
     char ts[32];
     time_t t = (time_t)stamp;
     struct tm tm;
 
-    if (xd_xml_parse_element(xml, strlen(xml), NULL, &orig) != 0)
+    if (stored_xml_parse(r, xml, &orig) != 0)
         return;
     xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
     xd_stanza_set_to(m, xd_jid_str(c2s_jid(c)));
@@ -298,7 +299,7 @@ query(struct router *r, struct c2s *c, const xd_stanza *in, const xd_elem *qel)
         free(last);
         last = xd_xstrdup(sid);
         last_id = id;
-        send_result(c, queryid, sid, sqlite3_column_int64(q, 2),
+        send_result(r, c, queryid, sid, sqlite3_column_int64(q, 2),
                     (const char *)sqlite3_column_text(q, 3));
         n++;
     }

@@ -59,6 +59,7 @@ offline_store(struct router *r, const xd_jid *to, const xd_stanza *st)
     xd_stanza_unref(copy);
 
     int rc = XD_EIO;
+    db_batch_write(r);
     if (xd_db_prepare(r->db,
                       "INSERT INTO offline_messages (host, user, stored, "
                       "stanza) VALUES (?, ?, ?, ?)",
@@ -99,7 +100,7 @@ offline_deliver(struct router *r, struct c2s *c)
         xd_stanza *st = NULL;
         last = sqlite3_column_int64(q, 0);
         /* Stored by us, so it parses; a corrupt row is skipped, logged. */
-        if (xd_xml_parse_element(xml, strlen(xml), NULL, &st) != 0) {
+        if (stored_xml_parse(r, xml, &st) != 0) {
             xd_log_warnx("%s: stored message %lld unreadable",
                          xd_jid_bare_str(jid), last);
             continue;
@@ -112,6 +113,7 @@ offline_deliver(struct router *r, struct c2s *c)
         return;
     /* Delete what was handed over, and only that: a message stored while
      * we were sending waits for the next time. */
+    db_batch_write(r);
     if (xd_db_prepare(r->db,
                       "DELETE FROM offline_messages WHERE host = ? AND user "
                       "= ? AND id <= ?",

@@ -307,20 +307,26 @@ presence_broadcast(struct router *r, struct c2s *c, const xd_stanza *st,
     free(cs.list);
 }
 
+struct pending_arg {
+    struct router *r;
+    struct c2s *c;
+};
+
 static void
 pending_cb(const char *xml, void *arg)
 {
-    struct c2s *c = arg;
+    struct pending_arg *pa = arg;
     xd_stanza *st = NULL;
 
-    if (xd_xml_parse_element(xml, strlen(xml), NULL, &st) == 0)
-        c2s_deliver(c, st);
+    if (stored_xml_parse(pa->r, xml, &st) == 0)
+        c2s_deliver(pa->c, st);
 }
 
 void
 presence_redeliver_pending(struct router *r, struct c2s *c)
 {
     const xd_jid *me = c2s_jid(c);
+    struct pending_arg pa = { r, c };
 
-    pending_each(r->db, xd_jid_domain(me), xd_jid_local(me), pending_cb, c);
+    pending_each(r->db, xd_jid_domain(me), xd_jid_local(me), pending_cb, &pa);
 }

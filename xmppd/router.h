@@ -71,6 +71,7 @@ struct router {
     xd_map *sessions;      /* full JID -> struct c2s (bound sessions) */
     xd_map *users;         /* bare JID -> struct user_sessions */
     xd_map *auth_failures; /* client address -> failed logins */
+    xd_map *sm_resumable;  /* XEP-0198 resumption id -> struct c2s */
     struct router_listener {
         struct router *r;
         int kind; /* listener.c's enum listener_kind */
@@ -79,11 +80,21 @@ struct router {
     struct c2s *c2s_all;         /* every client session, bound or not */
     struct comp_link *links_all; /* every component connection */
     struct event *sig_int, *sig_term, *shutdown_timer;
+    struct event *db_commit; /* db_batch.c: ends the turn's write batch */
     struct router_stats stats;
     time_t started;
     char *caps_ver; /* XEP-0115 verification string of the hosts */
     int stopping;
 };
+
+/* db_batch.c: group commit of the per-stanza writes. */
+int db_batch_init(struct router *r);
+/* Call before a write that may share the loop turn's transaction. */
+void db_batch_write(struct router *r);
+/* Commits the open batch now (shutdown, or before a read that must see it
+ * from another connection). */
+void db_batch_flush(struct router *r);
+void db_batch_free(struct router *r);
 
 /* listener.c */
 int listeners_start(struct router *r);
@@ -104,6 +115,8 @@ struct c2s_transport_ops {
     const char *(*peer)(void *t);
     /* Releases the transport; the session is gone after this. */
     void (*free)(void *t);
+    /* Hands the transport to another session (XEP-0198 resumption). */
+    void (*attach)(void *t, struct c2s *c);
 };
 
 struct c2s *c2s_new(struct router *r, const struct c2s_transport_ops *ops,
@@ -111,7 +124,10 @@ struct c2s *c2s_new(struct router *r, const struct c2s_transport_ops *ops,
 /* Transport events. */
 void c2s_on_open(struct c2s *c, const xd_elem *header);
 void c2s_on_stanza(struct c2s *c, xd_stanza *st); /* takes ownership */
-void c2s_on_closed(struct c2s *c);                /* frees the session */
+/* The transport is gone (frees the session, unless stream management keeps
+ * it for resumption: lost = the connection dropped, no stream error or
+ * close was exchanged). */
+void c2s_on_closed(struct c2s *c, int lost);
 /* Delivers a stanza to the client (takes ownership). */
 void c2s_deliver(struct c2s *c, xd_stanza *st);
 /* Ends the session with a stream error (conflict, system-shutdown...). */
@@ -186,8 +202,16 @@ void router_route(struct router *r, xd_stanza *st);
 void router_bounce(struct router *r, xd_stanza *st, const char *condition);
 int router_is_local_host(const struct router *r, const char *domain);
 
+/* stored_xml.c: parses a stanza the router stored itself; 0 and *out
+ * owned by the caller, or the error of xd_xml_parse_element. */
+int stored_xml_parse(const struct router *r, const char *xml, xd_stanza **out);
+
 /* local.c: st is addressed to an account on a local host. */
 void local_deliver(struct router *r, const xd_jid *to, xd_stanza *st);
+/* st was sent to the session `to` but never acknowledged and that session
+ * has ended (XEP-0198): RFC 6121 8.5.3.2 as for a resource that is gone,
+ * without archiving it again. Takes ownership. */
+void local_redeliver(struct router *r, const xd_jid *to, xd_stanza *st);
 
 /* last.c (XEP-0012): remembers when an account's last session ended. */
 void last_seen_store(struct router *r, const xd_jid *account,
@@ -248,6 +272,7 @@ void blocking_iq(struct router *r, struct c2s *c, xd_stanza *st);
 
 /* XEP-0352 client state indication (handled in c2s.c) */
 #define XD_NS_CSI "urn:xmpp:csi:0"
+#define XD_NS_SM  "urn:xmpp:sm:3"
 
 /* carbons.c (XEP-0280) */
 #define XD_NS_CARBONS "urn:xmpp:carbons:2"

@@ -75,6 +75,16 @@ const xd_config_key xmppd_conf_keys[] = {
                 1, 3600,
                 "a pinged client that does not answer in time is "
                 "disconnected (connection-timeout)"),
+    XD_CFG_UINT("sm_resume_timeout_s", struct xmppd_conf, sm_resume_timeout_s,
+                300, 0, 86400,
+                "XEP-0198: how long a session whose connection was lost "
+                "waits to be resumed (a client may ask for less); 0: no "
+                "resumption"),
+    XD_CFG_UINT("sm_max_unacked", struct xmppd_conf, sm_max_unacked, 1000, 10,
+                1000000,
+                "XEP-0198: stanzas sent to one client and not yet "
+                "acknowledged, at most; past it the session ends and what "
+                "was not acknowledged is stored or bounced"),
     XD_CFG_END,
 };
 

@@ -32,6 +32,8 @@ struct xmppd_conf {
     unsigned long long sasl_ip_block_s;
     unsigned long long c2s_ping_interval_s;
     unsigned long long c2s_ping_timeout_s;
+    unsigned long long sm_resume_timeout_s;
+    unsigned long long sm_max_unacked;
 };
 
 extern const xd_config_key xmppd_conf_keys[];

@@ -9,6 +9,7 @@ sanitizer build reports leaks and errors that way.
 
 import asyncio
 import atexit
+import base64
 import os
 import shutil
 import signal
@@ -312,6 +313,65 @@ def read_until(s, needle, timeout=TIMEOUT):
             break
         data += chunk
     return data.decode(errors="replace")
+
+
+class RawClient:
+    """A client on a bare socket, for what libraries do not let a test do:
+    exact bytes, stream management by hand, dropping the connection
+    without a word. Blocking: call it from run_in_executor."""
+
+    def __init__(self, rig, tls=True):
+        port = rig.c2s_tls_port if tls else rig.c2s_port
+        self.s = raw_stream(port, tls=tls)
+        self.buf = ""
+
+    def send(self, xml):
+        self.s.sendall(xml.encode())
+
+    def expect(self, needle, timeout=TIMEOUT):
+        """Reads until `needle` arrives; returns everything up to and
+        including it and keeps the rest for the next call."""
+        self.s.settimeout(timeout)
+        while needle not in self.buf:
+            try:
+                chunk = self.s.recv(65536)
+            except socket.timeout:
+                raise Failure("no %r within %ss; got %r"
+                              % (needle, timeout, self.buf[-500:]))
+            if not chunk:
+                raise Failure("closed before %r; got %r"
+                              % (needle, self.buf[-500:]))
+            self.buf += chunk.decode(errors="replace")
+        i = self.buf.index(needle) + len(needle)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+
+    def login(self, user, password, host="localhost"):
+        """SASL PLAIN (over TLS) and the stream restart; no bind yet."""
+        self.expect("</stream:features>")
+        cred = base64.b64encode(
+            ("\0%s\0%s" % (user, password)).encode()).decode()
+        self.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                  "mechanism='PLAIN'>%s</auth>" % cred)
+        self.expect("<success")
+        self.send("<stream:stream to='%s' xmlns='jabber:client' "
+                  "xmlns:stream='http://etherx.jabber.org/streams' "
+                  "version='1.0'>" % host)
+        return self.expect("</stream:features>")
+
+    def bind(self, resource):
+        self.send("<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:"
+                  "xml:ns:xmpp-bind'><resource>%s</resource></bind></iq>"
+                  % resource)
+        return self.expect("</iq>")
+
+    def drop(self):
+        """Ends the TCP connection without closing the stream."""
+        try:
+            self.s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.s.close()
 
 
 def main(test, **xmppd_keys):
