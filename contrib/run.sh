@@ -42,6 +42,7 @@ log_level = info
 [xmppd]
 hosts = localhost
 db_path = $STATE/xmppd.db
+control_socket = $STATE/xmppd.sock
 tls_cert = $STATE/localhost.crt
 tls_key = $STATE/localhost.key
 c2s_address = 127.0.0.1

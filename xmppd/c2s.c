@@ -416,6 +416,7 @@ handle_bind(struct c2s *c, xd_stanza *st)
         c2s_kick(old, "conflict", "replaced by a new session");
     }
     c->state = C2S_SESSION;
+    c->bound_at = time(NULL);
     evtimer_del(c->auth_timer);
     c2s_idle_rearm(c);
 
@@ -760,4 +761,28 @@ c2s_free_all(struct router *r)
         }
         c2s_free(c);
     }
+}
+
+void
+c2s_describe(const struct c2s *c, time_t now, xd_buf *out)
+{
+    xd_buf_appendf(out, "%s\t%s\t%lld\t", xd_jid_str(c->jid),
+                   c->ops->peer(c->t), (long long)(now - c->bound_at));
+    xd_buf_append_str(out, c->ops->is_secure(c->t) ? "tls" : "plain");
+    if (c->available)
+        xd_buf_appendf(out, ",available(%d)", c->priority);
+    if (c->sm != NULL)
+        xd_buf_append_str(out, ",sm");
+    if (sm_hibernating(c))
+        xd_buf_append_str(out, ",hibernating");
+    if (c->inactive)
+        xd_buf_append_str(out, ",inactive");
+    if (c->carbons)
+        xd_buf_append_str(out, ",carbons");
+}
+
+struct c2s *
+c2s_next(const struct c2s *c)
+{
+    return c->next;
 }

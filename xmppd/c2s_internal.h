@@ -39,8 +39,9 @@ struct c2s {
     xd_map *held_presence;    /* while inactive: sender -> latest */
     int ping_pending;
     xd_stanza *held;
-    struct sm *sm;           /* XEP-0198 once enabled (sm.c) */
-    int no_resume;           /* ended on purpose: not to be resumed */
+    struct sm *sm; /* XEP-0198 once enabled (sm.c) */
+    int no_resume; /* ended on purpose: not to be resumed */
+    time_t bound_at;
     struct c2s *prev, *next; /* r->c2s_all */
     char stream_id[17];
 };
@@ -71,6 +72,8 @@ int sm_hibernate(struct c2s *c);
 /* After the session left the sessions table: what the client never
  * acknowledged is delivered elsewhere, stored offline or bounced. */
 void sm_redeliver(struct c2s *c);
+/* 1 while the session waits for its client to resume it. */
+int sm_hibernating(const struct c2s *c);
 void sm_free(struct c2s *c);
 
 #endif

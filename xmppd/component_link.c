@@ -329,3 +329,9 @@ comp_links_free_all(struct router *r)
     while (r->links_all != NULL)
         link_free(r->links_all);
 }
+
+struct comp_link *
+comp_link_next(const struct comp_link *l)
+{
+    return l->next;
+}

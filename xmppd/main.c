@@ -2,6 +2,7 @@
  * main.c: xmppd, the core router. Loads the configuration, opens the
  * database and the certificate, listens, and runs the event loop until
  * SIGINT or SIGTERM; then ends every stream with system-shutdown and exits.
+ * SIGHUP reloads the configuration (reload.c).
  */
 #define XD_LOG_AREA "main"
 #include <signal.h>
@@ -12,7 +13,6 @@
 #include <openssl/ssl.h>
 
 #include <xmppd/log.h>
-#include <xmppd/tls.h>
 
 #include "router.h"
 #include "schema.h"
@@ -75,6 +75,14 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
     evtimer_add(r->shutdown_timer, &tv);
 }
 
+static void
+hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    router_reload(arg); /* logs what happened */
+}
+
 static int
 router_open(struct router *r)
 {
@@ -85,22 +93,13 @@ router_open(struct router *r)
         return rc;
     xd_xml_limits_default(&r->limits);
     r->limits.max_stanza_bytes = (size_t)c->max_stanza_bytes;
-    if (c->tls_cert != NULL || c->tls_key != NULL) {
-        if (c->tls_cert == NULL || c->tls_key == NULL) {
-            xd_log_warnx("[xmppd] tls_cert and tls_key go together");
-            return XD_EINVAL;
-        }
-        if ((rc = xd_tls_server_ctx(c->tls_cert, c->tls_key, &r->tls)) != 0)
-            return rc;
-    } else if (c->c2s_require_tls) {
-        xd_log_warnx("[xmppd] c2s_require_tls is on but no tls_cert is set");
-        return XD_EINVAL;
-    }
+    if ((rc = router_load_tls(c, &r->tls)) != 0)
+        return rc;
     if ((rc = xd_db_open(c->db_path, xmppd_schema, xmppd_schema_count,
                          &r->db)) != 0 ||
         (rc = db_batch_init(r)) != 0)
         return rc;
-    if ((rc = router_load_components(r)) != 0)
+    if ((rc = router_load_components(r)) != 0 || (rc = control_start(r)) != 0)
         return rc;
     return listeners_start(r);
 }
@@ -135,6 +134,8 @@ main(int argc, char *argv[])
         r.sig_term = evsignal_new(r.base, SIGTERM, signal_cb, &r);
         evsignal_add(r.sig_int, NULL);
         evsignal_add(r.sig_term, NULL);
+        r.sig_hup = evsignal_new(r.base, SIGHUP, hup_cb, &r);
+        evsignal_add(r.sig_hup, NULL);
         xd_log_info("xmppd %s ready: %zu host(s), %zu component domain(s)",
                     XMPPD_VERSION, xd_map_count(r.hosts),
                     xd_map_count(r.comp_confs));
@@ -149,6 +150,7 @@ main(int argc, char *argv[])
     }
 
     listeners_stop(&r);
+    control_stop(&r);
     c2s_free_all(&r);
     comp_links_free_all(&r);
     router_free_components(&r);
@@ -156,6 +158,8 @@ main(int argc, char *argv[])
         event_free(r.sig_int);
     if (r.sig_term)
         event_free(r.sig_term);
+    if (r.sig_hup)
+        event_free(r.sig_hup);
     if (r.shutdown_timer)
         event_free(r.shutdown_timer);
     auth_limits_free(&r);

@@ -24,6 +24,7 @@
 #ifndef XMPPD_ROUTER_H
 #define XMPPD_ROUTER_H
 
+#include <xmppd/buf.h>
 #include <xmppd/config.h>
 #include <xmppd/db.h>
 #include <xmppd/jid.h>
@@ -79,7 +80,8 @@ struct router {
     } listeners[3];
     struct c2s *c2s_all;         /* every client session, bound or not */
     struct comp_link *links_all; /* every component connection */
-    struct event *sig_int, *sig_term, *shutdown_timer;
+    struct event *sig_int, *sig_term, *sig_hup, *shutdown_timer;
+    struct evconnlistener *control; /* control.c */
     struct event *db_commit; /* db_batch.c: ends the turn's write batch */
     struct router_stats stats;
     time_t started;
@@ -95,6 +97,19 @@ void db_batch_write(struct router *r);
  * from another connection). */
 void db_batch_flush(struct router *r);
 void db_batch_free(struct router *r);
+
+/* control.c: xmppdctl's UNIX socket (sessions, kick, stats, reload). */
+int control_start(struct router *r);
+void control_stop(struct router *r);
+
+/* reload.c: the TLS context for the configured certificate (NULL when
+ * there is none); 0 or an error, logged. */
+int router_load_tls(const struct xmppd_conf *c, struct ssl_ctx_st **out);
+/* reload.c: reads the configuration file again and applies what can change
+ * while running (certificate, limits, timers); what cannot (hosts,
+ * addresses, ports, the database) is logged and waits for a restart.
+ * 0, or an error (logged) with nothing changed. Also on SIGHUP. */
+int router_reload(struct router *r);
 
 /* listener.c */
 int listeners_start(struct router *r);
@@ -134,6 +149,11 @@ void c2s_deliver(struct c2s *c, xd_stanza *st);
 void c2s_kick(struct c2s *c, const char *condition, const char *text);
 /* Kicks every session with system-shutdown. */
 void c2s_kick_all(struct router *r);
+/* One line describing a bound session (JID, address, seconds bound,
+ * flags), for xmppdctl sessions; appended to out. */
+void c2s_describe(const struct c2s *c, time_t now, xd_buf *out);
+/* The next session of r->c2s_all. */
+struct c2s *c2s_next(const struct c2s *c);
 /* Frees every session at once, without a word to the peers (after the
  * loop has stopped). */
 void c2s_free_all(struct router *r);
@@ -308,6 +328,8 @@ void comp_link_accept(struct router *r, int fd);
 void comp_link_send(struct comp_link *l, xd_stanza *st);
 void comp_links_close_all(struct router *r);
 void comp_links_free_all(struct router *r);
+/* The next link of r->links_all. */
+struct comp_link *comp_link_next(const struct comp_link *l);
 int router_load_components(struct router *r);
 void router_free_components(struct router *r);
 

@@ -85,6 +85,11 @@ const xd_config_key xmppd_conf_keys[] = {
                 "XEP-0198: stanzas sent to one client and not yet "
                 "acknowledged, at most; past it the session ends and what "
                 "was not acknowledged is stored or bounced"),
+    XD_CFG_STRING("control_socket", struct xmppd_conf, control_socket,
+                  "xmppd.sock",
+                  "UNIX socket (mode 0600) on which xmppdctl lists and "
+                  "kicks sessions, reads statistics and asks for a reload; "
+                  "empty: none"),
     XD_CFG_END,
 };
 

@@ -34,6 +34,7 @@ struct xmppd_conf {
     unsigned long long c2s_ping_timeout_s;
     unsigned long long sm_resume_timeout_s;
     unsigned long long sm_max_unacked;
+    char *control_socket; /* xmppdctl's UNIX socket; "": none */
 };
 
 extern const xd_config_key xmppd_conf_keys[];

@@ -41,7 +41,7 @@ struct sm {
 
 static const struct c2s_transport_ops detached_ops;
 
-/* --- the queue ---------------------------------------------------------- */
+/* --- the queue ----------------------------------------------------------- */
 
 static xd_stanza *
 queue_at(const struct sm *sm, size_t i)
@@ -76,7 +76,7 @@ queue_pop(struct sm *sm)
     return st;
 }
 
-/* --- elements ----------------------------------------------------------- */
+/* --- elements ------------------------------------------------------------ */
 
 static void
 send_element(struct c2s *c, const char *name, const char *attr,
@@ -274,7 +274,7 @@ sm_handle(struct c2s *c, xd_stanza *st)
     xd_stanza_unref(st);
 }
 
-/* --- counting ------------------------------------------------------------- */
+/* --- counting ------------------------------------------------------------ */
 
 void
 sm_received(struct c2s *c)
@@ -304,8 +304,7 @@ sm_sent(struct c2s *c, xd_stanza *st)
     }
 }
 
-/* --- hibernation -----------------------------------------------------------
- */
+/* --- hibernation --------------------------------------------------------- */
 
 /* The transport of a hibernating session: nothing goes anywhere; an error
  * (a newer session took the resource, the server stops) ends it soon. */
@@ -412,8 +411,13 @@ sm_hibernate(struct c2s *c)
     return 1;
 }
 
-/* --- the end
- * ------------------------------------------------------------------ */
+int
+sm_hibernating(const struct c2s *c)
+{
+    return c->ops == &detached_ops;
+}
+
+/* --- the end ------------------------------------------------------------- */
 
 void
 sm_redeliver(struct c2s *c)

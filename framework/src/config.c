@@ -437,3 +437,9 @@ xd_config_write_defaults(const xd_config_key *keys, const char *section,
         }
     }
 }
+
+const char *
+xd_config_name(const xd_config *cfg)
+{
+    return cfg->name;
+}

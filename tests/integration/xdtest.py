@@ -112,6 +112,7 @@ class Rig:
         keys = {
             "hosts": "localhost",
             "db_path": os.path.join(self.dir, "xmppd.db"),
+            "control_socket": os.path.join(self.dir, "xmppd.sock"),
             "tls_cert": self.cert,
             "tls_key": self.key,
             "c2s_address": "127.0.0.1",

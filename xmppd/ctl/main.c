@@ -1,6 +1,7 @@
 /*
- * xmppdctl: account administration on the router's database. It works
- * while xmppd runs (SQLite WAL).
+ * xmppdctl: account administration on the router's database (it works
+ * while xmppd runs: SQLite WAL), and the commands the running xmppd
+ * answers over its control socket (remote.c).
  */
 #define XD_LOG_AREA "ctl"
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <xmppd/log.h>
 
 #include "accounts.h"
+#include "remote.h"
 #include "router_conf.h"
 #include "schema.h"
 
@@ -28,6 +30,16 @@ usage(FILE *f)
                "  passwd JID [PASSWORD]    change a password\n"
                "  deluser JID              delete an account\n"
                "  listusers [HOST]         list accounts\n"
+               "asking the running xmppd (control_socket):\n"
+               "  sessions                 sessions online: JID, address, "
+               "seconds, flags\n"
+               "  kick JID                 end a full JID's session, or all "
+               "of a bare JID's\n"
+               "  stats                    counters and memory\n"
+               "  reload                   read the configuration again "
+               "(certificate,\n"
+               "                           limits) without dropping "
+               "connections\n"
                "  help                     this text\n");
 }
 
@@ -167,9 +179,17 @@ main(int argc, char *argv[])
         return 0;
     }
     int rc = 1;
-    if (xmppd_conf_load(cfg, &c.conf) == 0 &&
-        xd_db_open(c.conf.db_path, xmppd_schema, xmppd_schema_count, &c.db) ==
-            0)
+    const char *cmd = argv[first];
+    if (strcmp(cmd, "sessions") == 0 || strcmp(cmd, "kick") == 0 ||
+        strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0) {
+        char line[1024];
+        snprintf(line, sizeof(line), "%s%s%s", cmd, first + 1 < argc ? " " : "",
+                 first + 1 < argc ? argv[first + 1] : "");
+        if (xmppd_conf_load(cfg, &c.conf) == 0)
+            rc = ctl_remote(c.conf.control_socket, line);
+    } else if (xmppd_conf_load(cfg, &c.conf) == 0 &&
+               xd_db_open(c.conf.db_path, xmppd_schema, xmppd_schema_count,
+                          &c.db) == 0)
         rc = run(&c, argc - first, argv + first);
     xd_db_close(c.db);
     xmppd_conf_free(&c.conf);

@@ -68,6 +68,9 @@ int xd_config_load_string(const char *text, const char *name, xd_config **out);
 xd_config *xd_config_load_argv(int argc, char *argv[], const char *program,
                                int *optind_out);
 void xd_config_free(xd_config *cfg); /* NULL is a no-op */
+/* The path the configuration was read from (or the name given to
+ * xd_config_load_string); borrowed, lives with cfg. */
+const char *xd_config_name(const xd_config *cfg);
 
 /* Raw value of a key, or NULL; borrowed, lives with cfg. */
 const char *xd_config_get(const xd_config *cfg, const char *section,

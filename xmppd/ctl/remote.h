@@ -1,0 +1,9 @@
+/* remote.h: xmppdctl's client of xmppd's control socket. */
+#ifndef XMPPD_CTL_REMOTE_H
+#define XMPPD_CTL_REMOTE_H
+
+/* Sends one command line to the xmppd listening on `path` and prints its
+ * answer (errors on stderr); 0 when xmppd answered "ok", else 1. */
+int ctl_remote(const char *path, const char *line);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * reload.c: the certificate and the configuration, loaded at start-up and
+ * again on SIGHUP or `xmppdctl reload` without dropping a connection.
+ *
+ * What a reload changes: the certificate and key (new TLS handshakes use
+ * them; established ones keep theirs), every limit and timer of [xmppd]
+ * (read where they apply, so the next stanza, login or connection sees
+ * them), log settings aside. What it cannot change while running: the
+ * hosts, the addresses and ports, the database and the control socket;
+ * a changed value of those is logged and waits for a restart.
+ */
+#define XD_LOG_AREA "main"
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include <xmppd/log.h>
+#include <xmppd/tls.h>
+
+#include "router.h"
+
+int
+router_load_tls(const struct xmppd_conf *c, struct ssl_ctx_st **out)
+{
+    *out = NULL;
+    if (c->tls_cert != NULL || c->tls_key != NULL) {
+        if (c->tls_cert == NULL || c->tls_key == NULL) {
+            xd_log_warnx("[xmppd] tls_cert and tls_key go together");
+            return XD_EINVAL;
+        }
+        return xd_tls_server_ctx(c->tls_cert, c->tls_key, out);
+    }
+    if (c->c2s_require_tls) {
+        xd_log_warnx("[xmppd] c2s_require_tls is on but no tls_cert is set");
+        return XD_EINVAL;
+    }
+    return 0;
+}
+
+/* A key that only a restart changes: the running value stays. */
+static void
+keep_str(const char *key, const char *running, char **loaded)
+{
+    if (strcmp(running ? running : "", *loaded ? *loaded : "") != 0)
+        xd_log_warnx("[xmppd] %s: the new value waits for a restart", key);
+    free(*loaded);
+    *loaded = running ? xd_xstrdup(running) : NULL;
+}
+
+static void
+keep_num(const char *key, unsigned long long running,
+         unsigned long long *loaded)
+{
+    if (running != *loaded)
+        xd_log_warnx("[xmppd] %s: the new value waits for a restart", key);
+    *loaded = running;
+}
+
+int
+router_reload(struct router *r)
+{
+    const char *path = xd_config_name(r->cfg);
+    xd_config *cfg = NULL;
+    struct xmppd_conf nc;
+    struct ssl_ctx_st *tls = NULL;
+    int rc;
+
+    xd_log_info("reloading %s", path);
+    if ((rc = xd_config_load(path, &cfg)) != 0)
+        return rc; /* logged with file:line */
+    rc = xmppd_conf_load(cfg, &nc);
+    xd_config_free(cfg);
+    if (rc != 0)
+        return rc;
+    if ((rc = router_load_tls(&nc, &tls)) != 0) {
+        xmppd_conf_free(&nc);
+        return rc;
+    }
+    keep_str("hosts", r->conf.hosts, &nc.hosts);
+    keep_str("db_path", r->conf.db_path, &nc.db_path);
+    keep_str("c2s_address", r->conf.c2s_address, &nc.c2s_address);
+    keep_str("component_address", r->conf.component_address,
+             &nc.component_address);
+    keep_str("control_socket", r->conf.control_socket, &nc.control_socket);
+    keep_num("c2s_port", r->conf.c2s_port, &nc.c2s_port);
+    keep_num("c2s_tls_port", r->conf.c2s_tls_port, &nc.c2s_tls_port);
+    keep_num("component_port", r->conf.component_port, &nc.component_port);
+    xmppd_conf_free(&r->conf);
+    r->conf = nc;
+    r->limits.max_stanza_bytes = (size_t)nc.max_stanza_bytes;
+    SSL_CTX_free(r->tls); /* live connections hold their own reference */
+    r->tls = tls;
+    xd_log_info("configuration reloaded%s", tls ? " with the certificate" : "");
+    return 0;
+}
