@@ -22,8 +22,8 @@ struct failures {
 };
 
 /* "1.2.3.4:5678" or "[::1]:5678" to the address alone. */
-static void
-address_of(const char *peer, char *out, size_t size)
+void
+auth_limits_address(const char *peer, char *out, size_t size)
 {
     const char *colon = strrchr(peer, ':');
     size_t len = colon ? (size_t)(colon - peer) : strlen(peer);
@@ -82,7 +82,7 @@ lookup(struct router *r, const char *peer)
     char addr[64];
     struct failures *f;
 
-    address_of(peer, addr, sizeof(addr));
+    auth_limits_address(peer, addr, sizeof(addr));
     f = xd_map_get(r->auth_failures, addr);
     if (f != NULL && time(NULL) - f->first >= (time_t)r->conf.sasl_ip_block_s) {
         f->count = 0; /* the window has passed */
@@ -110,7 +110,7 @@ auth_limits_failure(struct router *r, const char *peer)
             prune(r);
         if (xd_map_count(r->auth_failures) >= TRACKED_MAX)
             return 1000; /* under attack from everywhere: slow everyone */
-        address_of(peer, addr, sizeof(addr));
+        auth_limits_address(peer, addr, sizeof(addr));
         f = xd_xcalloc(1, sizeof(*f));
         f->first = time(NULL);
         xd_map_put(r->auth_failures, addr, f);

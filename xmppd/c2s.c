@@ -225,6 +225,8 @@ send_features(struct c2s *c)
         if (secure || !r->conf.c2s_require_tls) {
             xd_elem *m = xd_elem_add_child(root, "mechanisms", XD_NS_SASL);
             sasl_offer(r, secure, m);
+            if (r->conf.registration)
+                xd_elem_add_child(root, "register", XD_NS_REGISTER_FEATURE);
         }
     } else {
         xd_elem_add_child(root, "bind", XD_NS_BIND);
@@ -551,6 +553,10 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
             blocking_iq(r, c, st);
             return;
         }
+        if (xd_elem_is(q, "query", XD_NS_REGISTER)) {
+            register_iq(c, st);
+            return;
+        }
         if (q != NULL && strcmp(xd_elem_ns(q), XD_NS_MAM) == 0) {
             mam_iq(r, c, st);
             return;
@@ -631,6 +637,11 @@ c2s_on_stanza(struct c2s *c, xd_stanza *st)
         if (strcmp(xd_elem_ns(root), XD_NS_SASL) == 0) {
             handle_sasl(c, root);
             xd_stanza_unref(st);
+            return;
+        }
+        if (xd_stanza_kind_of(st) == XD_STANZA_IQ &&
+            xd_elem_child(root, "query", XD_NS_REGISTER) != NULL) {
+            register_iq(c, st); /* XEP-0077 before authentication */
             return;
         }
         break;

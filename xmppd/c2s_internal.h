@@ -58,6 +58,10 @@ void c2s_free(struct c2s *c);
  * the sessions table, then the unacknowledged stanzas; frees it. */
 void c2s_end(struct c2s *c);
 
+/* register.c: a jabber:iq:register iq, before authentication or for the
+ * account itself (takes ownership). */
+void register_iq(struct c2s *c, xd_stanza *st);
+
 /* sm.c: XEP-0198 stream management. */
 /* An element in urn:xmpp:sm:3 from the client (takes ownership). */
 void sm_handle(struct c2s *c, xd_stanza *st);

@@ -125,6 +125,7 @@ main(int argc, char *argv[])
     r.users = xd_map_new();
     r.auth_failures = xd_map_new();
     r.sm_resumable = xd_map_new();
+    r.registrations = xd_map_new();
     r.started = time(NULL);
     r.caps_ver = server_caps_ver();
 
@@ -165,6 +166,7 @@ main(int argc, char *argv[])
     auth_limits_free(&r);
     free(r.caps_ver);
     xd_map_free(r.sm_resumable);
+    xd_map_free(r.registrations);
     xd_map_free(r.users);
     xd_map_free(r.sessions);
     xd_map_free(r.comp_links);

@@ -72,6 +72,7 @@ struct router {
     xd_map *sessions;      /* full JID -> struct c2s (bound sessions) */
     xd_map *users;         /* bare JID -> struct user_sessions */
     xd_map *auth_failures; /* client address -> failed logins */
+    xd_map *registrations; /* XEP-0077: address -> time of the last */
     xd_map *sm_resumable;  /* XEP-0198 resumption id -> struct c2s */
     struct router_listener {
         struct router *r;
@@ -177,6 +178,8 @@ int c2s_priority(const struct c2s *c);
 void c2s_socket_accept(struct router *r, int fd, int direct_tls);
 
 /* auth_limits.c: failed logins per client address ("ip:port" given). */
+/* "1.2.3.4:5678" or "[::1]:5678" to the address alone. */
+void auth_limits_address(const char *peer, char *out, size_t size);
 int auth_limits_blocked(struct router *r, const char *peer);
 /* Records a failure; returns how many ms to wait before answering it. */
 unsigned auth_limits_failure(struct router *r, const char *peer);
@@ -291,8 +294,10 @@ xd_stanza *blocking_refusal(const xd_stanza *st);
 void blocking_iq(struct router *r, struct c2s *c, xd_stanza *st);
 
 /* XEP-0352 client state indication (handled in c2s.c) */
-#define XD_NS_CSI "urn:xmpp:csi:0"
-#define XD_NS_SM  "urn:xmpp:sm:3"
+#define XD_NS_CSI              "urn:xmpp:csi:0"
+#define XD_NS_SM               "urn:xmpp:sm:3"
+#define XD_NS_REGISTER         "jabber:iq:register"
+#define XD_NS_REGISTER_FEATURE "http://jabber.org/features/iq-register"
 
 /* carbons.c (XEP-0280) */
 #define XD_NS_CARBONS "urn:xmpp:carbons:2"

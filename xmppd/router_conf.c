@@ -85,6 +85,13 @@ const xd_config_key xmppd_conf_keys[] = {
                 "XEP-0198: stanzas sent to one client and not yet "
                 "acknowledged, at most; past it the session ends and what "
                 "was not acknowledged is stored or bounced"),
+    XD_CFG_BOOL("registration", struct xmppd_conf, registration, 0,
+                "XEP-0077: anyone who can reach the server may create an "
+                "account (over TLS when c2s_require_tls is on)"),
+    XD_CFG_UINT("registration_interval_s", struct xmppd_conf,
+                registration_interval_s, 60, 0, 86400,
+                "XEP-0077: one new account per client address within this "
+                "many seconds; 0: no limit"),
     XD_CFG_STRING("control_socket", struct xmppd_conf, control_socket,
                   "xmppd.sock",
                   "UNIX socket (mode 0600) on which xmppdctl lists and "

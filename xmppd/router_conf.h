@@ -34,6 +34,8 @@ struct xmppd_conf {
     unsigned long long c2s_ping_timeout_s;
     unsigned long long sm_resume_timeout_s;
     unsigned long long sm_max_unacked;
+    int registration;
+    unsigned long long registration_interval_s;
     char *control_socket; /* xmppdctl's UNIX socket; "": none */
 };
 
