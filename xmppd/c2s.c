@@ -16,6 +16,7 @@
 #include <xmppd/log.h>
 
 #include "c2s_internal.h"
+#include "roster_store.h"
 
 /* RFC 6120 6.4.5 asks for at least two and at most five retries. */
 #define SASL_MAX_FAILURES 5
@@ -232,6 +233,8 @@ send_features(struct c2s *c)
         xd_elem_add_child(root, "bind", XD_NS_BIND);
         xd_elem_add_child(root, "csi", XD_NS_CSI);
         xd_elem_add_child(root, "sm", XD_NS_SM);
+        /* RFC 6121 3.4: subscription pre-approval. */
+        xd_elem_add_child(root, "sub", "urn:xmpp:features:pre-approval");
         /* XEP-0115 6.3: what the server can do, before anyone asks. */
         xd_elem *caps =
             xd_elem_add_child(root, "c", "http://jabber.org/protocol/caps");
@@ -431,6 +434,64 @@ handle_bind(struct c2s *c, xd_stanza *st)
 
 /* --- presence from the client itself --------------------------------- */
 
+/* Directed presence recipients one session remembers, at most. */
+#define DIRECTED_MAX 1000
+
+/* RFC 6121 4.6: available presence sent to a JID that is not a subscriber
+ * is remembered, so that it learns when the user goes away. */
+static void
+track_directed(struct c2s *c, const xd_stanza *st)
+{
+    const char *type = xd_stanza_type(st), *to = xd_stanza_to(st);
+    struct roster_item it = { 0 };
+    xd_jid *j = NULL;
+
+    if (type != NULL && strcmp(type, "unavailable") == 0) {
+        if (c->directed != NULL)
+            xd_map_remove(c->directed, to);
+        return;
+    }
+    if (type != NULL || xd_jid_parse(to, &j) != 0)
+        return;
+    int subscriber =
+        roster_get(c->r->db, c->host, c->user, xd_jid_bare_str(j), &it) == 1 &&
+        (strcmp(it.subscription, "from") == 0 ||
+         strcmp(it.subscription, "both") == 0);
+    roster_item_clear(&it);
+    xd_jid_free(j);
+    if (subscriber)
+        return; /* the broadcast reaches it */
+    if (c->directed == NULL)
+        c->directed = xd_map_new();
+    if (xd_map_count(c->directed) < DIRECTED_MAX)
+        xd_map_put(c->directed, to, (void *)1);
+}
+
+static void
+unavailable_to(const char *to, void *value, void *arg)
+{
+    struct c2s *c = arg;
+    xd_stanza *p = xd_stanza_new("presence", XD_NS_CLIENT);
+
+    (void)value;
+    xd_stanza_set_type(p, "unavailable");
+    xd_stanza_set_from(p, xd_jid_str(c->jid));
+    xd_stanza_set_to(p, to);
+    router_route(c->r, p);
+}
+
+/* The user went unavailable: so does the directed presence it sent. */
+static void
+end_directed(struct c2s *c)
+{
+    if (c->directed == NULL)
+        return;
+    xd_map *d = c->directed;
+    c->directed = NULL;
+    xd_map_each(d, unavailable_to, c);
+    xd_map_free(d);
+}
+
 /* Sends a copy of st to every available resource of the account. */
 static void
 broadcast_to_own_resources(struct c2s *c, const xd_stanza *st)
@@ -464,6 +525,7 @@ handle_own_presence(struct c2s *c, xd_stanza *st)
         c->available = 0;
         xd_stanza_unref(c->last_presence);
         c->last_presence = NULL;
+        end_directed(c);
     } else {
         /* Subscription management without a 'to' is meaningless. */
         xd_stanza_unref(st);
@@ -593,6 +655,8 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
         presence_outbound(r, c, st);
         return;
     }
+    if (kind == XD_STANZA_PRESENCE && xd_stanza_to(st) != NULL)
+        track_directed(c, st);
     if (xd_stanza_to(st) == NULL) {
         switch (kind) {
         case XD_STANZA_PRESENCE:
@@ -706,6 +770,7 @@ c2s_free(struct c2s *c)
         xd_map_free(c->held_presence);
     }
     xd_stanza_unref(c->last_presence);
+    xd_map_free(c->directed);
     sm_free(c);
     sasl_free(c->sasl);
     xd_jid_free(c->jid);
@@ -732,6 +797,8 @@ c2s_end(struct c2s *c)
             presence_broadcast(r, c, p, 0);
             xd_stanza_unref(p);
         }
+        if (!r->stopping)
+            end_directed(c);
         const struct user_sessions *us =
             sessions_of(r, xd_jid_bare_str(c->jid));
         if (us != NULL && us->n == 1) /* the account's last session */

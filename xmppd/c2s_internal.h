@@ -37,6 +37,7 @@ struct c2s {
     struct event *idle_timer; /* XEP-0199: pings a silent client */
     int inactive;             /* XEP-0352: the client said it is idle */
     xd_map *held_presence;    /* while inactive: sender -> latest */
+    xd_map *directed;         /* RFC 6121 4.6: JIDs sent directed presence */
     int ping_pending;
     xd_stanza *held;
     struct sm *sm; /* XEP-0198 once enabled (sm.c) */

@@ -71,6 +71,27 @@ update_item(struct router *r, const xd_jid *account, const char *contact,
     roster_item_clear(&it);
 }
 
+/* Sets or clears the pre-approval of `contact` and pushes the item. */
+static void
+set_approved(struct router *r, const xd_jid *account, const char *contact,
+             int approved)
+{
+    long long version;
+    struct roster_item it = { 0 };
+
+    if (roster_set_approved(r->db, xd_jid_domain(account),
+                            xd_jid_local(account), contact, approved,
+                            &version) != 0) {
+        xd_log_warnx("%s: cannot store the pre-approval of %s",
+                     xd_jid_bare_str(account), contact);
+        return;
+    }
+    if (roster_get(r->db, xd_jid_domain(account), xd_jid_local(account),
+                   contact, &it) == 1)
+        roster_push(r, account, &it, 0, version);
+    roster_item_clear(&it);
+}
+
 /* Sends a copy of each available resource's last presence (or
  * unavailable) from that resource to `to`. */
 static void
@@ -134,10 +155,12 @@ presence_outbound(struct router *r, struct c2s *c, xd_stanza *st)
         update_item(r, me, cj, found == 1 ? sub : NULL, ask,
                     with(sub, 0, has_from(sub)), 0);
     } else if (eq(type, "subscribed")) {
-        /* Approving a request we hold; without one there is nothing to
-         * approve (pre-approval is not offered), and nothing is sent. */
+        /* Approving a request we hold; without one, RFC 6121 3.4: a
+         * pre-approval, kept on the roster item and not sent. */
         if (pending_remove(r->db, xd_jid_domain(me), xd_jid_local(me), cj) !=
             1) {
+            if (!has_from(sub) && !(found == 1 && it.approved))
+                set_approved(r, me, cj, 1);
             xd_stanza_unref(st);
             goto out;
         }
@@ -150,6 +173,8 @@ presence_outbound(struct router *r, struct c2s *c, xd_stanza *st)
     } else if (eq(type, "unsubscribed")) {
         int had =
             pending_remove(r->db, xd_jid_domain(me), xd_jid_local(me), cj) == 1;
+        if (found == 1 && it.approved) /* RFC 6121 3.4: withdrawn */
+            set_approved(r, me, cj, 0);
         if (has_from(sub)) {
             update_item(r, me, cj, sub, ask, with(sub, has_to(sub), 0), ask);
             send_presence_of(r, me, cj, 1);
@@ -211,6 +236,20 @@ presence_inbound(struct router *r, const xd_jid *to, xd_stanza *st)
             xd_stanza_set_to(ok, fj);
             xd_stanza_unref(st);
             router_route(r, ok);
+            goto out;
+        }
+        if (found == 1 && it.approved) {
+            /* RFC 6121 3.4: pre-approved: approved for the user, who sees
+             * only the roster change. */
+            update_item(r, account, fj, sub, ask, with(sub, has_to(sub), 1),
+                        ask);
+            xd_stanza *ok = xd_stanza_new("presence", XD_NS_CLIENT);
+            xd_stanza_set_type(ok, "subscribed");
+            xd_stanza_set_from(ok, xd_jid_bare_str(account));
+            xd_stanza_set_to(ok, fj);
+            xd_stanza_unref(st);
+            router_route(r, ok);
+            send_presence_of(r, account, fj, 0);
             goto out;
         }
         /* Kept until the user answers, and shown now if anyone is on. */

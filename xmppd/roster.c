@@ -28,6 +28,8 @@ add_item(xd_elem *query, const struct roster_item *it, int removed)
     xd_elem_set_attr(item, "subscription", it->subscription);
     if (it->ask)
         xd_elem_set_attr(item, "ask", "subscribe");
+    if (it->approved)
+        xd_elem_set_attr(item, "approved", "true");
     for (const char *g = it->groups; g != NULL && *g != '\0';) {
         const char *nl = strchr(g, '\n');
         size_t len = nl ? (size_t)(nl - g) : strlen(g);
@@ -209,6 +211,7 @@ roster_set_iq(struct router *r, struct c2s *c, const xd_stanza *in,
     it.groups = groups;
     it.subscription = exists ? old.subscription : "none";
     it.ask = exists ? old.ask : 0;
+    it.approved = exists ? old.approved : 0;
     rc = roster_put(r->db, host, user, &it, &version);
     if (rc == 0) {
         c2s_deliver(c, xd_stanza_reply(in));

@@ -73,6 +73,7 @@ fill(sqlite3_stmt *st, struct roster_item *it)
     it->subscription = (const char *)sqlite3_column_text(st, 2);
     it->ask = sqlite3_column_int(st, 3);
     it->groups = (const char *)sqlite3_column_text(st, 4);
+    it->approved = sqlite3_column_int(st, 5);
 }
 
 int
@@ -83,11 +84,12 @@ roster_each(xd_db *db, const char *host, const char *user,
     struct roster_item it;
     int rc;
 
-    if (xd_db_prepare(db,
-                      "SELECT contact, name, subscription, ask, groups FROM "
-                      "roster_items WHERE host = ? AND user = ? ORDER BY "
-                      "contact",
-                      &st) != 0)
+    if (xd_db_prepare(
+            db,
+            "SELECT contact, name, subscription, ask, groups, approved FROM "
+            "roster_items WHERE host = ? AND user = ? ORDER BY "
+            "contact",
+            &st) != 0)
         return XD_EIO;
     bind_account(st, host, user);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -105,11 +107,12 @@ roster_get(xd_db *db, const char *host, const char *user, const char *contact,
     sqlite3_stmt *st;
     struct roster_item it;
 
-    if (xd_db_prepare(db,
-                      "SELECT contact, name, subscription, ask, groups FROM "
-                      "roster_items WHERE host = ? AND user = ? AND "
-                      "contact = ?",
-                      &st) != 0)
+    if (xd_db_prepare(
+            db,
+            "SELECT contact, name, subscription, ask, groups, approved FROM "
+            "roster_items WHERE host = ? AND user = ? AND "
+            "contact = ?",
+            &st) != 0)
         return XD_EIO;
     bind_account(st, host, user);
     sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
@@ -120,6 +123,7 @@ roster_get(xd_db *db, const char *host, const char *user, const char *contact,
         found->name = xd_xstrdup(it.name);
         found->subscription = xd_xstrdup(it.subscription);
         found->ask = it.ask;
+        found->approved = it.approved;
         found->groups = xd_xstrdup(it.groups);
     }
     sqlite3_reset(st);
@@ -230,13 +234,39 @@ roster_set_subscription(xd_db *db, const char *host, const char *user,
                        "subscription, ask) VALUES (?, ?, ?, ?, ?) ON "
                        "CONFLICT (host, user, contact) DO UPDATE SET "
                        "subscription = excluded.subscription, ask = "
-                       "excluded.ask",
+                       "excluded.ask, approved = CASE WHEN "
+                       "excluded.subscription IN ('from', 'both') THEN 0 "
+                       "ELSE approved END",
                        &st);
     if (rc == 0) {
         bind_account(st, host, user);
         sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, subscription, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 5, ask);
+        rc = step_done(db, st);
+    }
+    return in_transaction(db, host, user, rc, version);
+}
+
+int
+roster_set_approved(xd_db *db, const char *host, const char *user,
+                    const char *contact, int approved, long long *version)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (xd_db_begin(db) != 0)
+        return XD_EIO;
+    rc = xd_db_prepare(db,
+                       "INSERT INTO roster_items (host, user, contact, "
+                       "approved) VALUES (?, ?, ?, ?) ON CONFLICT (host, "
+                       "user, contact) DO UPDATE SET approved = "
+                       "excluded.approved",
+                       &st);
+    if (rc == 0) {
+        bind_account(st, host, user);
+        sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, approved);
         rc = step_done(db, st);
     }
     return in_transaction(db, host, user, rc, version);

@@ -13,7 +13,8 @@ struct roster_item {
     const char *name;         /* NULL: none */
     const char *subscription; /* none, to, from, both */
     int ask;                  /* a subscription request is pending out */
-    const char *groups;       /* group names joined by '\n'; "" for none */
+    int approved;       /* RFC 6121 3.4: a request would be approved at once */
+    const char *groups; /* group names joined by '\n'; "" for none */
 };
 
 /* The account's roster version (0 before any change): 0 or XD_EIO. */
@@ -47,6 +48,12 @@ int roster_remove(xd_db *db, const char *host, const char *user,
 int roster_set_subscription(xd_db *db, const char *host, const char *user,
                             const char *contact, const char *subscription,
                             int ask, long long *version);
+
+/* Sets or clears a pre-approval (RFC 6121 3.4), adding the item if needed,
+ * and bumps the version. 0 or XD_EIO. A subscription that gains the "from"
+ * direction clears it (roster_set_subscription). */
+int roster_set_approved(xd_db *db, const char *host, const char *user,
+                        const char *contact, int approved, long long *version);
 
 /* Subscription requests the account has not answered yet. */
 int pending_add(xd_db *db, const char *host, const char *user,

@@ -144,4 +144,5 @@ async def test(rig):
     await logout(b)
 
 
-main(test)
+if __name__ == "__main__":
+    main(test)
