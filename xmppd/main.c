@@ -167,6 +167,7 @@ main(int argc, char *argv[])
     free(r.caps_ver);
     xd_map_free(r.sm_resumable);
     xd_map_free(r.registrations);
+    xd_map_free(r.archive_modes);
     xd_map_free(r.users);
     xd_map_free(r.sessions);
     xd_map_free(r.comp_links);

@@ -25,27 +25,41 @@
 #define XD_NS_DELAY   "urn:xmpp:delay"
 #define PAGE_MAX      250 /* results one query may return */
 
+/* The account's default mode: from r->archive_modes, which holds every
+ * account that chose one (read from the database at the first use), so
+ * that archiving a message costs no query. */
+/* The stored name as one of three static strings. */
+static const char *
+mode_name(const char *m)
+{
+    return m != NULL && strcmp(m, "never") == 0    ? "never"
+           : m != NULL && strcmp(m, "roster") == 0 ? "roster"
+                                                   : "always";
+}
+
 static const char *
 default_mode(struct router *r, const xd_jid *account)
 {
-    sqlite3_stmt *q;
-    const char *mode = "always";
-
-    if (xd_db_prepare(r->db,
-                      "SELECT default_mode FROM archive_prefs WHERE host = ? "
-                      "AND user = ?",
-                      &q) != 0)
-        return mode;
-    sqlite3_bind_text(q, 1, xd_jid_domain(account), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, xd_jid_local(account), -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        const char *m = (const char *)sqlite3_column_text(q, 0);
-        mode = strcmp(m, "never") == 0    ? "never"
-               : strcmp(m, "roster") == 0 ? "roster"
-                                          : "always";
+    if (r->archive_modes == NULL) {
+        sqlite3_stmt *q;
+        r->archive_modes = xd_map_new();
+        if (xd_db_prepare(r->db,
+                          "SELECT host, user, default_mode FROM archive_prefs",
+                          &q) == 0) {
+            while (sqlite3_step(q) == SQLITE_ROW) {
+                char bare[3200]; /* a bare JID is at most 2047 bytes */
+                snprintf(bare, sizeof(bare), "%s@%s",
+                         (const char *)sqlite3_column_text(q, 1),
+                         (const char *)sqlite3_column_text(q, 0));
+                xd_map_put(
+                    r->archive_modes, bare,
+                    (void *)mode_name((const char *)sqlite3_column_text(q, 2)));
+            }
+            sqlite3_reset(q);
+        }
     }
-    sqlite3_reset(q);
-    return mode;
+    const char *mode = xd_map_get(r->archive_modes, xd_jid_bare_str(account));
+    return mode != NULL ? mode : r->conf.archive_default;
 }
 
 int
@@ -367,6 +381,9 @@ prefs(struct router *r, struct c2s *c, const xd_stanza *in, const xd_elem *p,
         sqlite3_bind_text(q, 3, mode, -1, SQLITE_STATIC);
         int ok = sqlite3_step(q) == SQLITE_DONE;
         sqlite3_reset(q);
+        if (ok && r->archive_modes != NULL)
+            xd_map_put(r->archive_modes, xd_jid_str(account),
+                       (void *)mode_name(mode));
         if (!ok) {
             cond = "internal-server-error";
             goto out;

@@ -166,6 +166,8 @@ cancel_account(struct c2s *c, const xd_stanza *st)
         return;
     }
     xd_log_info("%s: account cancelled", xd_jid_bare_str(c->jid));
+    if (r->archive_modes != NULL)
+        xd_map_remove(r->archive_modes, xd_jid_bare_str(c->jid));
     c2s_send(c, xd_stanza_reply(st));
     const struct user_sessions *us = sessions_of(r, xd_jid_bare_str(c->jid));
     for (size_t i = 0; us != NULL && i < us->n; i++)

@@ -72,6 +72,7 @@ struct router {
     xd_map *sessions;      /* full JID -> struct c2s (bound sessions) */
     xd_map *users;         /* bare JID -> struct user_sessions */
     xd_map *auth_failures; /* client address -> failed logins */
+    xd_map *archive_modes; /* mam.c: bare JID -> chosen default mode */
     xd_map *registrations; /* XEP-0077: address -> time of the last */
     xd_map *sm_resumable;  /* XEP-0198 resumption id -> struct c2s */
     struct router_listener {

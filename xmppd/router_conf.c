@@ -85,6 +85,11 @@ const xd_config_key xmppd_conf_keys[] = {
                 "XEP-0198: stanzas sent to one client and not yet "
                 "acknowledged, at most; past it the session ends and what "
                 "was not acknowledged is stored or bounced"),
+    XD_CFG_STRING("archive_default", struct xmppd_conf, archive_default,
+                  "always",
+                  "XEP-0313: what is archived for an account that has not "
+                  "set its preference: always, roster (messages with roster "
+                  "contacts) or never"),
     XD_CFG_BOOL("registration", struct xmppd_conf, registration, 0,
                 "XEP-0077: anyone who can reach the server may create an "
                 "account (over TLS when c2s_require_tls is on)"),
@@ -104,7 +109,17 @@ int
 xmppd_conf_load(const xd_config *cfg, struct xmppd_conf *out)
 {
     memset(out, 0, sizeof(*out));
-    return xd_config_bind(cfg, "xmppd", xmppd_conf_keys, out);
+    int rc = xd_config_bind(cfg, "xmppd", xmppd_conf_keys, out);
+    if (rc == 0 && strcmp(out->archive_default, "always") != 0 &&
+        strcmp(out->archive_default, "roster") != 0 &&
+        strcmp(out->archive_default, "never") != 0) {
+        xd_log_warnx("[xmppd] archive_default: '%s' is not always, roster "
+                     "or never",
+                     out->archive_default);
+        xmppd_conf_free(out);
+        rc = XD_EINVAL;
+    }
+    return rc;
 }
 
 void

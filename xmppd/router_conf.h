@@ -34,6 +34,7 @@ struct xmppd_conf {
     unsigned long long c2s_ping_timeout_s;
     unsigned long long sm_resume_timeout_s;
     unsigned long long sm_max_unacked;
+    char *archive_default; /* always, roster or never */
     int registration;
     unsigned long long registration_interval_s;
     char *control_socket; /* xmppdctl's UNIX socket; "": none */
