@@ -9,6 +9,9 @@
  */
 #define XD_LOG_AREA "c2s"
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 
 #include <event2/event.h>
@@ -422,6 +425,7 @@ handle_bind(struct c2s *c, xd_stanza *st)
     }
     c->state = C2S_SESSION;
     c->bound_at = time(NULL);
+    c->last_input = c->bound_at;
     evtimer_del(c->auth_timer);
     c2s_idle_rearm(c);
 
@@ -723,6 +727,7 @@ c2s_on_stanza(struct c2s *c, xd_stanza *st)
         break;
     case C2S_SESSION:
         c2s_idle_rearm(c);
+        c->last_input = time(NULL);
         if (strcmp(xd_elem_ns(root), XD_NS_SM) == 0) {
             sm_handle(c, st);
             return;
@@ -863,4 +868,39 @@ struct c2s *
 c2s_next(const struct c2s *c)
 {
     return c->next;
+}
+
+/* Seconds without a stanza after which a session's connection is shrunk. */
+#define COMPACT_AFTER_S 10
+
+static void
+compact_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct router *r = arg;
+    time_t now = time(NULL);
+    size_t n = 0;
+
+    (void)fd;
+    (void)what;
+    for (struct c2s *c = r->c2s_all; c != NULL; c = c->next)
+        if (c->state == C2S_SESSION && c->ops->compact != NULL &&
+            now - c->last_input >= COMPACT_AFTER_S)
+            n += (size_t)c->ops->compact(c->t);
+    if (n == 0)
+        return;
+    xd_log_info("%zu quiet connection(s) compacted", n);
+#ifdef __GLIBC__
+    malloc_trim(0); /* what the connections gave back, to the system */
+#endif
+}
+
+int
+c2s_compact_start(struct router *r)
+{
+    struct timeval tv = { COMPACT_AFTER_S, 0 };
+
+    r->compact_timer = event_new(r->base, -1, EV_PERSIST, compact_cb, r);
+    if (r->compact_timer == NULL || event_add(r->compact_timer, &tv) != 0)
+        return XD_EIO;
+    return 0;
 }

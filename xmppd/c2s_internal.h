@@ -43,6 +43,7 @@ struct c2s {
     struct sm *sm; /* XEP-0198 once enabled (sm.c) */
     int no_resume; /* ended on purpose: not to be resumed */
     time_t bound_at;
+    time_t last_input;       /* a stanza from the client, or the binding */
     struct c2s *prev, *next; /* r->c2s_all */
     char stream_id[17];
 };

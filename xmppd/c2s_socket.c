@@ -93,6 +93,14 @@ sock_free(void *t)
     free(s);
 }
 
+static int
+sock_compact(void *t)
+{
+    struct c2s_socket *s = t;
+
+    return xd_stream_compact(s->stream);
+}
+
 static void
 sock_attach(void *t, struct c2s *c)
 {
@@ -111,6 +119,7 @@ static const struct c2s_transport_ops socket_ops = {
     .is_secure = sock_is_secure,
     .peer = sock_peer,
     .free = sock_free,
+    .compact = sock_compact,
     .attach = sock_attach,
 };
 

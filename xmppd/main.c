@@ -99,7 +99,8 @@ router_open(struct router *r)
                          &r->db)) != 0 ||
         (rc = db_batch_init(r)) != 0)
         return rc;
-    if ((rc = router_load_components(r)) != 0 || (rc = control_start(r)) != 0)
+    if ((rc = router_load_components(r)) != 0 || (rc = control_start(r)) != 0 ||
+        (rc = c2s_compact_start(r)) != 0)
         return rc;
     return listeners_start(r);
 }
@@ -163,6 +164,8 @@ main(int argc, char *argv[])
         event_free(r.sig_hup);
     if (r.shutdown_timer)
         event_free(r.shutdown_timer);
+    if (r.compact_timer)
+        event_free(r.compact_timer);
     auth_limits_free(&r);
     free(r.caps_ver);
     xd_map_free(r.sm_resumable);

@@ -84,6 +84,7 @@ struct router {
     struct comp_link *links_all; /* every component connection */
     struct event *sig_int, *sig_term, *sig_hup, *shutdown_timer;
     struct evconnlistener *control; /* control.c */
+    struct event *compact_timer;    /* c2s.c: quiet connections shrink */
     struct event *db_commit; /* db_batch.c: ends the turn's write batch */
     struct router_stats stats;
     time_t started;
@@ -132,6 +133,8 @@ struct c2s_transport_ops {
     const char *(*peer)(void *t);
     /* Releases the transport; the session is gone after this. */
     void (*free)(void *t);
+    /* Frees working memory of a quiet connection: 1 if done. */
+    int (*compact)(void *t);
     /* Hands the transport to another session (XEP-0198 resumption). */
     void (*attach)(void *t, struct c2s *c);
 };
@@ -154,6 +157,9 @@ void c2s_kick_all(struct router *r);
 /* One line describing a bound session (JID, address, seconds bound,
  * flags), for xmppdctl sessions; appended to out. */
 void c2s_describe(const struct c2s *c, time_t now, xd_buf *out);
+/* Starts the sweep that shrinks connections quiet for a while (and gives
+ * the memory back to the system). */
+int c2s_compact_start(struct router *r);
 /* The next session of r->c2s_all. */
 struct c2s *c2s_next(const struct c2s *c);
 /* Frees every session at once, without a word to the peers (after the

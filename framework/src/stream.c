@@ -695,6 +695,17 @@ xd_stream_peer(const xd_stream *s)
     return s->peer;
 }
 
+int
+xd_stream_compact(xd_stream *s)
+{
+    if (s->depth > 0 || s->parser == NULL || s->bev == NULL ||
+        evbuffer_get_length(bufferevent_get_input(s->bev)) > 0 ||
+        !xd_xml_parser_release(s->parser))
+        return 0;
+    xd_buf_free(&s->out);
+    return 1;
+}
+
 size_t
 xd_stream_out_pending(const xd_stream *s)
 {

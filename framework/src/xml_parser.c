@@ -654,6 +654,14 @@ feed(xd_xml_parser *p, const char *data, size_t len, int final)
 
     if (p->failed)
         return XD_EPROTO;
+    if (p->xp == NULL && len > 0) {
+        /* Released while idle: a fresh expat picks up where it was. */
+        recycle(p);
+        if (p->failed) {
+            drop_partial(p);
+            return XD_EPROTO;
+        }
+    }
     do {
         size_t n = len < slice ? len : slice;
         /* What was fed before (this item's start, or an unfinished token)
@@ -717,6 +725,22 @@ void
 xd_xml_parser_stop(xd_xml_parser *p)
 {
     p->muted = 1;
+}
+
+int
+xd_xml_parser_release(xd_xml_parser *p)
+{
+    if (p->xp == NULL || p->in_feed || p->failed || p->standalone || p->header == NULL ||
+        p->depth != 1 || p->cur != NULL ||
+        p->xp_base + (offset)XML_GetCurrentByteIndex(p->xp) != p->fed)
+        return 0;
+    size_t *saved = charge;
+    charge = &p->xp_mem;
+    XML_ParserFree(p->xp);
+    charge = saved;
+    p->xp = NULL;
+    p->recycle_at = p->fed;
+    return 1;
 }
 
 void

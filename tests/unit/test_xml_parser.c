@@ -755,6 +755,49 @@ test_restart(void)
     xd_xml_parser_free(NULL);
 }
 
+/* xd_xml_parser_release frees expat between stanzas only; the stream goes
+ * on as before, prefixes declared on the header still bound. */
+static void
+test_release(void)
+{
+    struct seen s = { 0 };
+    xd_xml_parser *p = xd_xml_parser_new(NULL, &callbacks, &s);
+    const char *one =
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:"
+        "client' xmlns:x='urn:x' " STREAM_ATTRS "<message><x:y/></message>";
+    const char *half = "<message><body>hal";
+    const char *rest = "f</body></message>";
+    const char *two = "<presence><x:z/></presence></stream:stream>";
+
+    s.parser = p;
+    CHECK(xd_xml_parser_release(p) == 0, "not before the header");
+    CHECK(xd_xml_parser_feed(p, one, strlen(one)) == 0 && s.stanzas == 1,
+          "a stanza");
+    CHECK(xd_xml_parser_release(p) == 1 && xd_xml_parser_release(p) == 0,
+          "released between stanzas; then there is nothing to release");
+    CHECK(xd_xml_parser_feed(p, half, strlen(half)) == 0 &&
+              xd_xml_parser_release(p) == 0,
+          "not in the middle of a stanza");
+    CHECK(xd_xml_parser_feed(p, rest, strlen(rest)) == 0 && s.stanzas == 2,
+          "the stanza completes");
+    CHECK(xd_xml_parser_feed(p, "<iq type='get' id='1'", 21) == 0 &&
+              xd_xml_parser_release(p) == 0,
+          "not with an unfinished tag");
+    CHECK(xd_xml_parser_feed(p, "/>", 2) == 0 && s.stanzas == 3 &&
+              xd_xml_parser_release(p) == 1,
+          "released again");
+    CHECK(xd_xml_parser_feed(p, two, strlen(two)) == 0 && s.stanzas == 4 &&
+              s.closed == 1 && s.errors == 0 && s.opened == 1,
+          "a rebuilt parser keeps the header's prefixes and opens nothing "
+          "twice: %s",
+          s.log.data);
+    CHECK(strstr(s.log.data, "<x:z xmlns:x='urn:x'/>") != NULL ||
+              strstr(s.log.data, "<z xmlns='urn:x'/>") != NULL,
+          "the prefixed child after release: %s", s.log.data);
+    xd_xml_parser_free(p);
+    xd_buf_free(&s.log);
+}
+
 static void
 test_standalone(void)
 {
@@ -828,6 +871,7 @@ main(void)
     test_after_error();
     test_stop();
     test_restart();
+    test_release();
     test_standalone();
     return check_report();
 }

@@ -110,6 +110,11 @@ const char *xd_stream_peer(const xd_stream *s);
 /* Bytes waiting to be written. */
 size_t xd_stream_out_pending(const xd_stream *s);
 /* Stops and resumes reading (traffic shaping, back-pressure). */
+/* For a connection that has been quiet a while: frees the parser's and
+ * the serialiser's working memory, which the next byte in or stanza out
+ * builds again. 1 if done, 0 if there was nothing to free or the stream
+ * is busy (mid-stanza, unread input, inside a callback). */
+int xd_stream_compact(xd_stream *s);
 void xd_stream_pause(xd_stream *s);
 void xd_stream_resume(xd_stream *s);
 /* Shapes the bytes read from the peer to about bytes_per_s (0: no limit),

@@ -88,6 +88,13 @@ void xd_xml_parser_stop(xd_xml_parser *p);
  * effect when the current feed returns, and the rest of that feed's buffer
  * is dropped unparsed. */
 void xd_xml_parser_reset(xd_xml_parser *p);
+/*
+ * Frees expat's memory (several KiB) while the stream sits between stanzas
+ * with every byte fed so far parsed; the next feed rebuilds it from the
+ * stream header first. For idle connections. 1 when released, 0 when it
+ * already was or the parser is in the middle of something.
+ */
+int xd_xml_parser_release(xd_xml_parser *p);
 /* NULL is a no-op. */
 void xd_xml_parser_free(xd_xml_parser *p);
 

@@ -1,0 +1,50 @@
+"""Connections quiet for a while give their parser's memory back (a sweep
+every 10 s); the next stanza rebuilds it from the stream header. Both
+directions still work afterwards, on plaintext with STARTTLS done and on
+direct TLS, and from a client on a bare socket."""
+import asyncio
+
+from xdtest import RawClient, check, login, logout, main, next_message
+
+
+def raw_session(rig):
+    c = RawClient(rig)
+    c.login("carol", "pencil")
+    c.bind("raw")
+    return c
+
+
+def raw_send(c):
+    c.send("<message to='alice@localhost/a' type='chat'><body>from raw"
+           "</body></message>")
+
+
+async def test(rig):
+    for u in ("alice", "bob", "carol"):
+        rig.adduser("%s@localhost" % u, "pencil")
+    rig.start_xmppd()
+    loop = asyncio.get_event_loop()
+    a = await login(rig, "alice@localhost/a", "pencil")
+    b = await login(rig, "bob@localhost/b", "pencil", direct_tls=True)
+    c = await loop.run_in_executor(None, raw_session, rig)
+    a.send_message(mto="bob@localhost/b", mbody="before", mtype="chat")
+    check((await next_message(b))["body"] == "before", "before the sweep")
+
+    await asyncio.sleep(21)  # two sweeps: everyone has been quiet 10 s
+    check("3 quiet connection(s) compacted" in rig.xmppd.text(),
+          "the sweep compacted the three connections")
+    for n in range(3):
+        a.send_message(mto="bob@localhost/b", mbody="after %d" % n,
+                       mtype="chat")
+        check((await next_message(b))["body"] == "after %d" % n,
+              "STARTTLS to direct TLS after the sweep (%d)" % n)
+    b.send_message(mto="alice@localhost/a", mbody="back", mtype="chat")
+    check((await next_message(a))["body"] == "back", "and back")
+    await loop.run_in_executor(None, raw_send, c)
+    check((await next_message(a))["body"] == "from raw",
+          "a raw client's next stanza after the sweep")
+    c.drop()
+    await logout(a, b)
+
+
+main(test)
