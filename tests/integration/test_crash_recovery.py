@@ -1,20 +1,40 @@
 """SIGKILL during traffic loses nothing that was acknowledged: offline
 messages, roster changes and archive entries survive a kill -9 of xmppd
 and a restart.
-A stanza counts as acknowledged once a later ping's answer has come back
-(the router handles a connection's stanzas in order and commits to SQLite
-before going on)."""
+A stanza counts as acknowledged once a later ping's answer has come back,
+or once XEP-0198 acknowledged it: the router handles a connection's
+stanzas in order and commits what they changed before its answers can
+reach the socket."""
 import asyncio
 import signal
 import xml.etree.ElementTree as ET
 
-from xdtest import check, login, main, next_message
+from xdtest import RawClient, check, login, main, next_message
+
+
+def sm_traffic(rig):
+    """carol sends 30 messages to bob under stream management, has them
+    acknowledged with <a h='30'/>, then 30 more that nobody acknowledges."""
+    c = RawClient(rig)
+    c.login("carol", "pencil")
+    c.bind("sm")
+    c.send("<enable xmlns='urn:xmpp:sm:3'/>")
+    c.expect("<enabled")
+    msgs = "".join("<message to='bob@localhost' type='chat'><body>s%d</body>"
+                   "</message>" % n for n in range(30))
+    c.send(msgs + "<r xmlns='urn:xmpp:sm:3'/>")
+    c.expect("h='30'")
+    c.send("".join("<message to='bob@localhost' type='chat'><body>s%d"
+                   "</body></message>" % n for n in range(30, 60)))
+    return c
 
 
 async def test(rig):
     rig.adduser("alice@localhost", "pencil")
     rig.adduser("bob@localhost", "pencil")
+    rig.adduser("carol@localhost", "pencil")
     rig.start_xmppd()
+    c = await asyncio.get_event_loop().run_in_executor(None, sm_traffic, rig)
     a = await login(rig, "alice@localhost/a", "pencil")
     for n in range(50):
         a.send_message(mto="bob@localhost", mbody="m%d" % n, mtype="chat")
@@ -31,6 +51,7 @@ async def test(rig):
     rig.xmppd.p.wait(10)
     rig.xmppd.peer = True  # killed on purpose
     a.disconnect()
+    c.drop()
 
     rig.start_xmppd()
     b = await login(rig, "bob@localhost/b", "pencil")
@@ -42,10 +63,17 @@ async def test(rig):
         except Exception:
             break
         bodies.append(m["body"])
-    check(bodies[:50] == ["m%d" % n for n in range(50)],
-          "every acknowledged message survived (%d delivered)" % len(bodies))
-    check(bodies == ["m%d" % n for n in range(len(bodies))],
+    from_alice = [x for x in bodies if x.startswith("m")]
+    from_carol = [x for x in bodies if x.startswith("s")]
+    check(from_alice[:50] == ["m%d" % n for n in range(50)],
+          "every acknowledged message survived (%d delivered)"
+          % len(from_alice))
+    check(from_alice == ["m%d" % n for n in range(len(from_alice))],
           "in order, without gaps or duplicates")
+    check(from_carol[:30] == ["s%d" % n for n in range(30)] and
+          from_carol == ["s%d" % n for n in range(len(from_carol))],
+          "every message acknowledged by XEP-0198 survived, in order (%d)"
+          % len(from_carol))
     a = await login(rig, "alice@localhost/a", "pencil")
     iq = a.Iq(stype="get")
     iq.append(ET.fromstring("<query xmlns='jabber:iq:roster'/>"))
