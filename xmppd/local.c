@@ -101,6 +101,29 @@ deliver_message_to_bare(struct router *r, const xd_jid *to,
         xd_stanza_unref(st);
 }
 
+/* RFC 6121 8.5.1: the account does not exist. A subscription request or
+ * a probe learns it as "unsubscribed", other presence is ignored, iqs and
+ * messages are answered service-unavailable. */
+static void
+no_such_user(struct router *r, const xd_jid *to, xd_stanza *st)
+{
+    if (xd_stanza_kind_of(st) != XD_STANZA_PRESENCE) {
+        router_bounce(r, st, "service-unavailable");
+        return;
+    }
+    if ((type_is(st, "subscribe") || type_is(st, "probe")) &&
+        xd_stanza_from(st) != NULL) {
+        xd_stanza *no = xd_stanza_new("presence", XD_NS_CLIENT);
+        xd_jid *bare = xd_jid_bare(to);
+        xd_stanza_set_type(no, "unsubscribed");
+        xd_stanza_set_from(no, xd_jid_str(bare));
+        xd_stanza_set_to(no, xd_stanza_from(st));
+        xd_jid_free(bare);
+        router_route(r, no);
+    }
+    xd_stanza_unref(st);
+}
+
 void
 local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
 {
@@ -109,8 +132,7 @@ local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
 
     if (us == NULL &&
         accounts_exists(r->db, xd_jid_domain(to), xd_jid_local(to)) != 1) {
-        /* RFC 6121 8.5.1: no such account. */
-        router_bounce(r, st, "service-unavailable");
+        no_such_user(r, to, st);
         return;
     }
     if (xd_stanza_from(st) != NULL &&

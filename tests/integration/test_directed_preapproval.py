@@ -4,6 +4,7 @@ unavailable, or the connection ending), and only once. RFC 6121 3.4
 subscription pre-approval: advertised, kept on the roster item as
 approved='true' without a word to the contact, honoured when the contact
 asks (the user sees only the roster change), and withdrawn by
+unsubscribed. RFC 6121 8.5.1: a request to no such user is answered
 unsubscribed."""
 import asyncio
 
@@ -109,6 +110,10 @@ async def test(rig):
                  "erin's request goes to alice now")
     await nothing(erin.presences, pres("subscribed", "alice@localhost"),
                   "approval nobody gave")
+    # RFC 6121 8.5.1: a request to an account that does not exist.
+    alice.send_presence(pto="nobody@localhost", ptype="subscribe")
+    await expect(alice.presences, pres("unsubscribed", "nobody@localhost"),
+                 "a request to no such user is answered unsubscribed")
     await logout(alice, bob, dave, erin)
 
 
