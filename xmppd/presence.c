@@ -228,28 +228,21 @@ presence_inbound(struct router *r, const xd_jid *to, xd_stanza *st)
             send_presence_of(r, account, xd_stanza_from(st), 0);
         xd_stanza_unref(st);
     } else if (eq(type, "subscribe")) {
-        if (has_from(sub)) {
-            /* RFC 6121 3.1.3: already approved: answer for the user. */
+        int pre = !has_from(sub) && found == 1 && it.approved;
+        if (has_from(sub) || pre) {
+            /* RFC 6121 3.1.3: already approved, or 3.4: pre-approved (the
+             * user sees only the roster change): answered for the user. */
+            if (pre)
+                update_item(r, account, fj, sub, ask, with(sub, has_to(sub), 1),
+                            ask);
             xd_stanza *ok = xd_stanza_new("presence", XD_NS_CLIENT);
             xd_stanza_set_type(ok, "subscribed");
             xd_stanza_set_from(ok, xd_jid_bare_str(account));
             xd_stanza_set_to(ok, fj);
             xd_stanza_unref(st);
             router_route(r, ok);
-            goto out;
-        }
-        if (found == 1 && it.approved) {
-            /* RFC 6121 3.4: pre-approved: approved for the user, who sees
-             * only the roster change. */
-            update_item(r, account, fj, sub, ask, with(sub, has_to(sub), 1),
-                        ask);
-            xd_stanza *ok = xd_stanza_new("presence", XD_NS_CLIENT);
-            xd_stanza_set_type(ok, "subscribed");
-            xd_stanza_set_from(ok, xd_jid_bare_str(account));
-            xd_stanza_set_to(ok, fj);
-            xd_stanza_unref(st);
-            router_route(r, ok);
-            send_presence_of(r, account, fj, 0);
+            if (pre)
+                send_presence_of(r, account, fj, 0);
             goto out;
         }
         /* Kept until the user answers, and shown now if anyone is on. */
