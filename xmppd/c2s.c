@@ -191,11 +191,14 @@ c2s_deliver(struct c2s *c, xd_stanza *st)
     c2s_send(c, st);
 }
 
-void
+int
 c2s_kick(struct c2s *c, const char *condition, const char *text)
 {
+    if (c->no_resume)
+        return 0; /* already on its way out */
     c->no_resume = 1;
     c->ops->error(c->t, condition, text);
+    return 1;
 }
 
 void

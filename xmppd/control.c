@@ -69,16 +69,14 @@ cmd_kick(struct router *r, const char *arg, xd_buf *out)
     }
     if (xd_jid_resource(j) != NULL) {
         struct c2s *c = sessions_get(r, xd_jid_str(j));
-        if (c != NULL) {
-            c2s_kick(c, "policy-violation", "kicked by the administrator");
-            n = 1;
-        }
+        if (c != NULL)
+            n = (size_t)c2s_kick(c, "policy-violation",
+                                 "kicked by the administrator");
     } else {
         const struct user_sessions *us = sessions_of(r, xd_jid_bare_str(j));
         for (size_t i = 0; us != NULL && i < us->n; i++)
-            c2s_kick(us->list[i], "policy-violation",
-                     "kicked by the administrator");
-        n = us ? us->n : 0;
+            n += (size_t)c2s_kick(us->list[i], "policy-violation",
+                                  "kicked by the administrator");
     }
     if (n == 0) {
         xd_buf_appendf(out, "error: %s has no session\n", xd_jid_str(j));

@@ -150,8 +150,9 @@ void c2s_on_stanza(struct c2s *c, xd_stanza *st); /* takes ownership */
 void c2s_on_closed(struct c2s *c, int lost);
 /* Delivers a stanza to the client (takes ownership). */
 void c2s_deliver(struct c2s *c, xd_stanza *st);
-/* Ends the session with a stream error (conflict, system-shutdown...). */
-void c2s_kick(struct c2s *c, const char *condition, const char *text);
+/* Ends the session with a stream error (conflict, policy-violation...);
+ * 0 when it was already being ended that way, else 1. */
+int c2s_kick(struct c2s *c, const char *condition, const char *text);
 /* Kicks every session with system-shutdown. */
 void c2s_kick_all(struct router *r);
 /* One line describing a bound session (JID, address, seconds bound,

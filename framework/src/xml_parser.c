@@ -63,11 +63,25 @@ static const XML_Char ns_sep[] = { NS_SEP, '\0' };
 
 typedef unsigned long long offset;
 
+/* Bytes of the zone each parser's expat allocates from first. */
+#define ZONE 16384
+
+/* expat's memory for one parser: counted, and served first from one zone
+ * that goes back to the C library in one piece, so that a released parser
+ * (an idle connection) really returns its pages instead of leaving holes
+ * between other connections' memory. */
+struct xmem {
+    size_t bytes;     /* held by expat, zone and heap alike */
+    char *zone;       /* ZONE bytes, handed out in order; NULL until used */
+    size_t zone_used; /* bytes handed out */
+    size_t zone_live; /* zone blocks not freed yet */
+};
+
 struct xd_xml_parser {
     XML_Parser xp;
-    size_t xp_mem;  /* bytes expat holds (see expat_malloc) */
-    offset xp_base; /* our offset of expat's byte 0 */
-    char *header;   /* the stream header's bytes, replayed on recycling */
+    struct xmem xp_mem; /* expat's memory (see expat_malloc) */
+    offset xp_base;     /* our offset of expat's byte 0 */
+    char *header;       /* the stream header's bytes, replayed on recycling */
     size_t header_len;
     int replaying;     /* feeding `header` to a fresh expat */
     int recycle;       /* replace expat when the current XML_Parse returns */
@@ -92,51 +106,53 @@ struct xd_xml_parser {
 };
 
 /*
- * expat's allocator: each block starts with its size and the counter it is
- * charged to, so that it is credited back to the same parser when freed.
- * `charge` names the parser on whose behalf expat is running.
+ * expat's allocator: each block starts with its size, the parser memory it
+ * is charged to (credited back when freed) and whether it lies in that
+ * parser's zone. `charge` names the parser on whose behalf expat is
+ * running. Zone blocks are never freed one by one: the zone goes when the
+ * last of them has been and the parser lets it go (zone_release).
  */
 union block {
     struct {
         size_t size;
-        size_t *counter;
+        struct xmem *mem;
+        int in_zone;
     } h;
     max_align_t align;
 };
 
-static _Thread_local size_t *charge;
+static _Thread_local struct xmem *charge;
+
+#define ALIGN_UP(n)                                                            \
+    (((n) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1))
 
 static void *
 expat_malloc(size_t n)
 {
-    if (n > SIZE_MAX - sizeof(union block))
-        return NULL;
-    union block *b = malloc(sizeof(*b) + n);
+    union block *b = NULL;
 
-    if (b == NULL)
+    if (n > SIZE_MAX / 2)
         return NULL;
+    size_t need = ALIGN_UP(sizeof(*b) + n);
+    if (charge != NULL && need <= ZONE - charge->zone_used) {
+        if (charge->zone == NULL)
+            charge->zone = malloc(ZONE);
+        if (charge->zone != NULL) {
+            b = (union block *)(charge->zone + charge->zone_used);
+            charge->zone_used += need;
+            charge->zone_live++;
+            b->h.in_zone = 1;
+        }
+    }
+    if (b == NULL) {
+        if ((b = malloc(sizeof(*b) + n)) == NULL)
+            return NULL;
+        b->h.in_zone = 0;
+    }
     b->h.size = n;
-    b->h.counter = charge;
+    b->h.mem = charge;
     if (charge != NULL)
-        *charge += n;
-    return b + 1;
-}
-
-static void *
-expat_realloc(void *ptr, size_t n)
-{
-    if (ptr == NULL)
-        return expat_malloc(n);
-    if (n > SIZE_MAX - sizeof(union block))
-        return NULL;
-    union block *b = (union block *)ptr - 1;
-    size_t old = b->h.size;
-    b = realloc(b, sizeof(*b) + n);
-    if (b == NULL)
-        return NULL;
-    b->h.size = n;
-    if (b->h.counter != NULL)
-        *b->h.counter = *b->h.counter - old + n;
+        charge->bytes += n;
     return b + 1;
 }
 
@@ -146,9 +162,56 @@ expat_free(void *ptr)
     if (ptr == NULL)
         return;
     union block *b = (union block *)ptr - 1;
-    if (b->h.counter != NULL)
-        *b->h.counter -= b->h.size;
-    free(b);
+    if (b->h.mem != NULL)
+        b->h.mem->bytes -= b->h.size;
+    if (b->h.in_zone)
+        b->h.mem->zone_live--;
+    else
+        free(b);
+}
+
+static void *
+expat_realloc(void *ptr, size_t n)
+{
+    if (ptr == NULL)
+        return expat_malloc(n);
+    union block *b = (union block *)ptr - 1;
+    if (!b->h.in_zone) {
+        if (n > SIZE_MAX / 2)
+            return NULL;
+        size_t old = b->h.size;
+        if ((b = realloc(b, sizeof(*b) + n)) == NULL)
+            return NULL;
+        b->h.size = n;
+        if (b->h.mem != NULL)
+            b->h.mem->bytes = b->h.mem->bytes - old + n;
+        return b + 1;
+    }
+    /* A zone block moves (to the zone's end or the heap), charged to the
+     * same parser. */
+    struct xmem *saved = charge;
+    charge = b->h.mem;
+    void *moved = expat_malloc(n);
+    charge = saved;
+    if (moved == NULL)
+        return NULL;
+    memcpy(moved, ptr, b->h.size < n ? b->h.size : n);
+    expat_free(ptr);
+    return moved;
+}
+
+/* After expat has freed everything: the zone is reused (keep) or given
+ * back. */
+static void
+zone_release(struct xmem *m, int keep)
+{
+    if (m->zone_live != 0)
+        return; /* expat still holds some: never the case after a free */
+    m->zone_used = 0;
+    if (!keep) {
+        free(m->zone);
+        m->zone = NULL;
+    }
 }
 
 static const XML_Memory_Handling_Suite expat_memory = {
@@ -387,8 +450,8 @@ on_end(void *ud, const XML_Char *qname)
         p->cb.stanza(p->arg, st);
     else
         xd_stanza_unref(st);
-    if (p->xp_mem > RECYCLE_MEM && p->header != NULL && !p->reset_pending &&
-        !p->failed) {
+    if (p->xp_mem.bytes > RECYCLE_MEM && p->header != NULL &&
+        !p->reset_pending && !p->failed) {
         /* Suspend here; feed() replaces expat and goes on from the bytes
          * after this stanza. */
         p->recycle = 1;
@@ -509,11 +572,13 @@ setup(xd_xml_parser *p)
 static void
 expat_new(xd_xml_parser *p)
 {
-    size_t *saved = charge;
+    struct xmem *saved = charge;
 
     charge = &p->xp_mem;
-    if (p->xp != NULL)
+    if (p->xp != NULL) {
         XML_ParserFree(p->xp);
+        zone_release(&p->xp_mem, 1);
+    }
     p->xp = XML_ParserCreate_MM("UTF-8", &expat_memory, ns_sep);
     charge = saved;
     if (p->xp == NULL)
@@ -526,7 +591,7 @@ expat_new(xd_xml_parser *p)
 static enum XML_Status
 expat_parse(xd_xml_parser *p, const char *data, size_t len, int final)
 {
-    size_t *saved = charge;
+    struct xmem *saved = charge;
 
     charge = &p->xp_mem;
     p->in_feed = 1;
@@ -730,14 +795,15 @@ xd_xml_parser_stop(xd_xml_parser *p)
 int
 xd_xml_parser_release(xd_xml_parser *p)
 {
-    if (p->xp == NULL || p->in_feed || p->failed || p->standalone || p->header == NULL ||
-        p->depth != 1 || p->cur != NULL ||
+    if (p->xp == NULL || p->in_feed || p->failed || p->standalone ||
+        p->header == NULL || p->depth != 1 || p->cur != NULL ||
         p->xp_base + (offset)XML_GetCurrentByteIndex(p->xp) != p->fed)
         return 0;
-    size_t *saved = charge;
+    struct xmem *saved = charge;
     charge = &p->xp_mem;
     XML_ParserFree(p->xp);
     charge = saved;
+    zone_release(&p->xp_mem, 0);
     p->xp = NULL;
     p->recycle_at = p->fed;
     return 1;
@@ -765,6 +831,7 @@ xd_xml_parser_free(xd_xml_parser *p)
     drop_partial(p);
     xd_stanza_unref(p->result);
     XML_ParserFree(p->xp);
+    zone_release(&p->xp_mem, 0);
     free(p->header);
     free(p);
 }

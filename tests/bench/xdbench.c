@@ -12,22 +12,57 @@
  *                                server's memory per connection
  *
  * Accounts are PREFIX1..PREFIXn@DOMAIN with one password (--users).
+ *
+ * Like a real client, it derives the SCRAM keys (PBKDF2) once per salt and
+ * iteration count and keeps them (RFC 5802 5.1: a client may cache
+ * ClientKey and ServerKey), so that a login costs it a few HMACs, not one
+ * PBKDF2: otherwise the generator, not the server, is what `logins`
+ * measures. It checks the server's signature before counting a login.
  */
 #include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/util.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <xmppd/base64.h>
-#include <xmppd/scram.h>
 #include <xmppd/stanza.h>
 #include <xmppd/stream.h>
 
 struct bench;
+
+#define SHA1_LEN     20
+#define SALT_MAX     128
+#define CNONCE_LEN   24
+#define ITER_MAX     10000000UL
+#define KEYS_MIN_CAP 64
+
+/* SCRAM-SHA-1 keys derived from the password for one salt and count. */
+struct scram_keys {
+    unsigned char salt[SALT_MAX];
+    size_t salt_len;
+    unsigned long iterations; /* 0: free slot */
+    unsigned char client_key[SHA1_LEN], stored_key[SHA1_LEN],
+        server_key[SHA1_LEN];
+};
+
+/* One exchange in progress on a connection. */
+struct scram_state {
+    char *first_bare;   /* n=USER,r=CNONCE */
+    char *auth_message; /* set once the server-first arrived */
+    unsigned char server_key[SHA1_LEN];
+};
 
 enum conn_state { C_CONNECTING, C_AUTH, C_BOUND };
 
@@ -37,9 +72,10 @@ struct conn {
     int index; /* account number */
     enum conn_state state;
     int authed;
-    xd_scram_client *scram;
+    struct scram_state scram;
     char jid[128];
     int peer; /* index of the connection it sends to */
+    int fd;
 };
 
 struct bench {
@@ -48,9 +84,12 @@ struct bench {
     unsigned port;
     int conns, users, duration_s, window; /* users: accounts to cycle */
     double rate; /* messages per second in all; 0: as fast as possible */
+    struct sockaddr_storage addr; /* the server's */
+    int addrlen;
+    int quickack; /* re-arm TCP_QUICKACK after each stanza received */
     long server_pid;
     struct conn *c;
-    int bound, closed, logins;
+    int bound, closed, logins, lost;
     unsigned long long sent, received;
     double *lat_ms; /* latency samples */
     size_t nlat, caplat;
@@ -58,6 +97,13 @@ struct bench {
     double t_start;
     int running;
     int next_sender;
+    int ramp;    /* sessions being set up at once (0: all at once) */
+    int started; /* connections started so far (not in `logins`) */
+    unsigned long long stray; /* messages received but not counted */
+    struct scram_keys *keys;  /* open addressing, a power of two */
+    size_t nkeys, capkeys;
+    unsigned long derivations;        /* PBKDF2 runs */
+    unsigned long iter_min, iter_max; /* iteration counts servers asked */
 };
 
 static double
@@ -72,14 +118,101 @@ now_s(void)
 static void conn_start(struct bench *b, struct conn *c, int index);
 
 static void
+die(const char *what)
+{
+    fprintf(stderr, "xdbench: %s\n", what);
+    exit(1);
+}
+
+static void
+hmac_sha1(const unsigned char *key, const void *data, size_t len,
+          unsigned char *out)
+{
+    unsigned int n = 0;
+
+    if (HMAC(EVP_sha1(), key, SHA1_LEN, data, len, out, &n) == NULL)
+        die("HMAC failed");
+}
+
+static size_t
+keys_slot(const struct bench *b, const unsigned char *salt, size_t len,
+          unsigned long iterations)
+{
+    unsigned long long h = 1469598103934665603ULL ^ iterations; /* FNV-1a */
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ salt[i]) * 1099511628211ULL;
+    size_t i = (size_t)h & (b->capkeys - 1);
+    while (b->keys[i].iterations != 0 &&
+           !(b->keys[i].iterations == iterations &&
+             b->keys[i].salt_len == len &&
+             memcmp(b->keys[i].salt, salt, len) == 0))
+        i = (i + 1) & (b->capkeys - 1);
+    return i;
+}
+
+/* The keys for (salt, iterations) and the one password: derived the first
+ * time, then from the cache. */
+static const struct scram_keys *
+keys_get(struct bench *b, const unsigned char *salt, size_t len,
+         unsigned long iterations)
+{
+    unsigned char salted[SHA1_LEN];
+    unsigned int n = 0;
+
+    if (b->nkeys * 2 >= b->capkeys) {
+        struct scram_keys *old = b->keys;
+        size_t oldcap = b->capkeys;
+        b->capkeys = oldcap ? oldcap * 2 : KEYS_MIN_CAP;
+        b->keys = xd_xcalloc(b->capkeys, sizeof(*b->keys));
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].iterations != 0)
+                b->keys[keys_slot(b, old[i].salt, old[i].salt_len,
+                                  old[i].iterations)] = old[i];
+        free(old);
+    }
+    struct scram_keys *k = &b->keys[keys_slot(b, salt, len, iterations)];
+    if (k->iterations != 0)
+        return k;
+    if (PKCS5_PBKDF2_HMAC(b->password, (int)strlen(b->password), salt, (int)len,
+                          (int)iterations, EVP_sha1(), SHA1_LEN, salted) != 1)
+        die("PBKDF2 failed");
+    hmac_sha1(salted, "Client Key", 10, k->client_key);
+    hmac_sha1(salted, "Server Key", 10, k->server_key);
+    if (EVP_Digest(k->client_key, SHA1_LEN, k->stored_key, &n, EVP_sha1(),
+                   NULL) != 1)
+        die("SHA-1 failed");
+    OPENSSL_cleanse(salted, sizeof(salted));
+    memcpy(k->salt, salt, len);
+    k->salt_len = len;
+    k->iterations = iterations;
+    b->nkeys++;
+    b->derivations++;
+    return k;
+}
+
+static void
+scram_reset(struct scram_state *sc)
+{
+    free(sc->first_bare);
+    free(sc->auth_message);
+    memset(sc, 0, sizeof(*sc));
+}
+
+static void
 send_auth(struct conn *c)
 {
-    char user[64];
+    char user[64], nonce[CNONCE_LEN + 1];
 
     snprintf(user, sizeof(user), "%s%d", c->b->prefix,
              c->index % c->b->users + 1);
-    c->scram = xd_scram_client_new(XD_SCRAM_SHA1, user, c->b->password, NULL);
-    char *first = xd_scram_client_first(c->scram);
+    if (strpbrk(user, ",=") != NULL)
+        die("--prefix must not contain ',' or '='");
+    xd_random_id(nonce, CNONCE_LEN);
+    nonce[CNONCE_LEN] = '\0';
+    scram_reset(&c->scram);
+    c->scram.first_bare = xd_xasprintf("n=%s,r=%s", user, nonce);
+    char *first = xd_xasprintf("n,,%s", c->scram.first_bare);
     char *b64 = xd_base64_encode(first, strlen(first));
     char *xml = xd_xasprintf("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
                              "mechanism='SCRAM-SHA-1'>%s</auth>",
@@ -90,19 +223,114 @@ send_auth(struct conn *c)
     free(first);
 }
 
+/* server-first-message: r=NONCE,s=SALT,i=COUNT. The nonce must extend ours.
+ * Returns the client-final-message (caller frees), or NULL. */
+static char *
+scram_final(struct bench *b, struct scram_state *sc, const char *msg)
+{
+    const char *cnonce, *r = NULL, *s = NULL, *i = NULL;
+    size_t rlen = 0, slen = 0;
+    unsigned char *salt = NULL, sig[SHA1_LEN], proof[SHA1_LEN];
+    size_t salt_len = 0;
+
+    if (sc->first_bare == NULL || sc->auth_message != NULL)
+        return NULL; /* a challenge we did not ask for */
+    cnonce = strstr(sc->first_bare, ",r=") + 3;
+    for (const char *p = msg; p != NULL && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len >= 2 && p[1] == '=') {
+            if (p[0] == 'r') {
+                r = p + 2;
+                rlen = len - 2;
+            } else if (p[0] == 's') {
+                s = p + 2;
+                slen = len - 2;
+            } else if (p[0] == 'i') {
+                i = p + 2;
+            } else if (p[0] == 'm') {
+                return NULL; /* mandatory extension we do not know */
+            }
+        }
+        p = end ? end + 1 : NULL;
+    }
+    if (r == NULL || s == NULL || i == NULL || rlen <= strlen(cnonce) ||
+        strncmp(r, cnonce, strlen(cnonce)) != 0)
+        return NULL;
+    char *endp = NULL;
+    unsigned long iterations = strtoul(i, &endp, 10);
+    if (iterations < 1 || iterations > ITER_MAX ||
+        (*endp != ',' && *endp != '\0') ||
+        xd_base64_decode(s, slen, &salt, &salt_len) != 0 || salt_len == 0 ||
+        salt_len > SALT_MAX) {
+        free(salt);
+        return NULL;
+    }
+    const struct scram_keys *k = keys_get(b, salt, salt_len, iterations);
+    free(salt);
+    if (b->iter_min == 0 || iterations < b->iter_min)
+        b->iter_min = iterations;
+    if (iterations > b->iter_max)
+        b->iter_max = iterations;
+
+    char *without_proof = xd_xasprintf("c=biws,r=%.*s", (int)rlen, r);
+    sc->auth_message =
+        xd_xasprintf("%s,%s,%s", sc->first_bare, msg, without_proof);
+    hmac_sha1(k->stored_key, sc->auth_message, strlen(sc->auth_message), sig);
+    for (size_t j = 0; j < SHA1_LEN; j++)
+        proof[j] = k->client_key[j] ^ sig[j];
+    memcpy(sc->server_key, k->server_key, SHA1_LEN);
+    char *p64 = xd_base64_encode(proof, SHA1_LEN);
+    char *final = xd_xasprintf("%s,p=%s", without_proof, p64);
+    free(p64);
+    free(without_proof);
+    return final;
+}
+
+/* server-final-message: v=BASE64(HMAC(ServerKey, AuthMessage)). */
+static int
+scram_verify(const struct scram_state *sc, const char *msg)
+{
+    unsigned char sig[SHA1_LEN];
+
+    if (sc->auth_message == NULL || strncmp(msg, "v=", 2) != 0)
+        return -1;
+    hmac_sha1(sc->server_key, sc->auth_message, strlen(sc->auth_message), sig);
+    char *want = xd_base64_encode(sig, SHA1_LEN);
+    size_t wl = strlen(want);
+    int ok = strncmp(msg + 2, want, wl) == 0 &&
+             (msg[2 + wl] == '\0' || msg[2 + wl] == ',');
+    free(want);
+    return ok ? 0 : -1;
+}
+
+/* Decodes the base64 text of a SASL element; NUL-terminated, caller frees.
+ * An empty element (or "=") gives "". */
+static char *
+sasl_payload(const xd_elem *e)
+{
+    const char *text = xd_elem_text(e);
+    unsigned char *msg = NULL;
+    size_t len = 0;
+
+    if (text == NULL || *text == '\0' || strcmp(text, "=") == 0)
+        return xd_xstrdup("");
+    if (xd_base64_decode(text, strlen(text), &msg, &len) != 0 ||
+        memchr(msg, '\0', len) != NULL) {
+        free(msg);
+        return NULL;
+    }
+    return (char *)msg;
+}
+
 static void
 send_sasl_response(struct conn *c, const xd_elem *challenge)
 {
-    const char *text = xd_elem_text(challenge);
-    unsigned char *msg = NULL;
-    size_t len = 0;
-    char *final = NULL;
+    char *msg = sasl_payload(challenge);
+    char *final = msg ? scram_final(c->b, &c->scram, msg) : NULL;
 
-    if (xd_base64_decode(text, strlen(text), &msg, &len) != 0 ||
-        xd_scram_client_final(c->scram, (const char *)msg, len, &final) != 0) {
-        fprintf(stderr, "xdbench: bad SCRAM challenge\n");
-        exit(1);
-    }
+    if (final == NULL)
+        die("bad SCRAM challenge");
     char *b64 = xd_base64_encode(final, strlen(final));
     char *xml = xd_xasprintf(
         "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s</response>",
@@ -149,6 +377,20 @@ on_opened(xd_stream *s, const xd_elem *header, void *arg)
     (void)arg;
 }
 
+/* Outside `logins`: opens the next connections, keeping at most `ramp`
+ * being set up at once, as clients arrive in life: thousands of
+ * simultaneous connects would overflow a server's listen backlog and
+ * measure SYN retransmissions instead. */
+static void
+start_more(struct bench *b)
+{
+    while (b->started < b->conns &&
+           (b->ramp <= 0 || b->started - b->bound - b->closed < b->ramp)) {
+        conn_start(b, &b->c[b->started], b->started);
+        b->started++;
+    }
+}
+
 static void
 on_bound(struct conn *c)
 {
@@ -159,6 +401,8 @@ on_bound(struct conn *c)
     if (strcmp(b->mode, "logins") == 0) {
         b->logins++;
         xd_stream_close(c->s);
+    } else {
+        start_more(b);
     }
 }
 
@@ -169,6 +413,12 @@ on_stanza(xd_stream *s, xd_stanza *st, void *arg)
     struct bench *b = c->b;
     const xd_elem *root = xd_stanza_root(st);
     const char *name = xd_elem_name(root);
+
+    if (b->quickack) {
+        /* Linux clears it by itself: set it again after each read. */
+        int one = 1;
+        setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+    }
 
     if (xd_elem_is(root, "features", XD_NS_STREAMS)) {
         if (!c->authed) {
@@ -184,6 +434,13 @@ on_stanza(xd_stream *s, xd_stanza *st, void *arg)
     } else if (strcmp(name, "challenge") == 0) {
         send_sasl_response(c, root);
     } else if (strcmp(name, "success") == 0) {
+        char *v = sasl_payload(root);
+        if (v == NULL || scram_verify(&c->scram, v) != 0) {
+            fprintf(stderr, "xdbench: %s: bad server signature\n", c->jid);
+            exit(1);
+        }
+        free(v);
+        scram_reset(&c->scram);
         c->authed = 1;
         xd_stream_restart(s);
         xd_stream_open(s, b->domain, NULL, NULL, "1.0");
@@ -191,10 +448,22 @@ on_stanza(xd_stream *s, xd_stanza *st, void *arg)
         fprintf(stderr, "xdbench: %s: authentication failed\n", c->jid);
         exit(1);
     } else if (xd_stanza_kind_of(st) == XD_STANZA_IQ && c->state != C_BOUND) {
+        const char *type = xd_stanza_type(st), *id = xd_stanza_id(st);
+        if (type == NULL || strcmp(type, "result") != 0 || id == NULL ||
+            strcmp(id, "bind") != 0) {
+            fprintf(stderr, "xdbench: %s: resource binding failed\n", c->jid);
+            exit(1);
+        }
         on_bound(c);
     } else if (xd_stanza_kind_of(st) == XD_STANZA_MESSAGE) {
         const char *body = xd_stanza_child_text(st, "body", XD_NS_CLIENT);
-        if (body != NULL && b->running) {
+        const char *from = xd_stanza_from(st);
+        /* Only a chat message from the partner counts: not an error
+         * bounce (it carries the body back), not a server notice. */
+        if (body == NULL || xd_stanza_is_error(st) || from == NULL ||
+            strcmp(from, b->c[c->peer].jid) != 0) {
+            b->stray++;
+        } else if (b->running) {
             b->received++;
             record_latency(b, body);
             /* Closed loop: answer a delivery with the next message. */
@@ -213,16 +482,18 @@ on_closed(xd_stream *s, xd_stream_end why, const char *cond, void *arg)
 
     xd_stream_free(s);
     c->s = NULL;
-    xd_scram_client_free(c->scram);
-    c->scram = NULL;
+    scram_reset(&c->scram);
     if (strcmp(b->mode, "logins") == 0 && b->running) {
         conn_start(b, c, c->index); /* the next login */
         return;
     }
-    if (b->running && why != XD_STREAM_END_CLOSED)
-        fprintf(stderr, "xdbench: %s: connection lost (%s)\n", c->jid,
-                cond ? cond : "no stream error");
+    if (b->running && why != XD_STREAM_END_CLOSED && b->lost++ < 10)
+        fprintf(stderr, "xdbench: %s: connection lost (%s)%s\n", c->jid,
+                cond ? cond : "no stream error",
+                b->lost == 10 ? " (no more of these are shown)" : "");
     b->closed++;
+    if (c->state != C_BOUND && b->running)
+        start_more(b); /* lost while being set up: keep the ramp going */
 }
 
 static void
@@ -243,11 +514,16 @@ static const xd_stream_callbacks callbacks = {
     on_connected,
 };
 
+/* Connects with TCP_NODELAY, as XMPP clients do: with Nagle's algorithm a
+ * small stanza can wait for the peer's delayed ACK (tens of ms), which
+ * would be the generator's latency, not the server's. */
 static void
 conn_start(struct bench *b, struct conn *c, int index)
 {
     xd_stream_opts opts = { .content_ns = XD_NS_CLIENT,
                             .out_high_water = 64 << 20 };
+    struct timeval connect_timeout = { 30, 0 };
+    int one = 1;
 
     xd_xml_limits_default(&opts.limits);
     memset(c, 0, sizeof(*c));
@@ -256,8 +532,17 @@ conn_start(struct bench *b, struct conn *c, int index)
     c->peer = index ^ 1;
     snprintf(c->jid, sizeof(c->jid), "%s%d@%s/b%d", b->prefix,
              index % b->users + 1, b->domain, index);
-    if (xd_stream_connect(b->base, b->host, b->port, &opts, &callbacks, c,
-                          &c->s) != 0) {
+    struct bufferevent *bev =
+        bufferevent_socket_new(b->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (bev == NULL)
+        die("out of memory");
+    /* The stream clears the timeouts once connected. */
+    bufferevent_set_timeouts(bev, &connect_timeout, &connect_timeout);
+    c->s = xd_stream_new(bev, &opts, &callbacks, c);
+    if (bufferevent_socket_connect(bev, (struct sockaddr *)&b->addr,
+                                   b->addrlen) != 0 ||
+        (c->fd = bufferevent_getfd(bev)) < 0 ||
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
         fprintf(stderr, "xdbench: cannot connect to %s:%u\n", b->host, b->port);
         exit(1);
     }
@@ -340,6 +625,15 @@ cpu_s(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* " scram_i=N" (or N-M if the server used several counts). */
+static void
+print_scram(const struct bench *b)
+{
+    printf(" pbkdf2=%lu scram_i=%lu", b->derivations, b->iter_min);
+    if (b->iter_max != b->iter_min)
+        printf("-%lu", b->iter_max);
+}
+
 static void
 usage(void)
 {
@@ -348,7 +642,8 @@ usage(void)
             "               [--password PW] [--conns N] [--duration S]\n"
             "               [--rate MSG_PER_S] [--window W] [--pid PID]\n"
             "               [--users N (accounts to cycle; default conns)]\n"
-            "               messages|logins|idle\n");
+            "               [--ramp N (sessions set up at once; default 100,\n"
+            "                0: all)] [--quickack] messages|logins|idle\n");
     exit(2);
 }
 
@@ -367,6 +662,8 @@ main(int argc, char *argv[])
         { "window", required_argument, NULL, 'W' },
         { "pid", required_argument, NULL, 'P' },
         { "users", required_argument, NULL, 'U' },
+        { "quickack", no_argument, NULL, 'Q' },
+        { "ramp", required_argument, NULL, 'R' },
         { NULL, 0, NULL, 0 },
     };
     struct bench b = { .host = "127.0.0.1",
@@ -376,7 +673,8 @@ main(int argc, char *argv[])
                        .password = "bench",
                        .conns = 100,
                        .duration_s = 10,
-                       .window = 10 };
+                       .window = 10,
+                       .ramp = 100 };
     int ch;
 
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -414,6 +712,12 @@ main(int argc, char *argv[])
         case 'U':
             b.users = atoi(optarg);
             break;
+        case 'Q':
+            b.quickack = 1;
+            break;
+        case 'R':
+            b.ramp = atoi(optarg);
+            break;
         default:
             usage();
         }
@@ -427,18 +731,34 @@ main(int argc, char *argv[])
         strcmp(b.mode, "idle") != 0)
         usage();
 
+    char spec[300];
+    snprintf(spec, sizeof(spec), strchr(b.host, ':') ? "[%s]:%u" : "%s:%u",
+             b.host, b.port);
+    b.addrlen = (int)sizeof(b.addr);
+    if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&b.addr,
+                                   &b.addrlen) != 0)
+        die("--host must be a numeric address");
     b.base = event_base_new();
     b.c = xd_xcalloc((size_t)b.conns, sizeof(*b.c));
     long rss_before = b.server_pid ? rss_kib(b.server_pid) : -1;
     b.running = 1;
     double t0 = now_s();
-    for (int i = 0; i < b.conns; i++)
-        conn_start(&b, &b.c[i], i);
+    if (strcmp(b.mode, "logins") == 0) {
+        for (int i = 0; i < b.conns; i++)
+            conn_start(&b, &b.c[i], i);
+    } else {
+        start_more(&b);
+    }
 
     if (strcmp(b.mode, "logins") != 0) {
-        /* Wait until every session is bound. */
-        while (b.bound < b.conns && now_s() - t0 < 120)
-            event_base_loop(b.base, EVLOOP_ONCE);
+        /* Wait until every session is bound (or gone), in slices so that
+         * the time limit holds even when nothing happens any more. */
+        while (b.bound < b.conns && b.bound + b.closed < b.conns &&
+               now_s() - t0 < 120) {
+            struct timeval slice = { 0, 100000 };
+            event_base_loopexit(b.base, &slice);
+            event_base_dispatch(b.base);
+        }
         if (b.bound < b.conns) {
             fprintf(stderr, "xdbench: only %d of %d sessions bound\n", b.bound,
                     b.conns);
@@ -446,11 +766,15 @@ main(int argc, char *argv[])
         }
     }
     if (strcmp(b.mode, "idle") == 0) {
-        struct timeval settle = { 2, 0 };
+        /* Held for --duration: servers that shrink quiet connections
+         * (xmppd after 10 s) are measured as they stay. */
+        struct timeval settle = { b.duration_s, 0 };
+        double bind_s = now_s() - t0;
         event_base_loopexit(b.base, &settle);
         event_base_dispatch(b.base);
         long rss_after = b.server_pid ? rss_kib(b.server_pid) : -1;
-        printf("mode=idle conns=%d bind_s=%.2f", b.conns, now_s() - t0 - 2);
+        printf("mode=idle conns=%d bind_s=%.2f", b.conns, bind_s);
+        print_scram(&b);
         if (rss_before > 0 && rss_after > 0)
             printf(" server_rss_kib_before=%ld after=%ld per_conn_kib=%.1f",
                    rss_before, rss_after,
@@ -478,16 +802,20 @@ main(int argc, char *argv[])
     double wall = now_s() - b.t_start, cpu = cpu_s() - cpu0;
 
     if (strcmp(b.mode, "logins") == 0) {
-        printf("mode=logins conns=%d logins=%d per_s=%.0f bench_cpu=%.0f%%\n",
-               b.conns, b.logins, b.logins / wall, 100.0 * cpu / wall);
+        printf("mode=logins conns=%d logins=%d per_s=%.0f", b.conns, b.logins,
+               b.logins / wall);
+        print_scram(&b);
+        printf(" bench_cpu=%.0f%%\n", 100.0 * cpu / wall);
         return 0;
     }
     qsort(b.lat_ms, b.nlat, sizeof(double), by_double);
-    printf("mode=messages conns=%d rate=%s sent=%llu received=%llu "
-           "per_s=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
-           "bench_cpu=%.0f%%\n",
-           b.conns, b.rate > 0 ? "fixed" : "max", b.sent, b.received,
-           b.received / wall, pct(&b, 50), pct(&b, 90), pct(&b, 99),
-           100.0 * cpu / wall);
+    if (b.rate > 0)
+        printf("mode=messages conns=%d rate=%.0f", b.conns, b.rate);
+    else
+        printf("mode=messages conns=%d rate=max window=%d", b.conns, b.window);
+    printf(" sent=%llu received=%llu stray=%llu per_s=%.0f p50_ms=%.3f "
+           "p90_ms=%.3f p99_ms=%.3f bench_cpu=%.0f%%\n",
+           b.sent, b.received, b.stray, b.received / wall, pct(&b, 50),
+           pct(&b, 90), pct(&b, 99), 100.0 * cpu / wall);
     return 0;
 }
