@@ -97,6 +97,7 @@ router_open(struct router *r)
         return rc;
     if ((rc = xd_db_open(c->db_path, xmppd_schema, xmppd_schema_count,
                          &r->db)) != 0 ||
+        (rc = xd_db_checkpoint_in_background(r->db, 1000)) != 0 ||
         (rc = db_batch_init(r)) != 0)
         return rc;
     if ((rc = router_load_components(r)) != 0 || (rc = control_start(r)) != 0 ||

@@ -9,7 +9,9 @@
 #define XD_LOG_AREA "db"
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -27,6 +29,13 @@ struct xd_db {
     struct cached *cache;
     size_t ncache, capcache;
     int batch; /* a write batch's transaction is open */
+    /* xd_db_checkpoint_in_background: */
+    pthread_t ckpt;
+    int ckpt_running;
+    pthread_mutex_t ckpt_lock;
+    pthread_cond_t ckpt_wake;
+    int ckpt_stop;
+    unsigned ckpt_ms;
 };
 
 static int
@@ -124,11 +133,14 @@ fail:
     return XD_EIO;
 }
 
+static void stop_checkpoints(xd_db *db);
+
 void
 xd_db_close(xd_db *db)
 {
     if (db == NULL)
         return;
+    stop_checkpoints(db);
     for (size_t i = 0; i < db->ncache; i++)
         sqlite3_finalize(db->cache[i].stmt);
     free(db->cache);
@@ -230,4 +242,82 @@ int
 xd_db_in_batch(const xd_db *db)
 {
     return db->batch;
+}
+
+/* --- checkpoints on a thread of their own --------------------------------- */
+
+static void *
+checkpoint_main(void *arg)
+{
+    xd_db *db = arg;
+    sqlite3 *conn = NULL;
+
+    if (sqlite3_open_v2(db->path, &conn, SQLITE_OPEN_READWRITE, NULL) !=
+        SQLITE_OK) {
+        xd_log_warnx("%s: checkpoint connection: %s", db->path,
+                     conn ? sqlite3_errmsg(conn) : "cannot open");
+        sqlite3_close(conn);
+        return NULL;
+    }
+    sqlite3_busy_timeout(conn, 1000);
+    pthread_mutex_lock(&db->ckpt_lock);
+    while (!db->ckpt_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += db->ckpt_ms / 1000;
+        until.tv_nsec += (long)(db->ckpt_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&db->ckpt_wake, &db->ckpt_lock, &until);
+        if (db->ckpt_stop)
+            break;
+        pthread_mutex_unlock(&db->ckpt_lock);
+        /* PASSIVE: copies what it can without waiting for anyone; the
+         * writer on the event loop never waits for it. */
+        int rc = sqlite3_wal_checkpoint_v2(
+            conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            xd_log_warnx("%s: checkpoint: %s", db->path, sqlite3_errmsg(conn));
+        pthread_mutex_lock(&db->ckpt_lock);
+    }
+    pthread_mutex_unlock(&db->ckpt_lock);
+    sqlite3_close(conn);
+    return NULL;
+}
+
+int
+xd_db_checkpoint_in_background(xd_db *db, unsigned interval_ms)
+{
+    if (db->ckpt_running)
+        return 0;
+    db->ckpt_ms = interval_ms ? interval_ms : 1000;
+    db->ckpt_stop = 0;
+    pthread_mutex_init(&db->ckpt_lock, NULL);
+    pthread_cond_init(&db->ckpt_wake, NULL);
+    if (pthread_create(&db->ckpt, NULL, checkpoint_main, db) != 0) {
+        xd_log_warnx("%s: cannot start the checkpoint thread", db->path);
+        pthread_mutex_destroy(&db->ckpt_lock);
+        pthread_cond_destroy(&db->ckpt_wake);
+        return XD_EIO;
+    }
+    db->ckpt_running = 1;
+    /* The loop's connection no longer checkpoints when it commits. */
+    return exec_logged(db, "PRAGMA wal_autocheckpoint = 0;");
+}
+
+static void
+stop_checkpoints(xd_db *db)
+{
+    if (!db->ckpt_running)
+        return;
+    pthread_mutex_lock(&db->ckpt_lock);
+    db->ckpt_stop = 1;
+    pthread_cond_signal(&db->ckpt_wake);
+    pthread_mutex_unlock(&db->ckpt_lock);
+    pthread_join(db->ckpt, NULL);
+    pthread_mutex_destroy(&db->ckpt_lock);
+    pthread_cond_destroy(&db->ckpt_wake);
+    db->ckpt_running = 0;
 }

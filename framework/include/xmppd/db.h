@@ -53,6 +53,14 @@ int xd_db_batch_begin(xd_db *db);
 int xd_db_batch_end(xd_db *db);
 /* Whether a write batch is open. */
 int xd_db_in_batch(const xd_db *db);
+/*
+ * Takes WAL checkpoints (copying committed pages into the database file,
+ * the one long write SQLite does) off the caller's thread: commits no
+ * longer checkpoint, and a thread with its own connection runs a passive
+ * checkpoint every interval_ms (0: 1000). For programs whose event loop
+ * must not stall. Stopped by xd_db_close. 0 or XD_EIO (logged).
+ */
+int xd_db_checkpoint_in_background(xd_db *db, unsigned interval_ms);
 /* The schema version (PRAGMA user_version). */
 int xd_db_version(xd_db *db);
 
