@@ -121,8 +121,8 @@ const char *const xmppd_schema[] = {
     "    ON DELETE CASCADE"
     ") WITHOUT ROWID;",
     /* 8: RFC 6121 3.4 subscription pre-approval. */
-    "ALTER TABLE roster_items ADD COLUMN approved INTEGER NOT NULL "
-    "DEFAULT 0;",
+    ("ALTER TABLE roster_items ADD COLUMN approved INTEGER NOT NULL "
+     "DEFAULT 0;"),
 };
 
 const size_t xmppd_schema_count =
