@@ -63,8 +63,21 @@ static const XML_Char ns_sep[] = { NS_SEP, '\0' };
 
 typedef unsigned long long offset;
 
-/* Bytes of the zone each parser's expat allocates from first. */
+/* Bytes of the zone each parser's expat allocates from first. Under
+ * AddressSanitizer every block is its own allocation, so that it still
+ * sees an overrun of one. */
+#if defined(__SANITIZE_ADDRESS__)
+#define XD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XD_ASAN 1
+#endif
+#endif
+#ifdef XD_ASAN
+#define ZONE 0
+#else
 #define ZONE 16384
+#endif
 
 /* expat's memory for one parser: counted, and served first from one zone
  * that goes back to the C library in one piece, so that a released parser
