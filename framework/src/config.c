@@ -397,6 +397,8 @@ xd_config_bind(const xd_config *cfg, const char *section,
                 rc = XD_EINVAL;
         }
     }
+    if (rc != 0)
+        xd_config_unbind(keys, dst); /* nothing half-bound is left */
     return rc;
 }
 

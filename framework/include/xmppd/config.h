@@ -90,7 +90,8 @@ void xd_config_each_section(const xd_config *cfg, const char *prefix,
  * Every key in `section` must be in the table (else XD_EINVAL, logged with
  * file:line); [global] keys the table lacks are ignored (other programs'
  * keys live there). Values out of bounds are XD_EINVAL, logged. dst's string
- * fields are replaced (old values freed, so zero the struct first).
+ * fields are replaced (old values freed, so zero the struct first); on
+ * XD_EINVAL they are all freed and NULL.
  */
 int xd_config_bind(const xd_config *cfg, const char *section,
                    const xd_config_key *keys, void *dst);
