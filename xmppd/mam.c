@@ -62,6 +62,29 @@ default_mode(struct router *r, const xd_jid *account)
     return mode != NULL ? mode : r->conf.archive_default;
 }
 
+/* An archive id (XEP-0359 stanza-id): 11 characters of the time in
+ * microseconds, then 5 random ones, in an alphabet whose ASCII order is its
+ * value order, so that ids grow with time and the per-account index on
+ * them is appended to at its end instead of written all over. */
+static void
+archive_id(char out[17])
+{
+    static const char digits[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    struct timespec ts;
+    unsigned char rnd[5];
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long us = (unsigned long long)ts.tv_sec * 1000000ULL +
+                            (unsigned long long)ts.tv_nsec / 1000;
+    for (int i = 10; i >= 0; i--, us >>= 5)
+        out[i] = digits[us & 31];
+    if (xd_random_bytes(rnd, sizeof(rnd)) != 0)
+        memset(rnd, 0, sizeof(rnd)); /* the unique index still guards */
+    for (int i = 0; i < 5; i++)
+        out[11 + i] = digits[rnd[i] & 31];
+    out[16] = '\0';
+}
+
 int
 mam_archivable(const xd_stanza *st)
 {
@@ -92,7 +115,7 @@ mam_archive(struct router *r, const xd_jid *account, const char *peer,
         if (on != 1)
             goto out;
     }
-    xd_random_id(sid, sizeof(sid) - 1);
+    archive_id(sid);
     if (inbound) {
         /* XEP-0359: the archive id, stamped by the archiving entity. */
         xd_elem *e =
