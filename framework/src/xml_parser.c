@@ -330,6 +330,16 @@ add_attrs(xd_elem *e, const XML_Char **atts)
     }
 }
 
+/* The element being started has more attributes than the limit: fails. */
+static int
+too_many_attrs(xd_xml_parser *p)
+{
+    if ((unsigned)XML_GetSpecifiedAttributeCount(p->xp) / 2 <= p->lim.max_attrs)
+        return 0;
+    fail(p, "policy-violation", "too many attributes", 1);
+    return 1;
+}
+
 static void
 stream_header(xd_xml_parser *p, const XML_Char *qname, const XML_Char **atts)
 {
@@ -345,11 +355,8 @@ stream_header(xd_xml_parser *p, const XML_Char *qname, const XML_Char **atts)
         fail(p, "invalid-namespace", "the stream is not in " XD_NS_STREAMS, 0);
         return;
     }
-    if ((unsigned)XML_GetSpecifiedAttributeCount(p->xp) / 2 >
-        p->lim.max_attrs) {
-        fail(p, "policy-violation", "too many attributes", 1);
+    if (too_many_attrs(p))
         return;
-    }
     if (too_long(p, event_end(p)))
         return;
     p->depth = 1;
@@ -392,11 +399,8 @@ on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
         fail(p, "policy-violation", "elements nested too deeply", 1);
         return;
     }
-    if ((unsigned)XML_GetSpecifiedAttributeCount(p->xp) / 2 >
-        p->lim.max_attrs) {
-        fail(p, "policy-violation", "too many attributes", 1);
+    if (too_many_attrs(p))
         return;
-    }
     if (too_long(p, event_end(p)))
         return;
 
