@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <openssl/sha.h>
 
+#include <xmppd/buf.h>
 #include <xmppd/jid.h>
 #include <xmppd/log.h>
 
@@ -78,8 +79,10 @@ struct xd_component {
     int reap;
     struct iq_tracker *iqs;
     struct disco *disco;
+    struct commands *commands;
     xd_link_fn link_fn;
     void *link_arg;
+    xd_buf fan_once, fan_each; /* xd_component_send_each's buffers */
 };
 
 static void connect_now(xd_component *c);
@@ -90,10 +93,22 @@ int
 xd_component_new(const xd_config *cfg, const char *section,
                  struct event_base *base, xd_component **out)
 {
+    return xd_component_new_with(cfg, section, base, NULL, NULL, out);
+}
+
+int
+xd_component_new_with(const xd_config *cfg, const char *section,
+                      struct event_base *base, const xd_config_key *own_keys,
+                      void *own, xd_component **out)
+{
     xd_component *c = xd_xcalloc(1, sizeof(*c));
     char *domain = NULL;
 
-    if (xd_config_bind(cfg, section, component_keys, &c->conf) != 0)
+    if (xd_config_bind_with(cfg, section, component_keys, &c->conf, own_keys) !=
+        0)
+        goto fail;
+    if (own_keys != NULL &&
+        xd_config_bind_with(cfg, section, own_keys, own, component_keys) != 0)
         goto fail;
     if (c->conf.domain == NULL ||
         xd_jid_prep_domain(c->conf.domain, &domain) != 0) {
@@ -115,10 +130,13 @@ xd_component_new(const xd_config *cfg, const char *section,
     c->backoff_ms = c->conf.reconnect_min_ms;
     c->iqs = iq_tracker_new(c);
     c->disco = disco_new();
+    c->commands = commands_new(c);
     *out = c;
     return 0;
 fail:
     xd_config_unbind(component_keys, &c->conf);
+    if (own_keys != NULL)
+        xd_config_unbind(own_keys, own);
     free(c);
     return XD_EINVAL;
 }
@@ -131,6 +149,10 @@ xd_component_free(xd_component *c)
     c->stopping = 1;
     xd_stream_free(c->stream);
     c->stream = NULL;
+    c->up = 0;
+    /* Before the queue goes: a command freeing its state may still send,
+     * which only queues now that the stream is gone. */
+    commands_free(c->commands);
     iq_tracker_free(c->iqs);
     disco_free(c->disco);
     while (c->qlen > 0) {
@@ -139,6 +161,8 @@ xd_component_free(xd_component *c)
         c->qlen--;
     }
     free(c->queue);
+    xd_buf_free(&c->fan_once);
+    xd_buf_free(&c->fan_each);
     for (xd_handler *h = c->handlers, *n; h != NULL; h = n) {
         n = h->next;
         free(h->ns);
@@ -192,6 +216,12 @@ void
 xd_component_add_feature(xd_component *c, const char *var)
 {
     disco_add_feature(c->disco, var);
+}
+
+struct commands *
+component_commands(xd_component *c)
+{
+    return c->commands;
 }
 
 void
@@ -286,7 +316,9 @@ dispatch(xd_component *c, xd_stanza *st)
         reap_handlers(c);
     if (v == XD_HANDLED || !request)
         return;
-    xd_stanza *reply = disco_answer(c->disco, c->conf.domain, st);
+    xd_stanza *reply = commands_answer(c->commands, st);
+    if (reply == NULL)
+        reply = disco_answer(c->disco, c->conf.domain, st);
     if (reply == NULL)
         reply = xd_stanza_error_reply(st, XD_ERRT_CANCEL, "service-unavailable",
                                       NULL);
@@ -332,6 +364,56 @@ xd_component_send(xd_component *c, xd_stanza *st)
     if (rc == XD_ESTATE) /* the link is closing: keep it for the next */
         return enqueue(c, st);
     xd_stanza_unref(st);
+    return 0;
+}
+
+/* One copy per recipient, each its own stanza (the link is down, or the
+ * serialised form is not one we can splice). */
+static int
+send_copies(xd_component *c, const xd_stanza *st, const char *const *to,
+            size_t n)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        xd_stanza *copy = xd_stanza_copy(xd_stanza_root(st));
+        xd_stanza_set_to(copy, to[i]);
+        if (xd_component_send(c, copy) != 0)
+            rc = XD_ELIMIT;
+    }
+    return rc;
+}
+
+int
+xd_component_send_each(xd_component *c, const xd_stanza *st,
+                       const char *const *to, size_t n)
+{
+    const char *name = xd_elem_name(xd_stanza_root(st));
+    size_t at = 1 + strlen(name);
+
+    if (!c->up || c->qlen > 0 || xd_stanza_to(st) != NULL ||
+        xd_stanza_from(st) == NULL)
+        return send_copies(c, st, to, n);
+    /* Serialised once; each recipient's copy is the same bytes with
+     * to='...' spliced in after the element name. */
+    xd_buf_reset(&c->fan_once);
+    xd_elem_serialise(xd_stanza_root(st), XD_NS_COMPONENT, &c->fan_once);
+    const char *data = c->fan_once.data;
+    if (c->fan_once.len <= at || data[0] != '<' ||
+        strncmp(data + 1, name, at - 1) != 0 ||
+        (data[at] != ' ' && data[at] != '>' && data[at] != '/'))
+        return send_copies(c, st, to, n);
+    for (size_t i = 0; i < n; i++) {
+        xd_buf *b = &c->fan_each;
+        xd_buf_reset(b);
+        xd_buf_append(b, data, at);
+        xd_buf_append_str(b, " to='");
+        xd_buf_append_attr(b, to[i], strlen(to[i]));
+        xd_buf_append(b, "'", 1);
+        xd_buf_append(b, data + at, c->fan_once.len - at);
+        if (xd_stream_send_raw(c->stream, b->data, b->len) != 0)
+            return send_copies(c, st, to + i, n - i); /* closing: queue */
+    }
     return 0;
 }
 

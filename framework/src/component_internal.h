@@ -1,5 +1,6 @@
 /*
- * component_internal.h: what component.c, iq_tracker.c and disco.c share.
+ * component_internal.h: what component.c, iq_tracker.c, disco.c and
+ * command.c share.
  */
 #ifndef XMPPD_COMPONENT_INTERNAL_H
 #define XMPPD_COMPONENT_INTERNAL_H
@@ -34,5 +35,22 @@ void disco_add_item(struct disco *d, const char *jid, const char *node,
  * NULL when `iq` is none of those. The caller owns the reply. */
 xd_stanza *disco_answer(const struct disco *d, const char *domain,
                         const xd_stanza *iq);
+
+/* command.c: XEP-0050 commands offered on the component's domain. */
+struct commands;
+struct commands *commands_new(xd_component *c);
+/* Ends the open sessions (their functions see stage -1), then frees. NULL
+ * is a no-op. Needs the component's event base still there. */
+void commands_free(struct commands *cmds);
+/* Answers command execution (iq set <command/>), disco#items on the
+ * commands node and disco#info on a command node, all addressed to the
+ * domain itself; NULL when `iq` is none of those or no command is
+ * registered. The caller owns the reply. */
+xd_stanza *commands_answer(struct commands *cmds, const xd_stanza *iq);
+/* Session time-out for sessions touched from now on (10 minutes unless
+ * changed; tests shorten it). */
+void commands_set_timeout_ms(struct commands *cmds, unsigned ms);
+/* component.c: the commands of c, for xd_component_add_command. */
+struct commands *component_commands(xd_component *c);
 
 #endif

@@ -362,6 +362,14 @@ int
 xd_config_bind(const xd_config *cfg, const char *section,
                const xd_config_key *keys, void *dst)
 {
+    return xd_config_bind_with(cfg, section, keys, dst, NULL);
+}
+
+int
+xd_config_bind_with(const xd_config *cfg, const char *section,
+                    const xd_config_key *keys, void *dst,
+                    const xd_config_key *others)
+{
     char where[512];
     int rc = 0;
 
@@ -386,7 +394,7 @@ xd_config_bind(const xd_config *cfg, const char *section,
             const xd_config_key *k = key_of(keys, e->key);
             snprintf(where, sizeof(where), "%s:%d", cfg->name, e->line);
             if (k == NULL) {
-                if (s == 1) {
+                if (s == 1 && (others == NULL || !key_of(others, e->key))) {
                     xd_log_warnx("%s: unknown key '%s' in [%s]", where, e->key,
                                  section);
                     rc = XD_EINVAL;

@@ -54,6 +54,15 @@ typedef void (*xd_link_fn)(xd_component *c, int up, void *arg);
  */
 int xd_component_new(const xd_config *cfg, const char *section,
                      struct event_base *base, xd_component **out);
+/*
+ * The same, for a component with settings of its own in its section: also
+ * binds `own_keys` from `section` into `own` (see xd_config_bind; free them
+ * with xd_config_unbind). Either table's keys are known to the other.
+ */
+int xd_component_new_with(const xd_config *cfg, const char *section,
+                          struct event_base *base,
+                          const xd_config_key *own_keys, void *own,
+                          xd_component **out);
 void xd_component_free(xd_component *c); /* NULL is a no-op */
 
 /* The event loop the component runs on (borrowed). */
@@ -82,6 +91,14 @@ void xd_component_on_link(xd_component *c, xd_link_fn fn, void *arg);
  * bounce an error to its sender is the caller's decision. 0 otherwise.
  */
 int xd_component_send(xd_component *c, xd_stanza *st);
+/*
+ * Sends one copy of st (borrowed, with a from and without a to) to each of
+ * the n JIDs in `to`: serialised once and written n times, for broadcasts
+ * such as a room's. 0, or XD_ELIMIT when some copies were dropped because
+ * the queue was full (see xd_component_send).
+ */
+int xd_component_send_each(xd_component *c, const xd_stanza *st,
+                           const char *const *to, size_t n);
 /*
  * Sends an iq get/set (takes ownership) and calls fn with the reply, or with
  * NULL after timeout_ms (0: the configured default). Gives the iq an id when

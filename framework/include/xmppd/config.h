@@ -95,6 +95,11 @@ void xd_config_each_section(const xd_config *cfg, const char *prefix,
  */
 int xd_config_bind(const xd_config *cfg, const char *section,
                    const xd_config_key *keys, void *dst);
+/* Like xd_config_bind, for a section that two tables share (a component's
+ * own keys beside the framework's): keys of `others` are not unknown. */
+int xd_config_bind_with(const xd_config *cfg, const char *section,
+                        const xd_config_key *keys, void *dst,
+                        const xd_config_key *others);
 /* Frees the string fields a bind set; the struct itself is the caller's. */
 void xd_config_unbind(const xd_config_key *keys, void *dst);
 /* Writes the table as commented INI (every key with its default) to out. */

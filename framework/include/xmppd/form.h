@@ -1,0 +1,64 @@
+/*
+ * form.h: XEP-0004 data forms, built and read on xd_elem trees.
+ *
+ * A form is an <x xmlns='jabber:x:data'/> element; these helpers add one to
+ * a parent element (an iq payload, a message, a command), add fields with
+ * values and options, and read submitted values. Every string is copied into
+ * the tree; nothing returned here needs freeing (it is borrowed from the
+ * element tree and lives as long as it).
+ */
+#ifndef XMPPD_FORM_H
+#define XMPPD_FORM_H
+
+#include <xmppd/element.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Adds <x xmlns='jabber:x:data' type=type/> (form, submit, cancel, result)
+ * to parent, with <title/> and <instructions/> when not NULL. */
+xd_elem *xd_form_add(xd_elem *parent, const char *type, const char *title,
+                     const char *instructions);
+/* Adds the hidden FORM_TYPE field carrying form_type. */
+void xd_form_add_form_type(xd_elem *x, const char *form_type);
+/* Adds <field var= type= label=/> (type, label: NULL leaves them out) with
+ * one <value/> when value is not NULL. Returns the field. */
+xd_elem *xd_form_add_field(xd_elem *x, const char *var, const char *type,
+                           const char *label, const char *value);
+/* Adds a further <value/> to a field (for *-multi fields). */
+void xd_form_field_add_value(xd_elem *field, const char *value);
+/* Adds <option label=><value>value</value></option> to a list field. */
+void xd_form_field_add_option(xd_elem *field, const char *label,
+                              const char *value);
+/* Adds a boolean field with value "1" or "0". */
+xd_elem *xd_form_add_bool(xd_elem *x, const char *var, const char *label,
+                          int value);
+
+/* The first jabber:x:data child of parent, or NULL. */
+xd_elem *xd_form_find(const xd_elem *parent);
+/* The form's type attribute (NULL when absent). */
+const char *xd_form_type(const xd_elem *x);
+/* The value of the hidden FORM_TYPE field, or NULL. */
+const char *xd_form_form_type(const xd_elem *x);
+/* The <field var=var/> of a form, or NULL. */
+xd_elem *xd_form_field(const xd_elem *x, const char *var);
+/* The first value of field var ("" for a field without value), or NULL
+ * when the form has no such field. */
+const char *xd_form_value(const xd_elem *x, const char *var);
+/* Reads a boolean field ("1"/"true" or "0"/"false"; an empty value is
+ * false): 0 and *out set, XD_ENOTFOUND without the field, XD_EINVAL for
+ * any other value. */
+int xd_form_bool(const xd_elem *x, const char *var, int *out);
+/* Reads a non-negative integer field no greater than max: 0 and *out set,
+ * XD_ENOTFOUND, or XD_EINVAL. */
+int xd_form_uint(const xd_elem *x, const char *var, unsigned long max,
+                 unsigned long *out);
+/* Iterates the values of a field: first value (NULL when none) and next. */
+xd_elem *xd_form_first_value(const xd_elem *field);
+xd_elem *xd_form_next_value(const xd_elem *value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
