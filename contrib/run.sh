@@ -1,8 +1,8 @@
 #!/bin/sh
 # `make run`: a working xmppd for localhost in ./state (kept between runs):
 # self-signed certificate, SQLite database, component secret, one account.
-# Starts the router and xmppd-echo, says how to connect, and stops both on
-# Ctrl-C.
+# Starts the router, xmppd-echo and xmppd-muc (conference.localhost), says
+# how to connect, and stops them all on Ctrl-C.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -14,8 +14,9 @@ COMPONENT_PORT=${XMPPD_COMPONENT_PORT:-5347}
 xmppd=$top/$BUILD/xmppd/xmppd
 xmppdctl=$top/$BUILD/xmppd/xmppdctl
 echo_bin=$top/$BUILD/components/echo/xmppd-echo
+muc_bin=$top/$BUILD/components/muc/xmppd-muc
 
-for b in "$xmppd" "$xmppdctl" "$echo_bin"; do
+for b in "$xmppd" "$xmppdctl" "$echo_bin" "$muc_bin"; do
     [ -x "$b" ] || { echo "run.sh: $b is missing: run 'make build'" >&2; exit 1; }
 done
 mkdir -p "$STATE"
@@ -59,6 +60,18 @@ domain = echo.localhost
 secret = $secret
 router_host = 127.0.0.1
 router_port = $COMPONENT_PORT
+
+[component conference.localhost]
+secret = $secret
+
+; Multi-user chat: see docs/muc.md for every key.
+[muc]
+domain = conference.localhost
+secret = $secret
+router_host = 127.0.0.1
+router_port = $COMPONENT_PORT
+db_path = $STATE/muc.db
+admins = admin@localhost
 INI
 
 if [ ! -f "$STATE/admin-password" ]; then
@@ -69,8 +82,11 @@ password=$(cat "$STATE/admin-password")
 
 router_pid=""
 echo_pid=""
+muc_pid=""
 stop() {
     trap - INT TERM
+    [ -n "$muc_pid" ] && kill -TERM "$muc_pid" 2>/dev/null
+    [ -n "$muc_pid" ] && wait "$muc_pid" 2>/dev/null
     [ -n "$echo_pid" ] && kill -TERM "$echo_pid" 2>/dev/null
     [ -n "$router_pid" ] && kill -TERM "$router_pid" 2>/dev/null
     [ -n "$echo_pid" ] && wait "$echo_pid" 2>/dev/null
@@ -95,6 +111,8 @@ until tail -n +"$((before + 1))" "$STATE/xmppd.log" | grep -q " ready"; do
 done
 "$echo_bin" -c "$cfg" 2>>"$STATE/xmppd-echo.log" &
 echo_pid=$!
+"$muc_bin" -c "$cfg" 2>>"$STATE/xmppd-muc.log" &
+muc_pid=$!
 
 cat <<MSG
 
@@ -105,15 +123,17 @@ xmppd is running for localhost.
   server:      127.0.0.1, port $C2S_PORT (STARTTLS) or $C2S_TLS_PORT (direct TLS)
   certificate: self-signed ($STATE/localhost.crt): accept it in your client
   try:         send a message to echo.localhost; it answers with the same text
+  chat rooms:  join any room@conference.localhost (created on first join)
 
   more accounts: $BUILD/xmppd/xmppdctl -c $cfg adduser bob@localhost
-  logs:          $STATE/xmppd.log, $STATE/xmppd-echo.log
+  logs:          $STATE/xmppd.log, $STATE/xmppd-echo.log, $STATE/xmppd-muc.log
   Ctrl-C stops everything.
 
 MSG
 
 # Wait for either child; if one dies, stop the other and fail.
-while kill -0 "$router_pid" 2>/dev/null && kill -0 "$echo_pid" 2>/dev/null; do
+while kill -0 "$router_pid" 2>/dev/null && kill -0 "$echo_pid" 2>/dev/null &&
+    kill -0 "$muc_pid" 2>/dev/null; do
     sleep 1
 done
 echo "a process ended unexpectedly; see $STATE/*.log" >&2

@@ -1,0 +1,76 @@
+/*
+ * xmppd-muc: XEP-0045 multi-user chat as an XEP-0114 component. Serves one
+ * MUC domain per [muc] or [muc NAME] section of its configuration, each
+ * over its own link to the router, all on one event loop.
+ */
+#define XD_LOG_AREA "muc"
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include <xmppd/config.h>
+#include <xmppd/log.h>
+
+#include "muc.h"
+
+struct muc_main {
+    const xd_config *cfg;
+    struct event_base *base;
+    struct muc_service *svc[16];
+    size_t n;
+    int failed;
+};
+
+static void
+add_section(const char *section, const char *rest, void *arg)
+{
+    struct muc_main *m = arg;
+
+    if (*rest != '\0' && *rest != ' ')
+        return; /* [mucfoo] is someone else's */
+    if (m->n == XD_NELEM(m->svc)) {
+        xd_log_warnx("[%s]: at most %zu MUC services per process", section,
+                     XD_NELEM(m->svc));
+        m->failed = 1;
+        return;
+    }
+    struct muc_service *svc = muc_service_new(m->cfg, section, m->base);
+    if (svc == NULL) {
+        m->failed = 1;
+        return;
+    }
+    m->svc[m->n++] = svc;
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct muc_main m = { 0 };
+    xd_config *cfg = xd_config_load_argv(argc, argv, "xmppd-muc", NULL);
+
+    xd_log_init("xmppd-muc", cfg);
+    m.cfg = cfg;
+    m.base = event_base_new();
+    if (m.base == NULL)
+        xd_fatalx("no event loop");
+    xd_config_each_section(cfg, "muc", add_section, &m);
+    if (m.failed || m.n == 0) {
+        if (m.n == 0 && !m.failed)
+            xd_log_warnx("no [muc] section: nothing to serve");
+        for (size_t i = 0; i < m.n; i++)
+            muc_service_free(m.svc[i]);
+        event_base_free(m.base);
+        xd_config_free(cfg);
+        return 1;
+    }
+    for (size_t i = 1; i < m.n; i++)
+        xd_component_start(m.svc[i]->comp);
+    int rc = xd_component_run(m.svc[0]->comp); /* until SIGTERM or SIGINT */
+    xd_log_info("stopping");
+    for (size_t i = 0; i < m.n; i++)
+        muc_service_free(m.svc[i]);
+    event_base_free(m.base);
+    xd_config_free(cfg);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,381 @@
+/*
+ * service.c: one MUC service (one domain, one component link): its
+ * settings, its store, the stanza handlers, disco#info / disco#items of the
+ * service and of its rooms, iqs to rooms and to occupants (XEP-0410
+ * self-ping among them), and what happens when the link to the router goes.
+ */
+#define XD_LOG_AREA "muc"
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xmppd/command.h>
+#include <xmppd/jid.h>
+#include <xmppd/log.h>
+
+#include "muc.h"
+
+#define NS_REGISTER "jabber:iq:register"
+
+static const xd_config_key muc_keys[] = {
+    XD_CFG_STRING("db_path", struct muc_conf, db_path, "muc.db",
+                  "SQLite database of rooms, affiliations and archives"),
+    XD_CFG_STRING("admins", struct muc_conf, admins, NULL,
+                  "service admins (bare JIDs): owners of every room"),
+    XD_CFG_STRING("room_creators", struct muc_conf, room_creators, "*",
+                  "who may create rooms: * or bare JIDs and domains"),
+    XD_CFG_UINT("max_rooms", struct muc_conf, max_rooms, 10000, 1, 100000000,
+                "rooms the service holds at most"),
+    XD_CFG_UINT("max_occupants", struct muc_conf, max_occupants, 1000, 1,
+                1000000, "the largest maximum of occupants a room may set"),
+    XD_CFG_UINT("default_max_users", struct muc_conf, default_max_users, 200,
+                1, 1000000, "maximum occupants of a new room"),
+    XD_CFG_UINT("max_message_bytes", struct muc_conf, max_message_bytes, 16384,
+                256, 16777216, "largest message an occupant may send"),
+    XD_CFG_UINT("occupant_rate", struct muc_conf, occupant_rate, 10, 0, 1000000,
+                "messages per second an occupant may send (0: no limit)"),
+    XD_CFG_UINT("occupant_burst", struct muc_conf, occupant_burst, 30, 1,
+                1000000, "messages an occupant may send at once"),
+    XD_CFG_UINT("history_default", struct muc_conf, history_default, 20, 0,
+                100000, "messages of history sent on entry by default"),
+    XD_CFG_UINT("history_max", struct muc_conf, history_max, 100, 0, 100000,
+                "messages of history a room keeps for entries"),
+    XD_CFG_BOOL("default_persistent", struct muc_conf, default_persistent, 0,
+                "new rooms are persistent"),
+    XD_CFG_BOOL("default_public", struct muc_conf, default_public, 1,
+                "new rooms are listed"),
+    XD_CFG_BOOL("default_archive", struct muc_conf, default_archive, 1,
+                "new rooms archive their messages (XEP-0313)"),
+    XD_CFG_BOOL("default_semianon", struct muc_conf, default_semianon, 1,
+                "new rooms show real JIDs to moderators only"),
+    XD_CFG_END,
+};
+
+static void
+refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
+       const char *text)
+{
+    xd_component_send(svc->comp,
+                      xd_stanza_error_reply(
+                          in, xd_stanza_error_default_type(condition),
+                          condition, text));
+}
+
+static xd_stanza *
+result(const xd_stanza *in)
+{
+    xd_stanza *r = xd_stanza_reply(in);
+
+    xd_stanza_set_type(r, "result");
+    return r;
+}
+
+/* --- disco ------------------------------------------------------------------ */
+
+struct items_ctx {
+    xd_elem *query;
+    const char *requester;
+};
+
+static void
+add_room_item(const char *name, void *value, void *arg)
+{
+    const struct muc_room *r = value;
+    struct items_ctx *i = arg;
+
+    (void)name;
+    if (!r->cfg.public_ || r->locked)
+        return;
+    xd_elem *item = xd_elem_add_child(i->query, "item", NULL);
+    xd_elem_set_attr(item, "jid", r->jid);
+    xd_elem_set_attr(item, "name", r->cfg.name ? r->cfg.name : r->name);
+}
+
+static void
+room_info(struct muc_room *room, const xd_stanza *in)
+{
+    xd_stanza *r = result(in);
+    xd_elem *q = xd_elem_add_child(xd_stanza_root(r), "query",
+                                   XD_NS_DISCO_INFO);
+    static const char *const features[] = {
+        MUC_NS,         XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS,
+        MUC_NS_MAM,     MUC_NS_SID,       MUC_NS_OCCID,
+        XD_NS_PING,     NS_REGISTER,
+    };
+    xd_elem *id = xd_elem_add_child(q, "identity", NULL);
+    xd_elem_set_attr(id, "category", "conference");
+    xd_elem_set_attr(id, "type", "text");
+    xd_elem_set_attr(id, "name", room->cfg.name ? room->cfg.name : room->name);
+    for (size_t i = 0; i < XD_NELEM(features); i++)
+        xd_elem_set_attr(xd_elem_add_child(q, "feature", NULL), "var",
+                         features[i]);
+    muc_config_features(room, q);
+    muc_config_roominfo(room, q);
+    xd_component_send(room->svc->comp, r);
+}
+
+/* XEP-0045 6.1 / 6.3: the service's own disco answers: rooms as items, the
+ * conference identity. disco#info of the domain is the framework's. */
+static xd_verdict
+disco_items(xd_component *c, const xd_stanza *in, void *arg)
+{
+    struct muc_service *svc = arg;
+    const char *to = xd_stanza_to(in);
+    const xd_elem *q = xd_elem_first(xd_stanza_root(in));
+
+    (void)c;
+    if (to == NULL || strcmp(to, svc->domain) != 0 ||
+        xd_elem_attr(q, "node") != NULL ||
+        strcmp(xd_stanza_type(in), "get") != 0)
+        return XD_PASS;
+    xd_stanza *r = result(in);
+    struct items_ctx i = {
+        xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_ITEMS),
+        xd_stanza_from(in),
+    };
+    xd_map_each(svc->rooms, add_room_item, &i);
+    xd_component_send(svc->comp, r);
+    return XD_HANDLED;
+}
+
+/* --- iqs to rooms and occupants ----------------------------------------------- */
+
+struct relay {
+    struct muc_service *svc;
+    char *id, *to, *from;
+};
+
+static void
+relay_reply(xd_component *c, const xd_stanza *reply, void *arg)
+{
+    struct relay *rl = arg;
+
+    if (reply != NULL) {
+        xd_stanza *out = xd_stanza_copy(xd_stanza_root(reply));
+        xd_stanza_set_id(out, rl->id);
+        xd_stanza_set_to(out, rl->to);
+        xd_stanza_set_from(out, rl->from);
+        xd_component_send(c, out);
+    } else {
+        xd_stanza *err = xd_stanza_iq_new("error", rl->id, rl->to, rl->from);
+        xd_elem *e = xd_elem_add_child(xd_stanza_root(err), "error", NULL);
+        xd_elem_set_attr(e, "type", "wait");
+        xd_elem_add_child(e, "recipient-unavailable", XD_NS_STANZA_ERRORS);
+        xd_component_send(c, err);
+    }
+    free(rl->id);
+    free(rl->to);
+    free(rl->from);
+    free(rl);
+}
+
+/* XEP-0045 7.7 iqs between occupants, and XEP-0410 self-pings. */
+static void
+occupant_iq(struct muc_room *room, const char *nick, const xd_stanza *in)
+{
+    struct muc_service *svc = room->svc;
+    const char *from = xd_stanza_from(in);
+    struct muc_occupant *me = muc_occupant_by_jid(room, from);
+    struct muc_occupant *target = muc_occupant_by_nick(room, nick);
+    const xd_elem *q = xd_elem_first(xd_stanza_root(in));
+
+    if (me == NULL) {
+        refuse(svc, in, "not-acceptable", "you are not in this room");
+        return;
+    }
+    if (target == NULL) {
+        refuse(svc, in, "item-not-found", "no occupant has that nickname");
+        return;
+    }
+    if (me == target && q && xd_elem_is(q, "ping", XD_NS_PING)) {
+        xd_component_send(svc->comp, result(in)); /* XEP-0410 */
+        return;
+    }
+    struct relay *rl = xd_xcalloc(1, sizeof(*rl));
+    rl->svc = svc;
+    rl->id = xd_xstrdup(xd_stanza_id(in));
+    rl->to = xd_xstrdup(from);
+    rl->from = xd_xstrdup(xd_stanza_to(in));
+    xd_stanza *fwd = xd_stanza_copy(xd_stanza_root(in));
+    char *as = xd_xasprintf("%s/%s", room->jid, me->nick);
+    xd_stanza_set_from(fwd, as);
+    free(as);
+    xd_stanza_set_to(fwd, target->sessions->jid);
+    xd_elem_set_attr(xd_stanza_root(fwd), "id", NULL); /* ours, below */
+    if (xd_component_iq(svc->comp, fwd, 0, relay_reply, rl) != 0)
+        relay_reply(svc->comp, NULL, rl);
+}
+
+static int
+may_see_archive(const struct muc_room *room, const char *from, const char *bare)
+{
+    enum muc_affiliation aff = muc_room_affiliation(room, bare);
+
+    if (aff == MUC_AFF_OUTCAST)
+        return 0;
+    if (room->cfg.members_only)
+        return aff >= MUC_AFF_MEMBER;
+    return room->cfg.public_ || muc_occupant_by_jid(room, from) != NULL ||
+           aff >= MUC_AFF_MEMBER;
+}
+
+static xd_verdict
+room_iq(xd_component *c, const xd_stanza *in, void *arg)
+{
+    struct muc_service *svc = arg;
+    xd_jid *to = NULL, *from = NULL;
+    const xd_elem *q = xd_elem_first(xd_stanza_root(in));
+    const char *ns = q ? xd_elem_ns(q) : NULL;
+    xd_verdict v = XD_HANDLED;
+
+    (void)c;
+    if (xd_stanza_to(in) == NULL || xd_jid_parse(xd_stanza_to(in), &to) != 0 ||
+        xd_stanza_from(in) == NULL ||
+        xd_jid_parse(xd_stanza_from(in), &from) != 0 ||
+        xd_jid_local(to) == NULL) {
+        v = XD_PASS; /* to the service itself: commands, disco, ping */
+        goto done;
+    }
+    struct muc_room *room = muc_room_find(svc, xd_jid_local(to));
+    if (room == NULL) {
+        refuse(svc, in, "item-not-found", "no such room");
+        goto done;
+    }
+    if (xd_jid_resource(to) != NULL) {
+        occupant_iq(room, xd_jid_resource(to), in);
+        goto done;
+    }
+    const char *bare = xd_jid_bare_str(from);
+    int get = strcmp(xd_stanza_type(in), "get") == 0;
+    if (ns == NULL) {
+        refuse(svc, in, "bad-request", "an iq needs a payload");
+    } else if (strcmp(ns, XD_NS_DISCO_INFO) == 0 && get) {
+        if (xd_elem_attr(q, "node") != NULL)
+            refuse(svc, in, "item-not-found", "no such node");
+        else
+            room_info(room, in);
+    } else if (strcmp(ns, XD_NS_DISCO_ITEMS) == 0 && get) {
+        xd_stanza *r = result(in);
+        xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_ITEMS);
+        xd_component_send(svc->comp, r);
+    } else if (strcmp(ns, XD_NS_PING) == 0 && get) {
+        xd_component_send(svc->comp, result(in));
+    } else if (strcmp(ns, MUC_NS_ADMIN) == 0) {
+        muc_admin_iq(room, in, bare);
+    } else if (strcmp(ns, MUC_NS_OWNER) == 0) {
+        muc_owner_iq(room, in, bare);
+    } else if (strcmp(ns, NS_REGISTER) == 0) {
+        muc_register_iq(room, in, bare);
+    } else if (strcmp(ns, MUC_NS_MAM) == 0) {
+        if (!may_see_archive(room, xd_stanza_from(in), bare))
+            refuse(svc, in, "forbidden", "you may not read this archive");
+        else
+            muc_archive_query(room, in);
+    } else {
+        refuse(svc, in, "service-unavailable", NULL);
+    }
+done:
+    xd_jid_free(to);
+    xd_jid_free(from);
+    return v;
+}
+
+/* --- the link ------------------------------------------------------------------ */
+
+static void
+drop_room_occupants(const char *name, void *value, void *arg)
+{
+    (void)name;
+    (void)arg;
+    muc_occupants_drop_all(value);
+}
+
+static void
+collect_room(const char *name, void *value, void *arg)
+{
+    (void)name;
+    struct muc_room ***p = arg;
+    *(*p)++ = value;
+}
+
+/* The router is gone: every session it carried is gone with it. Occupants
+ * are dropped without presence (nobody could receive it) and temporary
+ * rooms end; clients rejoin when the link is back. */
+static void
+on_link(xd_component *c, int up, void *arg)
+{
+    struct muc_service *svc = arg;
+
+    (void)c;
+    if (up) {
+        xd_log_info("%s: linked to the router", svc->domain);
+        return;
+    }
+    xd_map_each(svc->rooms, drop_room_occupants, NULL);
+    size_t n = xd_map_count(svc->rooms);
+    struct muc_room **all = xd_xcalloc(n + 1, sizeof(*all)), **p = all;
+    xd_map_each(svc->rooms, collect_room, &p);
+    for (size_t i = 0; i < n; i++)
+        muc_room_forget_if_unused(all[i]);
+    free(all);
+    xd_log_info("%s: link lost: occupants removed, %zu room(s) kept",
+                svc->domain, xd_map_count(svc->rooms));
+}
+
+/* --- setup ------------------------------------------------------------------- */
+
+struct muc_service *
+muc_service_new(const xd_config *cfg, const char *section,
+                struct event_base *base)
+{
+    struct muc_service *svc = xd_xcalloc(1, sizeof(*svc));
+
+    if (xd_component_new_with(cfg, section, base, muc_keys, &svc->conf,
+                              &svc->comp) != 0) {
+        free(svc);
+        return NULL;
+    }
+    svc->domain = xd_component_domain(svc->comp);
+    if (svc->conf.history_default > svc->conf.history_max)
+        svc->conf.history_default = svc->conf.history_max;
+    if (svc->conf.default_max_users > svc->conf.max_occupants)
+        svc->conf.default_max_users = svc->conf.max_occupants;
+    svc->rooms = xd_map_new();
+    if (muc_store_open(svc->conf.db_path, &svc->db) != 0 ||
+        muc_store_key(svc->db, svc->id_key) != 0 ||
+        muc_rooms_load(svc) != 0) {
+        xd_log_warnx("[%s] %s: the database cannot be used", section,
+                     svc->conf.db_path);
+        muc_service_free(svc);
+        return NULL;
+    }
+    xd_component_add_identity(svc->comp, "conference", "text",
+                              "Multi-user chat");
+    xd_component_add_feature(svc->comp, MUC_NS);
+    xd_component_add_feature(svc->comp, MUC_NS_OCCID);
+    xd_component_add_feature(svc->comp, XD_NS_DISCO_ITEMS);
+    xd_component_on(svc->comp, XD_STANZA_PRESENCE, NULL, muc_presence_in, svc);
+    xd_component_on(svc->comp, XD_STANZA_MESSAGE, NULL, muc_message_in, svc);
+    xd_component_on(svc->comp, XD_STANZA_IQ, XD_NS_DISCO_ITEMS, disco_items,
+                    svc);
+    xd_component_on(svc->comp, XD_STANZA_IQ, NULL, room_iq, svc);
+    xd_component_on_link(svc->comp, on_link, svc);
+    muc_commands_register(svc);
+    return svc;
+}
+
+void
+muc_service_free(struct muc_service *svc)
+{
+    if (svc == NULL)
+        return;
+    if (svc->rooms) {
+        muc_rooms_free(svc);
+        xd_map_free(svc->rooms);
+    }
+    xd_db_close(svc->db);
+    xd_component_free(svc->comp);
+    xd_config_unbind(muc_keys, &svc->conf);
+    xd_buf_free(&svc->scratch);
+    free(svc);
+}
