@@ -253,10 +253,14 @@ check_item(struct muc_room *room, const xd_stanza *in, const xd_elem *item,
         xd_map_get(room->affiliations, c->bare);
     if (e)
         cur = e->aff;
-    if (my_aff < MUC_AFF_OWNER &&
-        (c->aff >= MUC_AFF_ADMIN || cur >= MUC_AFF_ADMIN)) {
+    if (my_aff < MUC_AFF_OWNER && c->aff >= MUC_AFF_ADMIN) {
+        refuse(room->svc, in, "forbidden",
+               "only owners may grant admin and owner");
+        return -1;
+    }
+    if (my_aff < MUC_AFF_OWNER && cur >= MUC_AFF_ADMIN) {
         refuse(room->svc, in, "not-allowed",
-               "only owners may grant or change admin and owner");
+               "only owners may change an admin's or owner's affiliation");
         return -1;
     }
     if (cur == MUC_AFF_OWNER && c->aff != MUC_AFF_OWNER) {

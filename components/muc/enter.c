@@ -100,11 +100,13 @@ build_presence(const struct muc_occupant *o, const struct muc_session *s,
     xd_elem *root = xd_stanza_root(st);
     xd_elem *x = xd_elem_add_child(root, "x", MUC_NS_USER);
     xd_elem *item = xd_elem_add_child(x, "item", NULL);
+    /* XEP-0045 10.9: a destroyed room's occupants leave as none/none. */
     xd_elem_set_attr(item, "affiliation",
-                     aff_names[muc_occupant_affiliation(o)]);
-    xd_elem_set_attr(item, "role",
-                     role_names[ch && ch->unavailable ? MUC_ROLE_NONE
-                                                      : o->role]);
+                     aff_names[ch && ch->destroy ? MUC_AFF_NONE
+                                                 : muc_occupant_affiliation(o)]);
+    /* A nick change (303) keeps the role; leaving is role none. */
+    int gone = ch && ch->unavailable && ch->new_nick == NULL;
+    xd_elem_set_attr(item, "role", role_names[gone ? MUC_ROLE_NONE : o->role]);
     if (with_jid)
         xd_elem_set_attr(item, "jid", s->jid);
     if (ch && ch->new_nick)

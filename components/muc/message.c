@@ -147,8 +147,11 @@ groupchat(struct muc_room *room, struct muc_occupant *o, const xd_stanza *in)
         return;
     }
     if (!rate_ok(o)) {
-        refuse(svc, in, "policy-violation",
-               "too many messages: slow down and try again");
+        xd_component_send(svc->comp,
+                          xd_stanza_error_reply(in, XD_ERRT_WAIT,
+                                                "policy-violation",
+                                                "too many messages: slow "
+                                                "down and try again"));
         return;
     }
     if (subject != NULL && body == NULL) {
@@ -203,8 +206,11 @@ private_message(struct muc_room *room, struct muc_occupant *o,
         return;
     }
     if (!rate_ok(o)) {
-        refuse(svc, in, "policy-violation",
-               "too many messages: slow down and try again");
+        xd_component_send(svc->comp,
+                          xd_stanza_error_reply(in, XD_ERRT_WAIT,
+                                                "policy-violation",
+                                                "too many messages: slow "
+                                                "down and try again"));
         return;
     }
     xd_stanza *out = from_occupant(in, o);

@@ -166,7 +166,9 @@ load_aff(const char *jid, int aff, const char *reason, const char *nick,
     e->aff = (enum muc_affiliation)aff;
     e->reason = xd_xstrdup(reason);
     e->nick = xd_xstrdup(nick);
-    free_aff(NULL, xd_map_put(r->affiliations, jid, e), NULL);
+    struct muc_affiliation_entry *old = xd_map_put(r->affiliations, jid, e);
+    if (old != NULL)
+        free_aff(NULL, old, NULL);
 }
 
 static void

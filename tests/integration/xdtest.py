@@ -29,6 +29,8 @@ BUILD = os.environ.get("XD_BUILD_DIR") or os.path.join(
 XMPPD = os.path.join(BUILD, "xmppd", "xmppd")
 XMPPDCTL = os.path.join(BUILD, "xmppd", "xmppdctl")
 ECHO = os.path.join(BUILD, "components", "echo", "xmppd-echo")
+MUC = os.path.join(BUILD, "components", "muc", "xmppd-muc")
+MUC_DOMAIN = "conference.localhost"
 TIMEOUT = 15
 
 
@@ -121,21 +123,39 @@ class Rig:
             "component_port": self.component_port,
         }
         keys.update(xmppd_keys)
+        self.xmppd_keys = keys
+        self.muc_keys = {
+            "domain": MUC_DOMAIN,
+            "secret": self.secret,
+            "router_host": "127.0.0.1",
+            "router_port": self.component_port,
+            "reconnect_min_ms": 100,
+            "db_path": os.path.join(self.dir, "muc.db"),
+            "admins": "admin@localhost",
+        }
         self.config = os.path.join(self.dir, "xmppd.ini")
+        self.write_config()
+        self.xmppd = None
+        atexit.register(self.close)
+
+    def write_config(self):
+        """(Re)writes the configuration file from xmppd_keys and muc_keys."""
+        keys = self.xmppd_keys
         with open(self.config, "w") as f:
             f.write("[global]\nlog_level = info\n\n[xmppd]\n")
             for k, v in keys.items():
                 f.write("%s = %s\n" % (k, v))
             for domain in ("echo.localhost", "comp.localhost",
-                           "offline.localhost"):
+                           "offline.localhost", MUC_DOMAIN):
                 f.write("\n[component %s]\nsecret = %s\n"
                         % (domain, self.secret))
             f.write("\n[echo]\ndomain = echo.localhost\nsecret = %s\n"
                     "router_host = 127.0.0.1\nrouter_port = %d\n"
                     "reconnect_min_ms = 100\n"
                     % (self.secret, self.component_port))
-        self.xmppd = None
-        atexit.register(self.close)
+            f.write("\n[muc]\n")
+            for k, v in self.muc_keys.items():
+                f.write("%s = %s\n" % (k, v))
 
     def ctl(self, *args, stdin=None):
         return subprocess.run([XMPPDCTL, "-c", self.config] + list(args),
@@ -161,6 +181,16 @@ class Rig:
         echo = self.start("xmppd-echo", [ECHO, "-c", self.config])
         self.xmppd.wait_log("component echo.localhost connected")
         return echo
+
+    def start_muc(self, **keys):
+        """Starts xmppd-muc ([muc] section, plus keys) and waits until the
+        router has its link."""
+        if keys:
+            self.muc_keys.update(keys)
+            self.write_config()
+        muc = self.start("xmppd-muc", [MUC, "-c", self.config])
+        self.xmppd.wait_log("component %s connected" % MUC_DOMAIN)
+        return muc
 
     def close(self):
         """Stops everything (SIGTERM) and fails if any exit was unclean."""
@@ -397,3 +427,384 @@ def main(test, **xmppd_keys):
         print("FAIL:", e)
         ok = False
     sys.exit(0 if ok else 1)
+
+
+# ---- MUC moderation/administration helpers (test_muc_admin.py and
+# test_muc_owner.py): stanzas kept per client and matched in any order,
+# raw muc#admin / muc#owner / data-form exchanges. ----------------------
+from xml.sax.saxutils import quoteattr as _qa, escape as _esc
+
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_MUC_USER = NS_MUC + "#user"
+NS_MUC_ADMIN = NS_MUC + "#admin"
+NS_MUC_OWNER = NS_MUC + "#owner"
+NS_XDATA = "jabber:x:data"
+
+
+class Inbox:
+    """Stanzas of one kind a client received, taken out by predicate."""
+
+    def __init__(self):
+        self.items = []
+        self.ev = asyncio.Event()
+
+    def put(self, st):
+        self.items.append(st)
+        self.ev.set()
+
+    async def get(self, pred, what, timeout=TIMEOUT):
+        end = time.time() + timeout
+        while True:
+            for i, st in enumerate(self.items):
+                if pred(st):
+                    del self.items[i]
+                    return st
+            left = end - time.time()
+            if left <= 0:
+                raise Failure("timed out waiting for %s; had: %s" % (
+                    what, "\n  ".join([""] + [str(s) for s in
+                                              self.items[-6:]])))
+            self.ev.clear()
+            try:
+                await asyncio.wait_for(self.ev.wait(), left)
+            except asyncio.TimeoutError:
+                pass
+
+    async def none(self, pred, what, wait=0.6):
+        await asyncio.sleep(wait)
+        bad = [s for s in self.items if pred(s)]
+        if bad:
+            raise Failure("unexpected %s: %s" % (what, bad[0]))
+        check(True, "no " + what)
+
+    def clear(self):
+        self.items = []
+
+
+async def muc_login(rig, jid, password):
+    """login() plus c.pres and c.msgs inboxes of every presence/message."""
+    c = await login(rig, jid, password)
+    c.pres, c.msgs = Inbox(), Inbox()
+    c.register_handler(Callback("muc pres", MatchXPath(
+        "{jabber:client}presence"), c.pres.put))
+    c.register_handler(Callback("muc msgs", MatchXPath(
+        "{jabber:client}message"), c.msgs.put))
+    return c
+
+
+def muc_x(st):
+    return st.xml.find("{%s}x" % NS_MUC_USER)
+
+
+def muc_codes(st):
+    x = muc_x(st)
+    return set() if x is None else {s.get("code") for s in
+                                     x.findall("{%s}status" % NS_MUC_USER)}
+
+
+def muc_item(st):
+    """(attributes of the muc#user <item/>, actor attributes, reason)."""
+    x = muc_x(st)
+    it = None if x is None else x.find("{%s}item" % NS_MUC_USER)
+    if it is None:
+        return {}, None, None
+    actor = it.find("{%s}actor" % NS_MUC_USER)
+    return (dict(it.attrib), None if actor is None else dict(actor.attrib),
+            it.findtext("{%s}reason" % NS_MUC_USER))
+
+
+def stanza_error(st):
+    return st["error"]["condition"] if st["type"] == "error" else None
+
+
+async def muc_join(c, occupant, password=None, extra=""):
+    """Sends a MUC join to room@service/nick; returns the self-presence
+    (status 110) or the error presence."""
+    pw = "<password>%s</password>" % _esc(password) if password else ""
+    c.send_raw("<presence to=%s><x xmlns='%s'>%s<history maxstanzas='0'/>"
+               "</x>%s</presence>" % (_qa(occupant), NS_MUC, pw, extra))
+    return await c.pres.get(
+        lambda p: str(p["from"]) == occupant and
+        (p["type"] == "error" or "110" in muc_codes(p)),
+        "%s's join of %s" % (c.boundjid.bare, occupant))
+
+
+async def iq_xml(c, itype, to, payload):
+    """send_iq, returning (reply, condition, description of the exchange
+    for failure messages)."""
+    reply, cond = await send_iq(c, itype, payload, to=to)
+    return reply, cond, "\n  sent: <iq type='%s' to='%s'>%s</iq>\n  got: %s" \
+        % (itype, to, payload, reply)
+
+
+def admin_query(*items):
+    """A muc#admin query of items, each a dict of attributes with an
+    optional 'reason'."""
+    out = ""
+    for it in items:
+        it = dict(it)
+        reason = it.pop("reason", None)
+        attrs = "".join(" %s=%s" % (k, _qa(v)) for k, v in it.items())
+        out += "<item%s>%s</item>" % (
+            attrs, "<reason>%s</reason>" % _esc(reason) if reason else "")
+    return "<query xmlns='%s'>%s</query>" % (NS_MUC_ADMIN, out)
+
+
+def form_fields(x):
+    """{var: (type, [values], [option values])} of a data form element."""
+    out = {}
+    if x is None:
+        return out
+    for f in x.findall("{%s}field" % NS_XDATA):
+        out[f.get("var")] = (
+            f.get("type"), [v.text or "" for v in
+                            f.findall("{%s}value" % NS_XDATA)],
+            [o.findtext("{%s}value" % NS_XDATA) for o in
+             f.findall("{%s}option" % NS_XDATA)])
+    return out
+
+
+def submit_form(form_type, values):
+    """A submitted data form; values maps var -> str or list of str."""
+    fields = "<field var='FORM_TYPE' type='hidden'><value>%s</value></field>" \
+        % form_type if form_type else ""
+    for var, v in values.items():
+        vs = v if isinstance(v, (list, tuple)) else [v]
+        fields += "<field var=%s>%s</field>" % (_qa(var), "".join(
+            "<value>%s</value>" % _esc(str(x)) for x in vs))
+    return "<x xmlns='%s' type='submit'>%s</x>" % (NS_XDATA, fields)
+
+
+# ---- MUC helpers (XEP-0045 over raw stanzas; used by test_muc_*.py) --------
+# Additive only; names start with mc_ (the muc_* helpers above belong to
+# test_muc_admin.py). A MUC client is a Client from mc_login(): it also has
+# c.presences, a queue of every presence stanza it receives.
+MUC_NS = "http://jabber.org/protocol/muc"
+MUC_USER = MUC_NS + "#user"
+MUC_OWNER = MUC_NS + "#owner"
+MUC_ADMIN = MUC_NS + "#admin"
+XDATA = "jabber:x:data"
+STANZAS_NS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+
+async def mc_login(rig, jid, password, initial_presence=True):
+    """login() with a presence queue, then an initial presence."""
+    c = await login(rig, jid, password)
+    c.presences = asyncio.Queue()
+    c.register_handler(Callback(
+        "every presence", MatchXPath("{jabber:client}presence"),
+        lambda p: c.presences.put_nowait(p)))
+    if initial_presence:
+        c.send_presence()
+    return c
+
+
+def mc_log_count(proc, needle):
+    """How many times `needle` is in proc's log (restarts append to it)."""
+    return proc.text().count(needle)
+
+
+def mc_wait_log_count(proc, needle, n, timeout=TIMEOUT):
+    """Waits until proc's log holds `needle` at least n times."""
+    wait_for(lambda: mc_log_count(proc, needle) >= n,
+             "'%s' %d times in %s's log" % (needle, n, proc.name), timeout)
+
+
+def mc_drain(*clients):
+    """Forgets whatever the clients received so far."""
+    for c in clients:
+        for q in (c.messages, getattr(c, "presences", None)):
+            while q is not None and not q.empty():
+                q.get_nowait()
+
+
+def mc_error(st):
+    """(condition, type) of an error stanza, or (None, None)."""
+    err = st.xml.find("{jabber:client}error")
+    if err is None:
+        return None, None
+    for child in err:
+        if child.tag.startswith("{%s}" % STANZAS_NS) and \
+                not child.tag.endswith("}text"):
+            return child.tag.split("}")[1], err.get("type")
+    return None, err.get("type")
+
+
+def mc_codes(st):
+    """The muc#user status codes of a stanza, as a set of ints."""
+    x = st.xml.find("{%s}x" % MUC_USER)
+    if x is None:
+        return set()
+    return {int(s.get("code")) for s in x.findall("{%s}status" % MUC_USER)
+            if (s.get("code") or "").isdigit()}
+
+
+def mc_item(st):
+    """The attributes of the muc#user <item/> of a stanza ({} if none)."""
+    item = st.xml.find("{%s}x/{%s}item" % (MUC_USER, MUC_USER))
+    return dict(item.attrib) if item is not None else {}
+
+
+def mc_occupant_id(st):
+    """XEP-0421 occupant id of a stanza from a room, or None."""
+    o = st.xml.find("{urn:xmpp:occupant-id:0}occupant-id")
+    return o.get("id") if o is not None else None
+
+
+def mc_from(st):
+    return st.xml.get("from") or ""
+
+
+async def mc_next(queue, pred, what, timeout=TIMEOUT):
+    """The next stanza of `queue` satisfying pred (others are dropped)."""
+    end = time.time() + timeout
+    while True:
+        left = end - time.time()
+        if left <= 0:
+            raise Failure("timed out waiting for " + what)
+        try:
+            st = await asyncio.wait_for(queue.get(), left)
+        except asyncio.TimeoutError:
+            raise Failure("timed out waiting for " + what)
+        if pred(st):
+            return st
+
+
+async def mc_collect(queue, wait=0.5):
+    """Everything arriving in `queue` within `wait` seconds of quiet."""
+    got = []
+    while True:
+        try:
+            got.append(await asyncio.wait_for(queue.get(), wait))
+        except asyncio.TimeoutError:
+            return got
+
+
+async def mc_join(c, room, nick, password=None, history=None, extra="",
+                   timeout=TIMEOUT):
+    """Enters room/nick. Returns (others, me): `others` are the presences
+    from the room that came before `me`, which is our self-presence (status
+    110) or the error presence. history: dict of <history/> attributes."""
+    x = ""
+    if password is not None:
+        x += "<password>%s</password>" % password
+    if history is not None:
+        x += "<history %s/>" % " ".join("%s='%s'" % kv
+                                        for kv in history.items())
+    c.send_raw("<presence to='%s/%s'>%s<x xmlns='%s'>%s</x></presence>"
+               % (room, nick, extra, MUC_NS, x))
+    others = []
+    end = time.time() + timeout
+    while True:
+        p = await mc_next(
+            c.presences,
+            lambda p: mc_from(p).split("/")[0] == room,
+            "%s's self-presence from %s" % (c.boundjid, room),
+            max(0.1, end - time.time()))
+        if p["type"] == "error" or 110 in mc_codes(p):
+            return others, p
+        others.append(p)
+
+
+async def mc_leave(c, room, nick):
+    """Leaves; returns the unavailable self-presence (status 110)."""
+    c.send_raw("<presence to='%s/%s' type='unavailable'/>" % (room, nick))
+    return await mc_next(
+        c.presences, lambda p: mc_from(p).split("/")[0] == room and
+        p["type"] == "unavailable" and 110 in mc_codes(p),
+        "%s's unavailable self-presence from %s" % (c.boundjid, room))
+
+
+def mc_fields(x):
+    """{var: [values]} of a jabber:x:data element."""
+    return {f.get("var"): [v.text or "" for v in f.findall("{%s}value" %
+                                                          XDATA)]
+            for f in x.findall("{%s}field" % XDATA)}
+
+
+async def mc_configure(c, room, fields=None):
+    """Owner configuration (XEP-0045 10.1/10.2). fields None: an instant
+    room (empty submit). Otherwise gets the room's form, overrides `fields`
+    ({var: value or [values]}) and submits the whole form. Returns
+    (reply, error condition or None)."""
+    if fields is None:
+        return await send_iq(c, "set", "<query xmlns='%s'><x xmlns='%s' "
+                             "type='submit'/></query>" % (MUC_OWNER, XDATA),
+                             to=room)
+    res, err = await send_iq(c, "get", "<query xmlns='%s'/>" % MUC_OWNER,
+                             to=room)
+    if err:
+        return res, err
+    form = res.xml.find("{%s}query/{%s}x" % (MUC_OWNER, XDATA))
+    values = mc_fields(form) if form is not None else {}
+    values = {k: v for k, v in values.items() if k}
+    values["FORM_TYPE"] = [MUC_NS + "#roomconfig"]
+    for k, v in fields.items():
+        values[k] = v if isinstance(v, list) else [str(v)]
+    from xml.sax.saxutils import escape, quoteattr
+    body = "".join("<field var=%s>%s</field>" % (
+        quoteattr(k), "".join("<value>%s</value>" % escape(v) for v in vs))
+        for k, vs in values.items())
+    return await send_iq(c, "set", "<query xmlns='%s'><x xmlns='%s' "
+                         "type='submit'>%s</x></query>"
+                         % (MUC_OWNER, XDATA, body), to=room)
+
+
+async def mc_create(c, room, nick, fields=None):
+    """Creates and configures a room (see mc_configure); returns the
+    self-presence of the creation. Fails unless both steps succeed."""
+    _, me = await mc_join(c, room, nick)
+    if me["type"] == "error":
+        raise Failure("creating %s: %s" % (room, mc_error(me)))
+    res, err = await mc_configure(c, room, fields)
+    if err:
+        raise Failure("configuring %s: %s" % (room, err))
+    return me
+
+
+async def mc_affiliate(c, room, jid, affiliation):
+    """muc#admin affiliation change; (reply, error condition or None)."""
+    return await send_iq(c, "set", "<query xmlns='%s'><item jid='%s' "
+                         "affiliation='%s'/></query>"
+                         % (MUC_ADMIN, jid, affiliation), to=room)
+# ---- end of MUC helpers ----------------------------------------------------
+
+
+# ---- MUC moderation/administration helpers, continued (room configuration
+# for test_muc_admin.py and test_muc_owner.py). ----------------------------
+NS_ROOMCONFIG = NS_MUC + "#roomconfig"
+
+
+async def muc_room_form(c, rjid):
+    """The owner's configuration form of rjid: (fields, condition, exchange
+    text)."""
+    reply, cond, ex = await iq_xml(c, "get", rjid,
+                                   "<query xmlns='%s'/>" % NS_MUC_OWNER)
+    x = None if cond else reply.xml.find("{%s}query/{%s}x"
+                                         % (NS_MUC_OWNER, NS_XDATA))
+    return form_fields(x), cond, ex
+
+
+async def close_all(*clients):
+    """Disconnects the clients at once and waits (at most 5 s in all) for
+    their streams to end."""
+    for c in clients:
+        c.disconnect()
+    await asyncio.gather(*[asyncio.wait_for(c.disconnected, 5)
+                           for c in clients], return_exceptions=True)
+
+
+async def muc_configure(c, rjid, values):
+    """Gets rjid's form, submits it with `values` changed; fails unless the
+    owner's submission is accepted."""
+    fields, cond, ex = await muc_room_form(c, rjid)
+    if cond:
+        raise Failure("configuration form of %s: %s" % (rjid, ex))
+    keep = {var: vals for var, (t, vals, _) in fields.items()
+            if var and var != "FORM_TYPE" and t != "fixed"}
+    keep.update(values)
+    _, cond, ex = await iq_xml(c, "set", rjid, "<query xmlns='%s'>%s</query>"
+                               % (NS_MUC_OWNER,
+                                  submit_form(NS_ROOMCONFIG, keep)))
+    if cond:
+        raise Failure("configuring %s: %s" % (rjid, ex))
