@@ -480,8 +480,8 @@ send_subject(struct muc_room *room, const char *to)
 
 static void
 enter(struct muc_service *svc, struct muc_room *room, const char *name,
-      const char *nick, const char *from, const xd_jid *from_jid,
-      const xd_stanza *in)
+      const char *nick, int nick_changed, const char *from,
+      const xd_jid *from_jid, const xd_stanza *in)
 {
     const char *bare = xd_jid_bare_str(from_jid);
     const xd_elem *x = xd_elem_child(xd_stanza_root(in), "x", MUC_NS);
@@ -563,7 +563,7 @@ enter(struct muc_service *svc, struct muc_room *room, const char *name,
     /* 7.2.3: the others' presences, then the joiner's to everyone. */
     void *args[2] = { o, (void *)from };
     xd_map_each(room->occupants, send_existing, args);
-    int self_codes[4];
+    int self_codes[5];
     size_t n = 0;
     if (!room->cfg.semianon)
         self_codes[n++] = 100;
@@ -571,6 +571,8 @@ enter(struct muc_service *svc, struct muc_room *room, const char *name,
         self_codes[n++] = 170;
     if (created)
         self_codes[n++] = 201;
+    if (nick_changed) /* the nick was normalised (PRECIS) */
+        self_codes[n++] = 210;
     struct muc_change ch = { .self_codes = self_codes, .nself_codes = n };
     if (new_occupant) {
         muc_broadcast_presence(o, s, &ch);
@@ -704,8 +706,10 @@ muc_presence_in(xd_component *c, const xd_stanza *in, void *arg)
         refuse(svc, in, "jid-malformed", "a nickname is required");
         goto done;
     }
+    const char *raw = strchr(xd_stanza_to(in), '/');
     if (o == NULL)
-        enter(svc, room, name, nick, from, from_jid, in);
+        enter(svc, room, name, nick, raw && strcmp(raw + 1, nick) != 0, from,
+              from_jid, in);
     else if (strcmp(o->nick, nick) == 0)
         update(o, from, in);
     else
