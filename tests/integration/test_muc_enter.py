@@ -322,6 +322,15 @@ async def test(rig):
     items, _ = await disco_items(d, MUC_DOMAIN)
     check(temp not in items, "and the service no longer lists it")
 
+    # -- 210: the service normalised the nick (fullwidth D -> D, NFKC) --
+    norm = "norm@" + MUC_DOMAIN
+    _, me = await mc_join(d, norm, "\uff24ave")
+    check(me["type"] != "error" and mc_from(me) == norm + "/Dave" and
+          210 in mc_codes(me),
+          "a nick the service normalises: self-presence from the new nick "
+          "with status 210 (7.2 'Nickname Modification'): %s %s"
+          % (mc_from(me), sorted(mc_codes(me))))
+
     for cl in (a, b, c, d):
         cl.disconnect()
     await asyncio.sleep(0.3)
