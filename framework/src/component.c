@@ -363,6 +363,8 @@ xd_component_send(xd_component *c, xd_stanza *st)
     int rc = xd_stream_send(c->stream, xd_stanza_root(st));
     if (rc == XD_ESTATE) /* the link is closing: keep it for the next */
         return enqueue(c, st);
+    if (rc == XD_EAGAIN) /* the router reads slower than we answer */
+        xd_stream_pause(c->stream);
     xd_stanza_unref(st);
     return 0;
 }
@@ -411,7 +413,10 @@ xd_component_send_each(xd_component *c, const xd_stanza *st,
         xd_buf_append_attr(b, to[i], strlen(to[i]));
         xd_buf_append(b, "'", 1);
         xd_buf_append(b, data + at, c->fan_once.len - at);
-        if (xd_stream_send_raw(c->stream, b->data, b->len) != 0)
+        int rc = xd_stream_send_raw(c->stream, b->data, b->len);
+        if (rc == XD_EAGAIN)
+            xd_stream_pause(c->stream); /* written; read no more for now */
+        else if (rc != 0)
             return send_copies(c, st, to + i, n - i); /* closing: queue */
     }
     return 0;
@@ -572,6 +577,8 @@ on_connected(xd_stream *s, void *arg)
 
     if (!c->up)
         xd_stream_open(s, c->conf.domain, NULL, NULL, NULL);
+    else
+        xd_stream_resume(s); /* the router caught up with our output */
 }
 
 static void

@@ -8,6 +8,9 @@
  * memory.
  */
 #define XD_LOG_AREA "stream"
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -489,6 +492,14 @@ stream_event_cb(struct bufferevent *bev, short what, void *arg)
     if (what & BEV_EVENT_CONNECTED) {
         s->connecting = 0;
         bufferevent_set_timeouts(s->bev, NULL, NULL);
+        /* A stream writes whole stanzas as its loop turn ends: Nagle's
+         * wait for an ACK (delayed on the other side) only adds latency. */
+        int one = 1;
+        evutil_socket_t fd = bufferevent_getfd(s->bev);
+        if (fd >= 0 &&
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+            xd_log_debug("%s: TCP_NODELAY: %s", s->peer,
+                         evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         if (s->cb.writable)
             s->cb.writable(s, s->arg);
     } else if (what & BEV_EVENT_EOF) {

@@ -9,7 +9,10 @@
  * registered, answers XEP-0199 pings, and replies service-unavailable to iqs
  * (get/set) no handler took. It reconnects with exponential backoff and
  * jitter; stanzas sent while the link is down are queued (bounded) and
- * flushed once it is back.
+ * flushed once it is back. When the router reads slower than the component
+ * writes (past the stream's high-water mark), the component stops reading
+ * from the router until its output has drained: a busy room slows its
+ * senders instead of growing without bound.
  *
  * Section keys (xd_component_new reads them from its config section):
  *   domain              the component's JID domain (required)
