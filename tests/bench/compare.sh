@@ -9,7 +9,8 @@
 # SCRAM iteration count on all three. Then, BENCH_RUNS times, for each server
 # in turn: starts it in the foreground pinned to core 0 and runs four loads
 # with xdbench pinned to core 1 (the server is started afresh for the memory
-# load and again for the others). It prints the raw numbers and one markdown
+# load and again for the others), then, afresh again, the two MUC loads (one
+# room, xmppd with xmppd-muc on the same core). It prints the raw numbers and one markdown
 # table of medians and ratios, also written to $BENCH_DIR/results.md. The
 # system services are never used: every server listens on loopback ports of
 # its own and is stopped by PID.
@@ -28,9 +29,18 @@
 #   BENCH_SERVERS      which servers, in order ("xmppd prosody ejabberd")
 #   BENCH_MAM          1: every server archives every message (XEP-0313);
 #                      default 0: none does
-#   BENCH_PORT         first of the loopback ports used (25222; +10 Prosody,
-#                      +20 ejabberd, +77 ejabberd's Erlang distribution)
+#   BENCH_MUC          1 (default): the MUC loads too; 0: not; only: only
+#                      the MUC loads
+#   BENCH_MUC_CONNS    occupants of the one room (100)
+#   BENCH_MUC_SENDERS  occupants that send (5)
+#   BENCH_MUC_WINDOW   messages in flight per sender, closed loop (10)
+#   BENCH_MUC_RATE     offered messages/s for the MUC latency load (50, that
+#                      is 5,000 deliveries/s with 100 occupants)
+#   BENCH_PORT         first of the loopback ports used (25222; +5 xmppd's
+#                      component port, +10 Prosody, +20 ejabberd, +77
+#                      ejabberd's Erlang distribution)
 #   BUILD              build folder under the source tree (build-bench)
+#   BENCH_BUILD        0: do not build, use what is in BUILD (1)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -47,16 +57,25 @@ BENCH_LOGIN_CONNS=${BENCH_LOGIN_CONNS:-50}
 BENCH_ITERATIONS=${BENCH_ITERATIONS:-4096}
 BENCH_SERVERS=${BENCH_SERVERS:-xmppd prosody ejabberd}
 BENCH_MAM=${BENCH_MAM:-0}
+BENCH_MUC=${BENCH_MUC:-1}
+BENCH_MUC_CONNS=${BENCH_MUC_CONNS:-100}
+BENCH_MUC_SENDERS=${BENCH_MUC_SENDERS:-5}
+BENCH_MUC_WINDOW=${BENCH_MUC_WINDOW:-10}
+BENCH_MUC_RATE=${BENCH_MUC_RATE:-50}
 BENCH_PORT=${BENCH_PORT:-25222}
 BUILD=${BUILD:-build-bench}
+BENCH_BUILD=${BENCH_BUILD:-1}
 PASSWORD=bench
 DOMAIN=localhost
+MUC_DOMAIN=conference.$DOMAIN
+MUC_ROOM=bench # rooms bench@ (closed loop) and bench-rate@ (latency)
 SERVER_CPU=0    # core the server runs on
 GEN_CPU=1       # core xdbench runs on
 GEN_CPU_FLAG=90 # generator CPU (%) from which a figure is flagged
 OTHERS_FLAG=15  # CPU (%) of other processes on the server's core, flagged
 
 xmppd_port=$BENCH_PORT
+xmppd_component_port=$((BENCH_PORT + 5))
 prosody_port=$((BENCH_PORT + 10))
 ejabberd_port=$((BENCH_PORT + 20))
 ejabberd_dist_port=$((BENCH_PORT + 77))
@@ -67,9 +86,17 @@ die() {
     exit 1
 }
 
+case $BENCH_MUC in
+0 | 1 | only) ;;
+*) die "BENCH_MUC must be 0, 1 or only" ;;
+esac
 users=$BENCH_CONNS
 if [ "$BENCH_IDLE_CONNS" -gt "$users" ]; then users=$BENCH_IDLE_CONNS; fi
 if [ "$BENCH_LOGIN_CONNS" -gt "$users" ]; then users=$BENCH_LOGIN_CONNS; fi
+if [ "$BENCH_MUC" != 0 ] && [ "$BENCH_MUC_CONNS" -gt "$users" ]; then
+    users=$BENCH_MUC_CONNS
+fi
+if [ "$BENCH_MUC" = only ]; then users=$BENCH_MUC_CONNS; fi
 [ "$BENCH_ITERATIONS" -ge 4096 ] ||
     die "BENCH_ITERATIONS must be at least 4096 (xmppd's minimum)"
 [ $((BENCH_CONNS % 2)) -eq 0 ] || die "BENCH_CONNS must be even"
@@ -108,7 +135,14 @@ install_missing() {
     fi
 }
 
+muc_built=0 # xmppd-muc could be built (else xmppd's MUC figures are n/a)
+
 build() {
+    if [ "$BENCH_BUILD" = 0 ]; then
+        log "not building (BENCH_BUILD=0): using $BUILD as it is"
+        [ -x "$top/$BUILD/components/muc/xmppd-muc" ] && muc_built=1
+        return 0
+    fi
     if [ ! -f "$top/$BUILD/CMakeCache.txt" ]; then
         log "configuring $BUILD"
         cmake -S "$top" -B "$top/$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -119,6 +153,15 @@ build() {
     cmake --build "$top/$BUILD" -j2 --target xmppd xmppdctl xdbench \
         >>"$BENCH_DIR/build.log" 2>&1 ||
         die "build failed: see $BENCH_DIR/build.log"
+    if [ "$BENCH_MUC" != 0 ] && [[ " $BENCH_SERVERS " == *" xmppd "* ]]; then
+        log "building xmppd-muc ($BUILD)"
+        if cmake --build "$top/$BUILD" -j2 --target xmppd-muc \
+            >>"$BENCH_DIR/build.log" 2>&1; then
+            muc_built=1
+        else
+            log "xmppd-muc did not build (see $BENCH_DIR/build.log): xmppd's MUC figures will be n/a"
+        fi
+    fi
 }
 
 # --- helpers ------------------------------------------------------------------
@@ -164,8 +207,29 @@ core_jiffies() {
 
 server_pid=""   # the process that does the work (measured, pinned)
 launcher_pid="" # what we started (same as server_pid but for ejabberd)
+muc_pid=""      # xmppd-muc, when it runs beside xmppd (also measured)
+
+# CPU seconds of the server: its process, plus xmppd-muc if it runs.
+server_cpu() {
+    local p t=0
+    for p in $server_pid $muc_pid; do
+        t=$(awk -v a="$t" -v b="$(proc_cpu "$p")" 'BEGIN { print a + b }')
+    done
+    echo "$t"
+}
 
 stop_server() {
+    if [ -n "$muc_pid" ]; then
+        kill -TERM "$muc_pid" 2>/dev/null || true
+        local j
+        for ((j = 0; j < 50; j++)); do
+            kill -0 "$muc_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$muc_pid" 2>/dev/null || true
+        wait "$muc_pid" 2>/dev/null || true
+        muc_pid=""
+    fi
     if [ -n "$launcher_pid" ] && [ "$server_pid" = "$launcher_pid" ]; then
         # Failed before the ejabberd VM was identified: find it now.
         local vm
@@ -225,11 +289,33 @@ c2s_tls_port = 0
 c2s_require_tls = false
 c2s_max_bytes_per_s = 0
 max_sessions_per_account = 1000
-component_port = 0
+component_address = 127.0.0.1
+component_port = $([ "$BENCH_MUC" != 0 ] && echo "$xmppd_component_port" || echo 0)
 control_socket = $d/xmppd.sock
 scram_iterations = $BENCH_ITERATIONS
 archive_default = $([ "$BENCH_MAM" = 1 ] && echo always || echo never)
 INI
+    if [ "$BENCH_MUC" != 0 ]; then
+        local secret
+        secret=$(openssl rand -hex 16)
+        cat >>"$d/xmppd.ini" <<INI
+
+[component $MUC_DOMAIN]
+secret = $secret
+
+; xmppd-muc: no archive, no rate limit, no history, rooms of up to 1000.
+[muc]
+domain = $MUC_DOMAIN
+secret = $secret
+router_host = 127.0.0.1
+router_port = $xmppd_component_port
+db_path = $d/muc.db
+default_archive = false
+occupant_rate = 0
+history_default = 0
+default_max_users = 1000
+INI
+    fi
     local have
     have=$("$top/$BUILD/xmppd/xmppdctl" -c "$d/xmppd.ini" listusers $DOMAIN \
         2>/dev/null | wc -l)
@@ -250,26 +336,54 @@ INI
     cp "$d/xmppd.db" "$d/accounts.db"
 }
 
+# xmppd_start [muc]: the router; with muc, xmppd-muc too, on the same core.
 xmppd_start() {
     local d=$BENCH_DIR/xmppd
+    if [ "${1:-}" = muc ] && [ $muc_built != 1 ]; then
+        log "xmppd: no xmppd-muc binary"
+        return 1
+    fi
     rm -f "$d/xmppd.db-wal" "$d/xmppd.db-shm"
     cp "$d/accounts.db" "$d/xmppd.db"
     taskset -c $SERVER_CPU "$top/$BUILD/xmppd/xmppd" -c "$d/xmppd.ini" \
         2>>"$d/xmppd.log" &
     launcher_pid=$!
     server_pid=$launcher_pid
-    wait_port $xmppd_port "$launcher_pid" "$d/xmppd.log"
+    wait_port $xmppd_port "$launcher_pid" "$d/xmppd.log" || return 1
+    [ "${1:-}" = muc ] || return 0
+    rm -f "$d/muc.db" "$d/muc.db-wal" "$d/muc.db-shm"
+    taskset -c $SERVER_CPU "$top/$BUILD/components/muc/xmppd-muc" \
+        -c "$d/xmppd.ini" 2>>"$d/xmppd-muc.log" &
+    muc_pid=$!
+    # Up once its link to the router is established (and the handshake
+    # had a moment).
+    local i
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$muc_pid" 2>/dev/null || break
+        if ss -Htn state established \
+            "( dport = :$xmppd_component_port )" 2>/dev/null | grep -q .; then
+            sleep 0.5
+            kill -0 "$muc_pid" 2>/dev/null && return 0
+            break
+        fi
+        sleep 0.1
+    done
+    log "xmppd-muc did not connect to the router; the end of $d/xmppd-muc.log:"
+    tail -20 "$d/xmppd-muc.log" >&2 || true
+    return 1
 }
 
 # --- Prosody ------------------------------------------------------------------
 
 prosody_setup() {
-    local d=$BENCH_DIR/prosody mam=""
+    local d=$BENCH_DIR/prosody mam="" muc=""
     mkdir -p "$d/data" "$d/certs"
     [ "$BENCH_MAM" = 1 ] && mam='"mam";'
+    # Prosody 0.12 has no occupant limit; history off (no mod_muc_mam).
+    [ "$BENCH_MUC" != 0 ] && muc="\\n-- MUC (compare.sh): no history, no archive, no rate limit.\\nComponent \"$MUC_DOMAIN\" \"muc\"\\n    muc_room_default_history_length = 0\\n    max_history_messages = 0"
     fill "$here/prosody.cfg.lua.in" "$d/prosody.cfg.lua" "DIR=$d" \
         "PORT=$prosody_port" "ITERATIONS=$BENCH_ITERATIONS" \
-        "PROSODY_MAM=$mam"
+        "PROSODY_MAM=$mam" "PROSODY_MUC=$muc"
     chown -R prosody: "$d"
     local acc=$d/data/$DOMAIN/accounts
     if [ ! -f "$acc/user$users.dat" ]; then
@@ -310,13 +424,16 @@ prosody_start() {
 ejabberd_cookie=""
 
 ejabberd_setup() {
-    local d=$BENCH_DIR/ejabberd mam=""
+    local d=$BENCH_DIR/ejabberd mam="" muc=""
     mkdir -p "$d/spool" "$d/logs"
     [ -f "$d/cookie" ] || openssl rand -hex 16 >"$d/cookie"
     ejabberd_cookie=$(cat "$d/cookie")
     [ "$BENCH_MAM" = 1 ] && mam=$'  mod_mam:\\n    default: always'
+    # No history, rooms (and the service) of up to 1000, no message or
+    # presence interval, rooms not archived even with BENCH_MAM=1.
+    [ "$BENCH_MUC" != 0 ] && muc="  mod_muc:\\n    hosts:\\n      - $MUC_DOMAIN\\n    access_create: all\\n    history_size: 0\\n    max_users: 1000\\n    min_message_interval: 0\\n    min_presence_interval: 0\\n    default_room_options:\\n      max_users: 1000\\n      mam: false"
     fill "$here/ejabberd.yml.in" "$d/ejabberd.yml" "PORT=$ejabberd_port" \
-        "EJABBERD_MAM=$mam"
+        "EJABBERD_MAM=$mam" "EJABBERD_MUC=$muc"
     # ejabberdctl reads this from its -d folder. One scheduler: per-core
     # figures, like the single-threaded servers.
     cat >"$d/ejabberdctl.cfg" <<CFG
@@ -334,6 +451,13 @@ CFG
 
 ejabberd_start() {
     local d=$BENCH_DIR/ejabberd i
+    # Before the accounts exist, a spool left by a failed first start is
+    # of no use (and may be broken): start from an empty one.
+    if [ ! -f "$d/accounts-done" ]; then
+        rm -rf "${d:?}/spool"
+        mkdir -p "$d/spool"
+        chown ejabberd: "$d/spool"
+    fi
     # Not through su (it drops the open-file limit to 1024): setpriv.
     (
         ulimit -n 20000
@@ -432,16 +556,18 @@ field() { # field KEY LINE
 
 # timed SERVER RUN LOAD XDBENCH-ARGS...: one load with the server's CPU use.
 timed() {
-    local srv=$1 run=$2 load=$3 out c0 c1 t0 t1 k0 k1 scpu
+    local srv=$1 run=$2 load=$3 out c0 c1 t0 t1 k0 k1 scpu m0 m1
     shift 3
-    c0=$(proc_cpu "$server_pid")
+    c0=$(server_cpu)
+    m0=$([ -n "$muc_pid" ] && proc_cpu "$muc_pid" || echo 0)
     k0=$(core_jiffies $SERVER_CPU)
     t0=$(date +%s.%N)
     if ! out=$(xdbench "$@"); then
         log "$srv: xdbench $load failed (run $run)"
         out="failed"
     fi
-    c1=$(proc_cpu "$server_pid")
+    c1=$(server_cpu)
+    m1=$([ -n "$muc_pid" ] && proc_cpu "$muc_pid" || echo 0)
     k1=$(core_jiffies $SERVER_CPU)
     t1=$(date +%s.%N)
     scpu=$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" \
@@ -451,15 +577,26 @@ timed() {
         BEGIN { split(k0, a, " "); split(k1, b, " ")
                 o = 100 * (b[1] - a[1]) / (b[2] - a[2] + 1e-9) - s
                 printf "%.0f", o < 0 ? 0 : o }')%"
+    # server_cpu covers xmppd and xmppd-muc together; this is the latter.
+    if [ -n "$muc_pid" ]; then
+        out="$out muc_cpu=$(awk -v a="$m0" -v b="$m1" -v s="$t0" -v e="$t1" \
+            'BEGIN { printf "%.0f", 100 * (b - a) / (e - s) }')%"
+    fi
     record "$srv" "$run" "$load" "$out" "$scpu"
     sleep 1 # let closed connections drain
 }
 
-start_or_skip() {
-    if ! "${1}_start"; then
+start_or_skip() { # start_or_skip SERVER [muc]
+    if ! "${1}_start" "${2:-}"; then
+        # Once more: ejabberd's first start on an empty spool has crashed
+        # Mnesia while creating its tables (mod_muc's), now and then.
         stop_server
-        log "$1: did not start; its figures will be n/a"
-        return 1
+        log "$1: did not start; trying once more"
+        if ! "${1}_start" "${2:-}"; then
+            stop_server
+            log "$1: did not start; its figures will be n/a"
+            return 1
+        fi
     fi
     sleep 2 # let it settle (the memory figure starts from here)
 }
@@ -485,18 +622,36 @@ run_server() {
     # A fresh server for the memory figure, and another for the timed
     # loads: a server that has just seen thousands of sessions come and
     # go may be slower afterwards (Prosody was, several times).
-    start_or_skip "$srv" || return 0
-    timed "$srv" "$run" idle --conns "$BENCH_IDLE_CONNS" \
-        --duration "$BENCH_IDLE_HOLD" --pid "$server_pid" idle
-    stop_server
-    start_or_skip "$srv" || return 0
-    timed "$srv" "$run" messages --conns "$BENCH_CONNS" \
-        --window "$BENCH_WINDOW" --duration "$BENCH_DURATION" messages
-    timed "$srv" "$run" latency --conns "$BENCH_CONNS" \
-        --rate "$BENCH_RATE" --duration "$BENCH_DURATION" messages
-    timed "$srv" "$run" logins --conns "$BENCH_LOGIN_CONNS" \
-        --duration "$BENCH_DURATION" logins
-    stop_server
+    if [ "$BENCH_MUC" != only ]; then
+        if start_or_skip "$srv"; then
+            timed "$srv" "$run" idle --conns "$BENCH_IDLE_CONNS" \
+                --duration "$BENCH_IDLE_HOLD" --pid "$server_pid" idle
+            stop_server
+        fi
+        if start_or_skip "$srv"; then
+            timed "$srv" "$run" messages --conns "$BENCH_CONNS" \
+                --window "$BENCH_WINDOW" --duration "$BENCH_DURATION" messages
+            timed "$srv" "$run" latency --conns "$BENCH_CONNS" \
+                --rate "$BENCH_RATE" --duration "$BENCH_DURATION" messages
+            timed "$srv" "$run" logins --conns "$BENCH_LOGIN_CONNS" \
+                --duration "$BENCH_DURATION" logins
+            stop_server
+        fi
+    fi
+    # MUC on a fresh server (xmppd with xmppd-muc): BENCH_MUC_CONNS occupants
+    # in one room, a room of its own for each load (xdbench's first occupant
+    # creates it).
+    if [ "$BENCH_MUC" != 0 ] && start_or_skip "$srv" muc; then
+        timed "$srv" "$run" muc --conns "$BENCH_MUC_CONNS" \
+            --room "$MUC_ROOM@$MUC_DOMAIN" \
+            --senders "$BENCH_MUC_SENDERS" --window "$BENCH_MUC_WINDOW" \
+            --duration "$BENCH_DURATION" muc
+        timed "$srv" "$run" muclat --conns "$BENCH_MUC_CONNS" \
+            --room "$MUC_ROOM-rate@$MUC_DOMAIN" \
+            --senders "$BENCH_MUC_SENDERS" --rate "$BENCH_MUC_RATE" \
+            --duration "$BENCH_DURATION" muc
+        stop_server
+    fi
 }
 
 # --- the table ----------------------------------------------------------------
@@ -533,6 +688,10 @@ fmt() { # a number for the table
                            else printf "%.2f", x }'
 }
 
+fmt_or_na() { # a value as it is, or n/a
+    echo "${1:-n/a}"
+}
+
 ratio() {
     if [ -z "$1" ] || [ -z "$2" ] || [ "$(awk -v y="$2" 'BEGIN { print (y == 0) }')" = 1 ]; then
         echo "n/a"
@@ -555,10 +714,11 @@ cell() {
     if [ -n "$o" ] && [ "${o%.*}" -ge $OTHERS_FLAG ]; then
         mark="$mark ⚠busy ${o}%"
     fi
-    if [ "$2" = latency ] && [ -n "$v" ]; then
-        local got
-        got=$(median "$1" latency per_s)
-        if [ -n "$got" ] && awk -v g="$got" -v r="$BENCH_RATE" \
+    if { [ "$2" = latency ] || [ "$2" = muclat ]; } && [ -n "$v" ]; then
+        local got offered=$BENCH_RATE
+        [ "$2" = muclat ] && offered=$((BENCH_MUC_RATE * BENCH_MUC_CONNS))
+        got=$(median "$1" "$2" per_s)
+        if [ -n "$got" ] && awk -v g="$got" -v r="$offered" \
             'BEGIN { exit !(g < 0.95 * r) }'; then
             mark="$mark ⚠only $(fmt "$got")/s"
         fi
@@ -594,7 +754,7 @@ ejabberd $(dpkg-query -W -f='${Version}' ejabberd 2>/dev/null) (one scheduler, +
 Server on core $SERVER_CPU, xdbench on core $GEN_CPU; plaintext c2s on loopback, SASL
 SCRAM-SHA-1 with $BENCH_ITERATIONS iterations on all three (as seen by xdbench: $(
         for s in $BENCH_SERVERS; do
-            printf '%s %s; ' "$s" "$(maximum "$s" idle scram_i || true)"
+            printf '%s %s; ' "$s" "$(fmt_or_na "$(maximum "$s" idle scram_i || true)")"
         done | sed 's/; $//')), no rate limits.
 Median of $BENCH_RUNS run(s) of ${BENCH_DURATION} s per load. Core independence: a CPU job on
 core $SERVER_CPU took ${sharing}x as long with another one on core $GEN_CPU (1.00: two real cores;
@@ -607,18 +767,33 @@ Message archive: $(
 | metric | xmppd | Prosody | ejabberd | xmppd/Prosody | xmppd/ejabberd |
 |---|---|---|---|---|---|
 HEAD
-    local rows
+    local rows muc_offered=$((BENCH_MUC_RATE * BENCH_MUC_CONNS))
     rows=$(
-        row "messages delivered/s, closed loop ($BENCH_CONNS conns, window $BENCH_WINDOW)" \
-            messages per_s
-        row "latency p50 ms at $BENCH_RATE msg/s (lower is better)" latency p50_ms
-        row "latency p99 ms at $BENCH_RATE msg/s (lower is better)" latency p99_ms
-        row "delivered/s at $BENCH_RATE msg/s offered" latency per_s
-        row "KiB per idle connection ($BENCH_IDLE_CONNS conns, RSS; lower is better)" \
-            idle per_conn_kib
-        row "logins/s ($BENCH_LOGIN_CONNS conns, SCRAM + bind + close)" logins per_s
-        row "server CPU % during the closed loop (of one core)" messages \
-            server_cpu noratio
+        if [ "$BENCH_MUC" != only ]; then
+            row "messages delivered/s, closed loop ($BENCH_CONNS conns, window $BENCH_WINDOW)" \
+                messages per_s
+            row "latency p50 ms at $BENCH_RATE msg/s (lower is better)" latency p50_ms
+            row "latency p99 ms at $BENCH_RATE msg/s (lower is better)" latency p99_ms
+            row "delivered/s at $BENCH_RATE msg/s offered" latency per_s
+            row "KiB per idle connection ($BENCH_IDLE_CONNS conns, RSS; lower is better)" \
+                idle per_conn_kib
+            row "logins/s ($BENCH_LOGIN_CONNS conns, SCRAM + bind + close)" logins per_s
+            row "server CPU % during the closed loop (of one core)" messages \
+                server_cpu noratio
+        fi
+        if [ "$BENCH_MUC" != 0 ]; then
+            row "MUC deliveries/s, closed loop (1 room, $BENCH_MUC_CONNS occupants, $BENCH_MUC_SENDERS senders, window $BENCH_MUC_WINDOW)" \
+                muc per_s
+            row "MUC latency p50 ms, closed loop (lower is better)" muc p50_ms
+            row "MUC latency p99 ms, closed loop (lower is better)" muc p99_ms
+            row "MUC latency p50 ms at $BENCH_MUC_RATE msg/s = $muc_offered deliveries/s (lower is better)" \
+                muclat p50_ms
+            row "MUC latency p99 ms at $BENCH_MUC_RATE msg/s = $muc_offered deliveries/s (lower is better)" \
+                muclat p99_ms
+            row "MUC deliveries/s at $muc_offered/s offered" muclat per_s
+            row "server CPU % during the MUC closed loop (of one core)" muc \
+                server_cpu noratio
+        fi
         row "seconds of a fixed CPU job on core $SERVER_CPU before the runs (drift check)" \
             calibrate calib_s noratio
     )
@@ -631,6 +806,19 @@ be the generator's limit, not the server's. ⚠busy N%: other processes used
 N % of the server's core during at least one run (the machine was not
 quiet): the figure is probably low. ⚠only N/s: the server did not keep up
 with the offered rate, so the latencies include queueing.
+NOTE
+    fi
+    if [ "$BENCH_MUC" != 0 ]; then
+        cat <<NOTE
+
+MUC: one room of $BENCH_MUC_CONNS occupants (each joined without history, the
+first one created it), $BENCH_MUC_SENDERS of them sending groupchat messages; a
+delivery is one occupant receiving one message (the sender's own echo
+included), so one message is $BENCH_MUC_CONNS deliveries. Closed loop: each
+sender keeps $BENCH_MUC_WINDOW messages in flight, a message being in flight until
+every occupant has it. xmppd's figures are xmppd and xmppd-muc together on
+core $SERVER_CPU (server CPU is the sum of both). No history, archive or rate
+limit on any of the three.
 NOTE
     fi
 }
@@ -655,6 +843,10 @@ main() {
         port=$(eval echo "\$${s}_port")
         if port_open "$port"; then die "port $port is already in use"; fi
     done
+    if [ "$BENCH_MUC" != 0 ] && port_open "$xmppd_component_port" &&
+        [[ " $BENCH_SERVERS " == *" xmppd "* ]]; then
+        die "port $xmppd_component_port is already in use"
+    fi
     log "scratch folder $BENCH_DIR; $BENCH_RUNS run(s), ${BENCH_DURATION} s per load"
     sharing=$(core_sharing)
     log "core sharing: a job on core $SERVER_CPU takes ${sharing}x as long with another on core $GEN_CPU"

@@ -10,6 +10,10 @@
  *   xdbench [options] logins     full logins per second
  *   xdbench [options] idle       --conns idle sessions; with --pid, the
  *                                server's memory per connection
+ *   xdbench [options] muc        --conns occupants join one room (--room);
+ *                                --senders of them send groupchat
+ *                                messages: deliveries/s and latency
+ *                                measured at every occupant
  *
  * Accounts are PREFIX1..PREFIXn@DOMAIN with one password (--users).
  *
@@ -28,6 +32,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -76,6 +81,19 @@ struct conn {
     char jid[128];
     int peer; /* index of the connection it sends to */
     int fd;
+    int joined; /* muc: got its own presence from the room (status 110) */
+    long long *last_seq; /* muc: per sender, the last sequence number got */
+};
+
+/* muc: one sender's sequence numbers and, in the closed loop, its messages
+ * not yet delivered to every occupant. A message is complete when all `conns`
+ * occupants (the sender too: the room reflects it) got it; each receiver gets
+ * one sender's messages in order, so they complete in order and the ones in
+ * flight are the sequence numbers [done, next): slot seq % window is free again
+ * when seq + window is sent. */
+struct sender {
+    unsigned long long next; /* sequence number of the next message */
+    int *left; /* closed loop, window slots: occupants still to get it */
 };
 
 struct bench {
@@ -104,6 +122,17 @@ struct bench {
     size_t nkeys, capkeys;
     unsigned long derivations;        /* PBKDF2 runs */
     unsigned long iter_min, iter_max; /* iteration counts servers asked */
+    /* muc */
+    const char *room; /* room@service */
+    size_t room_len;
+    int senders;        /* connections 0..senders-1 send */
+    struct sender *snd; /* one per sender */
+    int joined;         /* occupants that have their self-presence */
+    int configuring;    /* the creator's instant-room form is pending */
+    int created;        /* the room was new (status 201) */
+    unsigned nick_tag;  /* nicks of this run, not clashing with old ones */
+    int errors_shown;   /* error stanzas printed so far */
+    unsigned long long dups, gaps; /* a message got again, or skipped */
 };
 
 static double
@@ -357,6 +386,28 @@ send_message(struct bench *b, struct conn *from)
     b->sent++;
 }
 
+/* muc: a groupchat message to the room; the body is "TIME SENDER SEQ". */
+static void
+send_groupchat(struct bench *b, int sender)
+{
+    char body[96];
+    unsigned long long seq = 0;
+
+    if (b->snd != NULL) {
+        struct sender *sd = &b->snd[sender];
+        seq = sd->next++;
+        if (b->rate == 0)
+            sd->left[seq % (unsigned)b->window] = b->conns;
+    }
+    snprintf(body, sizeof(body), "%.9f %d %llu", now_s(), sender, seq);
+    char *xml = xd_xasprintf("<message to='%s' type='groupchat'><body>%s"
+                             "</body></message>",
+                             b->room, body);
+    xd_stream_send_raw(b->c[sender].s, xml, strlen(xml));
+    free(xml);
+    b->sent++;
+}
+
 static void
 record_latency(struct bench *b, const char *body)
 {
@@ -404,6 +455,193 @@ on_bound(struct conn *c)
     } else {
         start_more(b);
     }
+}
+
+/* muc: an error from the server, shown for the first few. */
+static void
+show_error(struct bench *b, const struct conn *c, const xd_stanza *st)
+{
+    if (b->errors_shown++ < 5) {
+        const char *cond = xd_stanza_error_condition(st);
+        fprintf(stderr, "xdbench: %s: %s error from %s: %s%s\n", c->jid,
+                xd_elem_name(xd_stanza_root(st)),
+                xd_stanza_from(st) ? xd_stanza_from(st) : "the server",
+                cond ? cond : "?",
+                b->errors_shown == 5 ? " (no more of these are shown)" : "");
+    }
+}
+
+/* muc: the resource of a JID of the room (room@service/NICK), or NULL. */
+static const char *
+room_nick(const struct bench *b, const char *from)
+{
+    if (from == NULL || strncmp(from, b->room, b->room_len) != 0 ||
+        from[b->room_len] != '/')
+        return NULL;
+    return from + b->room_len + 1;
+}
+
+static int
+has_status(const xd_elem *x, const char *code)
+{
+    for (const xd_elem *e = x ? xd_elem_child(x, "status", NULL) : NULL;
+         e != NULL; e = xd_elem_next_match(e, "status", NULL)) {
+        const char *v = xd_elem_attr(e, "code");
+        if (v != NULL && strcmp(v, code) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* muc: asks to join the room as nick N.TAG, without history. */
+static void
+muc_join(struct bench *b, struct conn *c)
+{
+    char *xml = xd_xasprintf(
+        "<presence to='%s/%d.%x'><x xmlns='http://jabber.org/protocol/muc'>"
+        "<history maxstanzas='0'/></x></presence>",
+        b->room, c->index, b->nick_tag);
+    xd_stream_send_raw(c->s, xml, strlen(xml));
+    free(xml);
+}
+
+/* muc: counts a message that is not a delivery, and shows the first few. */
+static void
+muc_stray(struct bench *b, const char *from, const char *why, const char *body)
+{
+    if (b->stray++ < 3)
+        fprintf(stderr, "xdbench: stray message from %s: %s (body \"%.40s\")\n",
+                from ? from : "?", why, body ? body : "");
+}
+
+/* muc: a groupchat message from an occupant, "TIME SENDER SEQ". */
+static void
+muc_delivery(struct bench *b, struct conn *c, const char *from,
+             const char *body)
+{
+    char *end = NULL;
+    double t = strtod(body, &end);
+    long sender = end && *end == ' ' ? strtol(end + 1, &end, 10) : -1;
+    unsigned long long seq =
+        end && *end == ' ' ? strtoull(end + 1, &end, 10) : 0;
+
+    if (t <= 0 || sender < 0 || sender >= b->senders || *end != '\0') {
+        muc_stray(b, from, "not a body of ours", body);
+        return;
+    }
+    if (!b->running)
+        return;
+    /* Each occupant gets one sender's messages in order, each once. */
+    if (c->last_seq == NULL) {
+        c->last_seq = xd_xcalloc((size_t)b->senders, sizeof(long long));
+        for (int i = 0; i < b->senders; i++)
+            c->last_seq[i] = -1;
+    }
+    if ((long long)seq <= c->last_seq[sender]) {
+        if (b->dups++ < 3)
+            fprintf(stderr, "xdbench: %s got %s's message %llu again\n", c->jid,
+                    from, seq);
+        return;
+    }
+    if ((long long)seq > c->last_seq[sender] + 1)
+        b->gaps++;
+    c->last_seq[sender] = (long long)seq;
+    b->received++;
+    record_latency(b, body);
+    if (b->rate > 0)
+        return; /* open loop */
+    struct sender *sd = &b->snd[sender];
+    if (seq >= sd->next || seq + (unsigned)b->window < sd->next) {
+        muc_stray(b, from, "not in flight (twice?)", body);
+        return;
+    }
+    if (--sd->left[seq % (unsigned)b->window] == 0)
+        send_groupchat(b, (int)sender); /* complete: the next one */
+}
+
+/* muc: what the room sends; 1 if the stanza was one of those. */
+static int
+muc_stanza(struct conn *c, const xd_stanza *st)
+{
+    struct bench *b = c->b;
+    const char *from = xd_stanza_from(st), *type = xd_stanza_type(st);
+    const char *nick = room_nick(b, from);
+    xd_stanza_kind kind = xd_stanza_kind_of(st);
+
+    if (kind == XD_STANZA_PRESENCE) {
+        if (nick == NULL && (from == NULL || strcmp(from, b->room) != 0))
+            return 0;
+        if (type != NULL && strcmp(type, "error") == 0) {
+            show_error(b, c, st);
+            if (!c->joined) {
+                fprintf(stderr, "xdbench: %s could not join %s\n", c->jid,
+                        b->room);
+                exit(1);
+            }
+            return 1;
+        }
+        const xd_elem *x = xd_elem_child(xd_stanza_root(st), "x",
+                                         "http://jabber.org/protocol/muc#user");
+        if (!c->joined && nick != NULL && has_status(x, "110") &&
+            (type == NULL || strcmp(type, "unavailable") != 0)) {
+            c->joined = 1;
+            b->joined++;
+            if (has_status(x, "201")) {
+                /* A new room, locked until configured: an instant room. */
+                b->created = 1;
+                b->configuring = 1;
+                char *xml = xd_xasprintf(
+                    "<iq type='set' to='%s' id='muc-config'><query xmlns="
+                    "'http://jabber.org/protocol/muc#owner'><x xmlns="
+                    "'jabber:x:data' type='submit'/></query></iq>",
+                    b->room);
+                xd_stream_send_raw(c->s, xml, strlen(xml));
+                free(xml);
+            }
+        } else if (c->joined && nick != NULL && has_status(x, "110") &&
+                   type != NULL && strcmp(type, "unavailable") == 0) {
+            fprintf(stderr, "xdbench: %s was removed from %s\n", c->jid,
+                    b->room);
+            c->joined = 0;
+            b->joined--;
+        }
+        return 1; /* the other occupants' presence */
+    }
+    if (kind == XD_STANZA_IQ) {
+        const char *id = xd_stanza_id(st);
+        if (id == NULL || strcmp(id, "muc-config") != 0)
+            return 1; /* nothing else is asked: ignore */
+        if (type == NULL || strcmp(type, "result") != 0) {
+            show_error(b, c, st);
+            fprintf(stderr, "xdbench: %s: the room configuration failed\n",
+                    b->room);
+            exit(1);
+        }
+        b->configuring = 0;
+        return 1;
+    }
+    if (kind != XD_STANZA_MESSAGE)
+        return 0;
+    if (xd_stanza_is_error(st)) {
+        show_error(b, c, st);
+        b->stray++;
+        return 1;
+    }
+    const char *body = xd_stanza_child_text(st, "body", XD_NS_CLIENT);
+    if (from != NULL && strcmp(from, b->room) == 0)
+        return 1; /* a notice of the room itself (status codes) */
+    if (nick == NULL) {
+        muc_stray(b, from, "not from the room", body);
+        return 1;
+    }
+    if (body == NULL)
+        return 1; /* the subject, a chat state */
+    if (type == NULL || strcmp(type, "groupchat") != 0) {
+        muc_stray(b, from, "not groupchat", body);
+        return 1;
+    }
+    muc_delivery(b, c, from, body);
+    return 1;
 }
 
 static void
@@ -455,13 +693,15 @@ on_stanza(xd_stream *s, xd_stanza *st, void *arg)
             exit(1);
         }
         on_bound(c);
+    } else if (b->room != NULL && muc_stanza(c, st)) {
+        /* handled */
     } else if (xd_stanza_kind_of(st) == XD_STANZA_MESSAGE) {
         const char *body = xd_stanza_child_text(st, "body", XD_NS_CLIENT);
         const char *from = xd_stanza_from(st);
         /* Only a chat message from the partner counts: not an error
          * bounce (it carries the body back), not a server notice. */
-        if (body == NULL || xd_stanza_is_error(st) || from == NULL ||
-            strcmp(from, b->c[c->peer].jid) != 0) {
+        if (b->room != NULL || body == NULL || xd_stanza_is_error(st) ||
+            from == NULL || strcmp(from, b->c[c->peer].jid) != 0) {
             b->stray++;
         } else if (b->running) {
             b->received++;
@@ -530,8 +770,15 @@ conn_start(struct bench *b, struct conn *c, int index)
     c->b = b;
     c->index = index;
     c->peer = index ^ 1;
-    snprintf(c->jid, sizeof(c->jid), "%s%d@%s/b%d", b->prefix,
-             index % b->users + 1, b->domain, index);
+    if (b->room != NULL)
+        /* muc: resources of this run only, so that room messages still
+         * on their way to the sessions of a previous run (same accounts)
+         * do not reach these. */
+        snprintf(c->jid, sizeof(c->jid), "%s%d@%s/b%d.%x", b->prefix,
+                 index % b->users + 1, b->domain, index, b->nick_tag);
+    else
+        snprintf(c->jid, sizeof(c->jid), "%s%d@%s/b%d", b->prefix,
+                 index % b->users + 1, b->domain, index);
     struct bufferevent *bev =
         bufferevent_socket_new(b->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (bev == NULL)
@@ -563,8 +810,13 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
      * what the schedule says, so the offered rate holds. */
     double owed = b->rate * (now_s() - b->t_start) - (double)b->sent;
     while (owed >= 1.0) {
-        send_message(b, &b->c[b->next_sender]);
-        b->next_sender = (b->next_sender + 2) % b->conns;
+        if (b->room != NULL) {
+            send_groupchat(b, b->next_sender);
+            b->next_sender = (b->next_sender + 1) % b->senders;
+        } else {
+            send_message(b, &b->c[b->next_sender]);
+            b->next_sender = (b->next_sender + 2) % b->conns;
+        }
         owed -= 1.0;
     }
 }
@@ -643,7 +895,9 @@ usage(void)
             "               [--rate MSG_PER_S] [--window W] [--pid PID]\n"
             "               [--users N (accounts to cycle; default conns)]\n"
             "               [--ramp N (sessions set up at once; default 100,\n"
-            "                0: all)] [--quickack] messages|logins|idle\n");
+            "                0: all)] [--quickack]\n"
+            "               [--room ROOM@SERVICE] [--senders N (default 5)]\n"
+            "               messages|logins|idle|muc\n");
     exit(2);
 }
 
@@ -664,6 +918,8 @@ main(int argc, char *argv[])
         { "users", required_argument, NULL, 'U' },
         { "quickack", no_argument, NULL, 'Q' },
         { "ramp", required_argument, NULL, 'R' },
+        { "room", required_argument, NULL, 'M' },
+        { "senders", required_argument, NULL, 'S' },
         { NULL, 0, NULL, 0 },
     };
     struct bench b = { .host = "127.0.0.1",
@@ -674,7 +930,8 @@ main(int argc, char *argv[])
                        .conns = 100,
                        .duration_s = 10,
                        .window = 10,
-                       .ramp = 100 };
+                       .ramp = 100,
+                       .senders = 5 };
     int ch;
 
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -718,18 +975,38 @@ main(int argc, char *argv[])
         case 'R':
             b.ramp = atoi(optarg);
             break;
+        case 'M':
+            b.room = optarg;
+            break;
+        case 'S':
+            b.senders = atoi(optarg);
+            break;
         default:
             usage();
         }
     }
     if (b.users <= 0)
         b.users = b.conns;
-    if (optind != argc - 1 || b.conns < 2 || b.conns % 2 != 0)
+    if (optind != argc - 1 || b.conns < 2)
         usage();
     b.mode = argv[optind];
+    int muc = strcmp(b.mode, "muc") == 0;
     if (strcmp(b.mode, "messages") != 0 && strcmp(b.mode, "logins") != 0 &&
-        strcmp(b.mode, "idle") != 0)
+        strcmp(b.mode, "idle") != 0 && !muc)
         usage();
+    if (!muc && b.conns % 2 != 0)
+        usage(); /* pairs */
+    if (muc) {
+        if (b.room == NULL || strchr(b.room, '@') == NULL ||
+            strchr(b.room, '/') != NULL)
+            die("muc needs --room ROOM@SERVICE");
+        if (b.senders < 1 || b.senders > b.conns || b.window < 1)
+            die("--senders must be 1 to --conns, --window at least 1");
+        b.room_len = strlen(b.room);
+        b.nick_tag = (unsigned)getpid() & 0xffff;
+    } else {
+        b.room = NULL;
+    }
 
     char spec[300];
     snprintf(spec, sizeof(spec), strchr(b.host, ':') ? "[%s]:%u" : "%s:%u",
@@ -783,12 +1060,54 @@ main(int argc, char *argv[])
         return 0;
     }
 
+    double join_s = 0;
+    if (muc) {
+        /* The first occupant creates the room (and configures it if the
+         * server locked it, status 201) before the others join; then the
+         * others, and the load starts once every one has its own presence
+         * back. */
+        double tj = now_s();
+        muc_join(&b, &b.c[0]);
+        while ((b.joined < 1 || b.configuring) && now_s() - tj < 60) {
+            struct timeval slice = { 0, 10000 };
+            event_base_loopexit(b.base, &slice);
+            event_base_dispatch(b.base);
+        }
+        if (b.joined < 1 || b.configuring) {
+            fprintf(stderr, "xdbench: could not %s %s\n",
+                    b.joined ? "configure" : "join", b.room);
+            return 1;
+        }
+        for (int i = 1; i < b.conns; i++)
+            muc_join(&b, &b.c[i]);
+        while (b.joined < b.conns && b.closed == 0 && now_s() - tj < 120) {
+            struct timeval slice = { 0, 10000 };
+            event_base_loopexit(b.base, &slice);
+            event_base_dispatch(b.base);
+        }
+        if (b.joined < b.conns) {
+            fprintf(stderr, "xdbench: only %d of %d occupants joined %s\n",
+                    b.joined, b.conns, b.room);
+            return 1;
+        }
+        join_s = now_s() - tj;
+        /* Let the last presence broadcasts drain before the clock starts. */
+        struct timeval drain = { 0, 500000 };
+        event_base_loopexit(b.base, &drain);
+        event_base_dispatch(b.base);
+    }
+
+    if (muc) {
+        b.snd = xd_xcalloc((size_t)b.senders, sizeof(*b.snd));
+        for (int i = 0; i < b.senders; i++)
+            b.snd[i].left = xd_xcalloc((size_t)b.window, sizeof(int));
+    }
     double cpu0 = cpu_s();
     b.t_start = now_s();
     b.stop = evtimer_new(b.base, stop_cb, &b);
     struct timeval dur = { b.duration_s, 0 };
     evtimer_add(b.stop, &dur);
-    if (strcmp(b.mode, "messages") == 0 && b.rate > 0) {
+    if ((strcmp(b.mode, "messages") == 0 || muc) && b.rate > 0) {
         b.tick = event_new(b.base, -1, EV_PERSIST, tick_cb, &b);
         struct timeval ms = { 0, 1000 };
         evtimer_add(b.tick, &ms);
@@ -797,6 +1116,12 @@ main(int argc, char *argv[])
         for (int i = 0; i < b.conns; i += 2)
             for (int w = 0; w < b.window; w++)
                 send_message(&b, &b.c[i]);
+    } else if (muc) {
+        /* Closed loop: each sender keeps `window` messages in flight, a
+         * message being in flight until every occupant has it. */
+        for (int i = 0; i < b.senders; i++)
+            for (int w = 0; w < b.window; w++)
+                send_groupchat(&b, i);
     }
     event_base_dispatch(b.base);
     double wall = now_s() - b.t_start, cpu = cpu_s() - cpu0;
@@ -809,6 +1134,20 @@ main(int argc, char *argv[])
         return 0;
     }
     qsort(b.lat_ms, b.nlat, sizeof(double), by_double);
+    if (muc) {
+        printf("mode=muc conns=%d senders=%d", b.conns, b.senders);
+        if (b.rate > 0)
+            printf(" rate=%.0f", b.rate);
+        else
+            printf(" rate=max window=%d", b.window);
+        printf(" created=%d join_s=%.2f sent=%llu deliveries=%llu "
+               "stray=%llu dups=%llu gaps=%llu per_s=%.0f msgs_per_s=%.0f "
+               "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f bench_cpu=%.0f%%\n",
+               b.created, join_s, b.sent, b.received, b.stray, b.dups, b.gaps,
+               b.received / wall, b.received / wall / b.conns, pct(&b, 50),
+               pct(&b, 90), pct(&b, 99), 100.0 * cpu / wall);
+        return 0;
+    }
     if (b.rate > 0)
         printf("mode=messages conns=%d rate=%.0f", b.conns, b.rate);
     else
