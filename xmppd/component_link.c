@@ -296,6 +296,7 @@ comp_link_accept(struct router *r, int fd)
         .content_ns = XD_NS_COMPONENT,
         .limits = r->limits,
         .out_high_water = r->conf.out_high_water_bytes,
+        .io_chunk = XD_STREAM_LINK_IO_CHUNK,
     };
 
     l->r = r;

@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #include <xmppd/log.h>
+#include <xmppd/stream.h>
 
 #include "router.h"
 #include "schema.h"
@@ -117,7 +118,7 @@ main(int argc, char *argv[])
     xd_log_init("xmppd", cfg);
     signal(SIGPIPE, SIG_IGN);
     r.cfg = cfg;
-    r.base = event_base_new();
+    r.base = xd_stream_base_new();
     if (r.base == NULL)
         xd_fatalx("cannot create the event loop");
     r.hosts = xd_map_new();

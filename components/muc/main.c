@@ -11,6 +11,7 @@
 
 #include <xmppd/config.h>
 #include <xmppd/log.h>
+#include <xmppd/stream.h>
 
 #include "muc.h"
 
@@ -51,7 +52,7 @@ main(int argc, char *argv[])
 
     xd_log_init("xmppd-muc", cfg);
     m.cfg = cfg;
-    m.base = event_base_new();
+    m.base = xd_stream_base_new();
     if (m.base == NULL)
         xd_fatalx("no event loop");
     xd_config_each_section(cfg, "muc", add_section, &m);

@@ -124,7 +124,7 @@ xd_component_new_with(const xd_config *cfg, const char *section,
     if (c->conf.reconnect_max_ms < c->conf.reconnect_min_ms)
         c->conf.reconnect_max_ms = c->conf.reconnect_min_ms;
     c->own_base = base == NULL;
-    c->base = base ? base : event_base_new();
+    c->base = base ? base : xd_stream_base_new();
     if (c->base == NULL)
         goto fail;
     c->backoff_ms = c->conf.reconnect_min_ms;
@@ -585,7 +585,8 @@ static void
 connect_now(xd_component *c)
 {
     xd_stream_callbacks cb = link_callbacks;
-    xd_stream_opts opts = { .content_ns = XD_NS_COMPONENT };
+    xd_stream_opts opts = { .content_ns = XD_NS_COMPONENT,
+                            .io_chunk = XD_STREAM_LINK_IO_CHUNK };
 
     if (c->stopping || c->stream != NULL)
         return;

@@ -56,9 +56,21 @@ typedef struct xd_stream_opts {
     const char *content_ns; /* XD_NS_CLIENT, _SERVER or _COMPONENT */
     xd_xml_limits limits;   /* input limits */
     size_t out_high_water;  /* bytes; 0: XD_STREAM_OUT_HIGH_WATER_DEFAULT */
+    /* Bytes read and written per socket call at most; 0: libevent's 16 KiB.
+     * A link that carries many small stanzas (a component's) reads more at
+     * once, so each client it feeds gets several stanzas per write. */
+    size_t io_chunk;
 } xd_stream_opts;
 
+/* io_chunk for component links. */
+#define XD_STREAM_LINK_IO_CHUNK (256 * 1024)
+
 #define XD_STREAM_OUT_HIGH_WATER_DEFAULT (1024 * 1024)
+
+/* A new event loop for many streams (the caller frees it): with epoll, a
+ * socket that is written every loop turn is not re-armed every turn
+ * (libevent's changelist). NULL if libevent cannot make one. */
+struct event_base *xd_stream_base_new(void);
 
 /* Takes ownership of bev (plain or already TLS) in every case. opts and cb
  * are copied. The caller owns the stream. */
