@@ -70,10 +70,10 @@ static void
 refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
        const char *text)
 {
-    xd_component_send(svc->comp,
-                      xd_stanza_error_reply(
-                          in, xd_stanza_error_default_type(condition),
-                          condition, text));
+    xd_component_send(
+        svc->comp,
+        xd_stanza_error_reply(in, xd_stanza_error_default_type(condition),
+                              condition, text));
 }
 
 /* --- lists --------------------------------------------------------------- */
@@ -164,7 +164,8 @@ get_list(struct muc_room *room, const xd_stanza *in, const xd_elem *item,
            "participant role");
 }
 
-/* --- changes ---------------------------------------------------------------- */
+/* --- changes ----------------------------------------------------------------
+ */
 
 struct change {
     int is_role;
@@ -324,8 +325,8 @@ out:
 void
 muc_admin_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
 {
-    const xd_elem *query = xd_elem_child(xd_stanza_root(in), "query",
-                                         MUC_NS_ADMIN);
+    const xd_elem *query =
+        xd_elem_child(xd_stanza_root(in), "query", MUC_NS_ADMIN);
     struct muc_occupant *me = muc_occupant_by_jid(room, xd_stanza_from(in));
     enum muc_affiliation my_aff = muc_room_affiliation(room, bare);
 

@@ -37,11 +37,9 @@ static void
 add_room(const char *name, void *value, void *arg)
 {
     const struct muc_room *r = value;
-    char line[64];
 
     (void)name;
     xd_form_field_add_value(arg, r->jid);
-    (void)line;
 }
 
 static xd_command_status
@@ -91,8 +89,7 @@ destroy_room(xd_component *c, const xd_stanza *iq, const xd_elem *submitted,
     const char *room_s = xd_form_value(submitted, "room");
     xd_jid *j = NULL;
     if (room_s == NULL || xd_jid_parse(room_s, &j) != 0 ||
-        xd_jid_local(j) == NULL || strcmp(xd_jid_domain(j), svc->domain) != 0)
-    {
+        xd_jid_local(j) == NULL || strcmp(xd_jid_domain(j), svc->domain) != 0) {
         xd_jid_free(j);
         return XD_COMMAND_BAD_REQUEST;
     }

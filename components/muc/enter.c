@@ -101,9 +101,10 @@ build_presence(const struct muc_occupant *o, const struct muc_session *s,
     xd_elem *x = xd_elem_add_child(root, "x", MUC_NS_USER);
     xd_elem *item = xd_elem_add_child(x, "item", NULL);
     /* XEP-0045 10.9: a destroyed room's occupants leave as none/none. */
-    xd_elem_set_attr(item, "affiliation",
-                     aff_names[ch && ch->destroy ? MUC_AFF_NONE
-                                                 : muc_occupant_affiliation(o)]);
+    xd_elem_set_attr(
+        item, "affiliation",
+        aff_names[ch && ch->destroy ? MUC_AFF_NONE
+                                    : muc_occupant_affiliation(o)]);
     /* A nick change (303) keeps the role; leaving is role none. */
     int gone = ch && ch->unavailable && ch->new_nick == NULL;
     xd_elem_set_attr(item, "role", role_names[gone ? MUC_ROLE_NONE : o->role]);
@@ -158,8 +159,8 @@ muc_send_copy(struct muc_service *svc, const xd_stanza *st, const char *to)
 /* Sends the presence of o (session s) to one recipient session. */
 static void
 send_presence_to(const struct muc_occupant *o, const struct muc_session *s,
-                 const struct muc_change *ch,
-                 const struct muc_occupant *viewer, const char *to)
+                 const struct muc_change *ch, const struct muc_occupant *viewer,
+                 const char *to)
 {
     int self = viewer == o;
     xd_stanza *st = build_presence(o, s, ch, self || muc_sees_jids(viewer));
@@ -201,8 +202,7 @@ bcast_one(const char *nick, void *value, void *arg)
 
 void
 muc_broadcast_presence(const struct muc_occupant *o,
-                       const struct muc_session *s,
-                       const struct muc_change *ch)
+                       const struct muc_session *s, const struct muc_change *ch)
 {
     struct muc_room *room = o->room;
     struct bcast b = { o, s, ch, NULL, NULL };
@@ -221,7 +221,8 @@ muc_broadcast_presence(const struct muc_occupant *o,
         xd_stanza_unref(b.with_jid);
 }
 
-/* --- occupants ------------------------------------------------------------- */
+/* --- occupants -------------------------------------------------------------
+ */
 
 static struct muc_session *
 session_new(const char *jid, const xd_stanza *presence)
@@ -683,8 +684,7 @@ muc_presence_in(xd_component *c, const xd_stanza *in, void *arg)
 
     (void)c;
     if (from == NULL || xd_jid_parse(from, &from_jid) != 0 ||
-        xd_stanza_to(in) == NULL ||
-        xd_jid_parse(xd_stanza_to(in), &to) != 0)
+        xd_stanza_to(in) == NULL || xd_jid_parse(xd_stanza_to(in), &to) != 0)
         goto done;
     const char *name = xd_jid_local(to), *nick = xd_jid_resource(to);
     struct muc_room *room = muc_room_find(svc, name);

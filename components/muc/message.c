@@ -21,10 +21,10 @@ static void
 refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
        const char *text)
 {
-    xd_component_send(svc->comp,
-                      xd_stanza_error_reply(
-                          in, xd_stanza_error_default_type(condition),
-                          condition, text));
+    xd_component_send(
+        svc->comp,
+        xd_stanza_error_reply(in, xd_stanza_error_default_type(condition),
+                              condition, text));
 }
 
 /* Token bucket per occupant: 0 when it may send now. */
@@ -36,8 +36,8 @@ rate_ok(struct muc_occupant *o)
 
     if (conf->occupant_rate == 0)
         return 1;
-    o->tokens += (double)(now - o->refilled_us) / 1e6 *
-                 (double)conf->occupant_rate;
+    o->tokens +=
+        (double)(now - o->refilled_us) / 1e6 * (double)conf->occupant_rate;
     o->refilled_us = now;
     if (o->tokens > (double)conf->occupant_burst)
         o->tokens = (double)conf->occupant_burst;
@@ -62,8 +62,7 @@ strip_room_elements(xd_elem *root, const char *room_jid)
     for (xd_elem *e = xd_elem_first(root), *next; e; e = next) {
         next = xd_elem_next(e);
         if (xd_elem_is(e, "occupant-id", MUC_NS_OCCID) ||
-            (xd_elem_is(e, "stanza-id", MUC_NS_SID) &&
-             xd_elem_attr(e, "by") &&
+            (xd_elem_is(e, "stanza-id", MUC_NS_SID) && xd_elem_attr(e, "by") &&
              strcmp(xd_elem_attr(e, "by"), room_jid) == 0))
             xd_elem_remove(e);
     }
@@ -105,8 +104,8 @@ from_occupant(const xd_stanza *in, const struct muc_occupant *o)
     xd_stanza_set_to(out, NULL);
     free(from);
     strip_room_elements(xd_stanza_root(out), o->room->jid);
-    xd_elem *oid = xd_elem_add_child(xd_stanza_root(out), "occupant-id",
-                                     MUC_NS_OCCID);
+    xd_elem *oid =
+        xd_elem_add_child(xd_stanza_root(out), "occupant-id", MUC_NS_OCCID);
     xd_elem_set_attr(oid, "id", o->occupant_id);
     return out;
 }
@@ -147,11 +146,10 @@ groupchat(struct muc_room *room, struct muc_occupant *o, const xd_stanza *in)
         return;
     }
     if (!rate_ok(o)) {
-        xd_component_send(svc->comp,
-                          xd_stanza_error_reply(in, XD_ERRT_WAIT,
-                                                "policy-violation",
-                                                "too many messages: slow "
-                                                "down and try again"));
+        xd_component_send(svc->comp, xd_stanza_error_reply(
+                                         in, XD_ERRT_WAIT, "policy-violation",
+                                         "too many messages: slow "
+                                         "down and try again"));
         return;
     }
     if (subject != NULL && body == NULL) {
@@ -173,8 +171,8 @@ groupchat(struct muc_room *room, struct muc_occupant *o, const xd_stanza *in)
 }
 
 static void
-private_message(struct muc_room *room, struct muc_occupant *o,
-                const char *nick, const xd_stanza *in)
+private_message(struct muc_room *room, struct muc_occupant *o, const char *nick,
+                const xd_stanza *in)
 {
     struct muc_service *svc = room->svc;
     struct muc_occupant *target = muc_occupant_by_nick(room, nick);
@@ -191,10 +189,18 @@ private_message(struct muc_room *room, struct muc_occupant *o,
         return;
     }
     switch (room->cfg.allowpm) {
-    case MUC_PM_ANYONE: allowed = 1; break;
-    case MUC_PM_PARTICIPANTS: allowed = o->role >= MUC_ROLE_PARTICIPANT; break;
-    case MUC_PM_MODERATORS: allowed = o->role >= MUC_ROLE_MODERATOR; break;
-    default: allowed = 0; break;
+    case MUC_PM_ANYONE:
+        allowed = 1;
+        break;
+    case MUC_PM_PARTICIPANTS:
+        allowed = o->role >= MUC_ROLE_PARTICIPANT;
+        break;
+    case MUC_PM_MODERATORS:
+        allowed = o->role >= MUC_ROLE_MODERATOR;
+        break;
+    default:
+        allowed = 0;
+        break;
     }
     if (!allowed) {
         refuse(svc, in, "forbidden",
@@ -206,11 +212,10 @@ private_message(struct muc_room *room, struct muc_occupant *o,
         return;
     }
     if (!rate_ok(o)) {
-        xd_component_send(svc->comp,
-                          xd_stanza_error_reply(in, XD_ERRT_WAIT,
-                                                "policy-violation",
-                                                "too many messages: slow "
-                                                "down and try again"));
+        xd_component_send(svc->comp, xd_stanza_error_reply(
+                                         in, XD_ERRT_WAIT, "policy-violation",
+                                         "too many messages: slow "
+                                         "down and try again"));
         return;
     }
     xd_stanza *out = from_occupant(in, o);
@@ -245,8 +250,8 @@ invite(struct muc_room *room, struct muc_occupant *o, const xd_elem *inv,
     }
     if (room->cfg.members_only &&
         muc_room_affiliation(room, xd_jid_bare_str(invitee)) < MUC_AFF_MEMBER)
-        muc_room_set_affiliation(room, xd_jid_bare_str(invitee),
-                                 MUC_AFF_MEMBER, NULL, NULL);
+        muc_room_set_affiliation(room, xd_jid_bare_str(invitee), MUC_AFF_MEMBER,
+                                 NULL, NULL);
     xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
     xd_stanza_set_from(m, room->jid);
     xd_stanza_set_to(m, xd_jid_str(invitee));
@@ -260,9 +265,9 @@ invite(struct muc_room *room, struct muc_occupant *o, const xd_elem *inv,
         xd_elem_set_child_text(i, "reason", NULL, reason);
     if (room->cfg.password_protected && room->cfg.password)
         xd_elem_set_child_text(x, "password", NULL, room->cfg.password);
-    char *body = xd_xasprintf("%s invites you to the room %s%s%s",
-                              xd_stanza_from(in), room->jid,
-                              reason ? ": " : "", reason ? reason : "");
+    char *body =
+        xd_xasprintf("%s invites you to the room %s%s%s", xd_stanza_from(in),
+                     room->jid, reason ? ": " : "", reason ? reason : "");
     xd_stanza_set_child_text(m, "body", XD_NS_CLIENT, body);
     free(body);
     xd_component_send(svc->comp, m);
@@ -295,7 +300,8 @@ decline(struct muc_room *room, const xd_elem *dec, const xd_stanza *in)
     xd_jid_free(from);
 }
 
-/* --- voice requests ---------------------------------------------------------- */
+/* --- voice requests ----------------------------------------------------------
+ */
 
 struct to_moderators {
     struct muc_service *svc;
@@ -346,8 +352,7 @@ voice_request(struct muc_room *room, struct muc_occupant *o,
     xd_form_add_form_type(x, NS_REQUEST);
     xd_form_add_field(x, "muc#role", "list-single", "Requested role",
                       "participant");
-    xd_form_add_field(x, "muc#jid", "jid-single", "User ID",
-                      o->sessions->jid);
+    xd_form_add_field(x, "muc#jid", "jid-single", "User ID", o->sessions->jid);
     xd_form_add_field(x, "muc#roomnick", "text-single", "Room nickname",
                       o->nick);
     xd_form_add_bool(x, "muc#request_allow", "Grant voice", 0);
@@ -356,14 +361,19 @@ voice_request(struct muc_room *room, struct muc_occupant *o,
     xd_stanza_unref(m);
 }
 
-/* --- message in ---------------------------------------------------------------- */
+/* --- message in
+ * ---------------------------------------------------------------- */
 
 static int
 gone_condition(const char *c)
 {
     static const char *const gone[] = {
-        "gone",          "item-not-found",          "recipient-unavailable",
-        "redirect",      "remote-server-not-found", "remote-server-timeout",
+        "gone",
+        "item-not-found",
+        "recipient-unavailable",
+        "redirect",
+        "remote-server-not-found",
+        "remote-server-timeout",
         "service-unavailable",
     };
     for (size_t i = 0; c && i < XD_NELEM(gone); i++)

@@ -104,22 +104,22 @@ struct muc_service {
     xd_component *comp;
     xd_db *db;
     struct muc_conf conf;
-    const char *domain;          /* borrowed from comp */
-    xd_map *rooms;               /* room local part -> struct muc_room */
-    unsigned char id_key[32];    /* XEP-0421 HMAC key, kept in the store */
-    xd_buf scratch;              /* for measuring messages */
+    const char *domain;       /* borrowed from comp */
+    xd_map *rooms;            /* room local part -> struct muc_room */
+    unsigned char id_key[32]; /* XEP-0421 HMAC key, kept in the store */
+    xd_buf scratch;           /* for measuring messages */
 };
 
 struct muc_session {
     struct muc_session *next;
-    char *jid;          /* the real full JID */
+    char *jid;           /* the real full JID */
     xd_stanza *presence; /* its last available presence as received */
 };
 
 struct muc_occupant {
     struct muc_room *room;
     char *nick;
-    char *bare;         /* real bare JID */
+    char *bare; /* real bare JID */
     enum muc_role role;
     struct muc_session *sessions; /* at least one while in the room */
     char occupant_id[48];         /* XEP-0421, base64 */
@@ -138,11 +138,11 @@ struct muc_room {
     char *name; /* local part */
     char *jid;  /* name@domain */
     struct muc_room_config cfg;
-    int locked;          /* created, owner has not configured it (201) */
-    char *subject;       /* NULL: never set */
-    char *subject_from;  /* nick (or room JID) that set it */
-    xd_map *occupants;   /* nick -> struct muc_occupant */
-    xd_map *sessions;    /* real full JID -> struct muc_occupant */
+    int locked;           /* created, owner has not configured it (201) */
+    char *subject;        /* NULL: never set */
+    char *subject_from;   /* nick (or room JID) that set it */
+    xd_map *occupants;    /* nick -> struct muc_occupant */
+    xd_map *sessions;     /* real full JID -> struct muc_occupant */
     xd_map *affiliations; /* bare JID -> struct muc_affiliation_entry */
     struct muc_history *history;
     size_t noccupants;
@@ -169,7 +169,8 @@ struct muc_change {
     const char *alt_jid, *alt_password;
 };
 
-/* ---- main.c / service.c ----------------------------------------------------- */
+/* ---- main.c / service.c -----------------------------------------------------
+ */
 /* Sets up the service of one [muc ...] section on base: NULL (logged) when
  * its settings or database are unusable. Free with muc_service_free. */
 struct muc_service *muc_service_new(const xd_config *cfg, const char *section,
@@ -178,7 +179,8 @@ void muc_service_free(struct muc_service *svc);
 /* commands.c: registers the admins' ad-hoc commands. */
 void muc_commands_register(struct muc_service *svc);
 
-/* ---- room.c --------------------------------------------------------------- */
+/* ---- room.c ---------------------------------------------------------------
+ */
 /* Creates a locked room owned by `owner` (a bare JID). */
 struct muc_room *muc_room_create(struct muc_service *svc, const char *name,
                                  const char *owner);
@@ -215,7 +217,8 @@ enum muc_affiliation muc_room_affiliation(const struct muc_room *room,
 /* 1 when `bare` is a service admin (owner of every room). */
 int muc_is_service_admin(const struct muc_service *svc, const char *bare);
 
-/* ---- room_config.c -------------------------------------------------------- */
+/* ---- room_config.c --------------------------------------------------------
+ */
 void muc_config_defaults(const struct muc_service *svc,
                          struct muc_room_config *c);
 void muc_config_free(struct muc_room_config *c);
@@ -233,7 +236,8 @@ int muc_config_apply_form(const struct muc_service *svc, const xd_elem *x,
 void muc_config_features(const struct muc_room *room, xd_elem *query);
 void muc_config_roominfo(const struct muc_room *room, xd_elem *query);
 
-/* ---- enter.c: occupants and presence -------------------------------------- */
+/* ---- enter.c: occupants and presence --------------------------------------
+ */
 xd_verdict muc_presence_in(xd_component *c, const xd_stanza *in, void *arg);
 const char *muc_affiliation_name(enum muc_affiliation a);
 const char *muc_role_name(enum muc_role r);
@@ -269,24 +273,22 @@ void muc_occupants_drop_all(struct muc_room *room);
 void muc_send_copy(struct muc_service *svc, const xd_stanza *st,
                    const char *to);
 
-/* ---- message.c / admin.c / owner.c / register.c ---------------------------- */
+/* ---- message.c / admin.c / owner.c / register.c ----------------------------
+ */
 xd_verdict muc_message_in(xd_component *c, const xd_stanza *in, void *arg);
 /* Sends st to every session of every occupant. */
 void muc_broadcast(struct muc_room *room, const xd_stanza *st);
 /* Changes o's role (none: kicked, 307), told to everyone. */
-void muc_set_role(struct muc_occupant *o, enum muc_role role,
-                  const char *actor, const char *reason);
+void muc_set_role(struct muc_occupant *o, enum muc_role role, const char *actor,
+                  const char *reason);
 /* The iqs of those namespaces to a room, from `bare`. */
-void muc_admin_iq(struct muc_room *room, const xd_stanza *in,
-                  const char *bare);
-void muc_owner_iq(struct muc_room *room, const xd_stanza *in,
-                  const char *bare);
+void muc_admin_iq(struct muc_room *room, const xd_stanza *in, const char *bare);
+void muc_owner_iq(struct muc_room *room, const xd_stanza *in, const char *bare);
 void muc_register_iq(struct muc_room *room, const xd_stanza *in,
                      const char *bare);
 /* occupant_id.c: the XEP-0421 id of bare in room (NUL-terminated). */
-void muc_occupant_id(const struct muc_service *svc,
-                     const struct muc_room *room, const char *bare,
-                     char out[48]);
+void muc_occupant_id(const struct muc_service *svc, const struct muc_room *room,
+                     const char *bare, char out[48]);
 
 /* ---- time ---------------------------------------------------------------- */
 int64_t muc_now_us(void);
@@ -295,14 +297,15 @@ void muc_stamp(int64_t t_us, char out[32]);
 /* Parses an XEP-0082 date-time: 0 and *out, or XD_EINVAL. */
 int muc_parse_stamp(const char *s, int64_t *out_us);
 
-/* ---- store.c: SQLite ------------------------------------------------------ */
+/* ---- store.c: SQLite ------------------------------------------------------
+ */
 /* Opens (creating/migrating) the database. 0 or XD_EIO (logged). */
 int muc_store_open(const char *path, xd_db **out);
 /* The service's secret key, created on first use. 0 or XD_EIO. */
 int muc_store_key(xd_db *db, unsigned char key[32]);
 typedef void (*muc_store_room_fn)(const char *name, const char *config,
-                                  const char *subject,
-                                  const char *subject_from, void *arg);
+                                  const char *subject, const char *subject_from,
+                                  void *arg);
 /* Calls fn for every stored (persistent) room. 0 or XD_EIO. */
 int muc_store_rooms(xd_db *db, muc_store_room_fn fn, void *arg);
 /* Inserts or replaces a room's row. 0 or XD_EIO. */
@@ -366,7 +369,8 @@ int muc_store_archive_page(xd_db *db, const char *room,
 int muc_store_archive_count(xd_db *db, const char *room,
                             const struct muc_archive_filter *f, long *out);
 
-/* ---- archive.c: XEP-0313 for a room ---------------------------------------- */
+/* ---- archive.c: XEP-0313 for a room ----------------------------------------
+ */
 /* Archives `msg` (the broadcast form, from room/nick) when the room archives,
  * and adds <stanza-id by=room/> to it. 0 or XD_EIO (logged). */
 int muc_archive_message(struct muc_room *room, xd_stanza *msg,
@@ -375,7 +379,8 @@ int muc_archive_message(struct muc_room *room, xd_stanza *msg,
  * with <fin/>), or its error. The caller has checked the requester may. */
 void muc_archive_query(struct muc_room *room, const xd_stanza *iq);
 
-/* ---- history.c: history on join ------------------------------------------- */
+/* ---- history.c: history on join -------------------------------------------
+ */
 struct muc_history;
 struct muc_history *muc_history_new(void);
 void muc_history_free(struct muc_history *h); /* NULL is a no-op */

@@ -18,10 +18,10 @@ static void
 refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
        const char *text)
 {
-    xd_component_send(svc->comp,
-                      xd_stanza_error_reply(
-                          in, xd_stanza_error_default_type(condition),
-                          condition, text));
+    xd_component_send(
+        svc->comp,
+        xd_stanza_error_reply(in, xd_stanza_error_default_type(condition),
+                              condition, text));
 }
 
 static void
@@ -79,8 +79,7 @@ apply_list(struct muc_room *room, const xd_elem *x, const char *var,
         if (xd_jid_parse(t, &j) != 0)
             return XD_EINVAL;
         if (muc_room_affiliation(room, xd_jid_bare_str(j)) != aff)
-            muc_room_set_affiliation(room, xd_jid_bare_str(j), aff, NULL,
-                                     NULL);
+            muc_room_set_affiliation(room, xd_jid_bare_str(j), aff, NULL, NULL);
         xd_jid_free(j);
     }
     return 0;
@@ -156,8 +155,8 @@ destroy(struct muc_room *room, const xd_stanza *in, const xd_elem *d)
 void
 muc_owner_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
 {
-    const xd_elem *query = xd_elem_child(xd_stanza_root(in), "query",
-                                         MUC_NS_OWNER);
+    const xd_elem *query =
+        xd_elem_child(xd_stanza_root(in), "query", MUC_NS_OWNER);
 
     if (muc_room_affiliation(room, bare) != MUC_AFF_OWNER) {
         refuse(room->svc, in, "forbidden", "only owners may do that");
@@ -166,8 +165,8 @@ muc_owner_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
     if (strcmp(xd_stanza_type(in), "get") == 0) {
         xd_stanza *r = xd_stanza_reply(in);
         xd_stanza_set_type(r, "result");
-        xd_elem *q = xd_elem_add_child(xd_stanza_root(r), "query",
-                                       MUC_NS_OWNER);
+        xd_elem *q =
+            xd_elem_add_child(xd_stanza_root(r), "query", MUC_NS_OWNER);
         muc_config_form(room, q);
         xd_component_send(room->svc->comp, r);
         return;

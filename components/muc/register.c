@@ -20,10 +20,10 @@ static void
 refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
        const char *text)
 {
-    xd_component_send(svc->comp,
-                      xd_stanza_error_reply(
-                          in, xd_stanza_error_default_type(condition),
-                          condition, text));
+    xd_component_send(
+        svc->comp,
+        xd_stanza_error_reply(in, xd_stanza_error_default_type(condition),
+                              condition, text));
 }
 
 static xd_stanza *
@@ -39,8 +39,8 @@ void
 muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
 {
     struct muc_service *svc = room->svc;
-    const xd_elem *query = xd_elem_child(xd_stanza_root(in), "query",
-                                         NS_REGISTER);
+    const xd_elem *query =
+        xd_elem_child(xd_stanza_root(in), "query", NS_REGISTER);
     const char *nick = muc_room_reserved_nick(room, bare);
     enum muc_affiliation aff = muc_room_affiliation(room, bare);
 
@@ -58,8 +58,7 @@ muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
             xd_elem_set_child_text(q, "instructions", NULL,
                                    "Choose the nickname to reserve in this "
                                    "room.");
-            xd_elem *x = xd_form_add(q, "form", "Nickname registration",
-                                     NULL);
+            xd_elem *x = xd_form_add(q, "form", "Nickname registration", NULL);
             xd_form_add_form_type(x, NS_MUC_REGISTER);
             xd_elem *f = xd_form_add_field(x, "muc#register_roomnick",
                                            "text-single", "Nickname", NULL);
@@ -73,9 +72,8 @@ muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
             refuse(svc, in, "item-not-found", "you are not registered");
             return;
         }
-        muc_room_set_affiliation(room, bare,
-                                 aff == MUC_AFF_MEMBER ? MUC_AFF_NONE : aff,
-                                 NULL, NULL);
+        muc_room_set_affiliation(
+            room, bare, aff == MUC_AFF_MEMBER ? MUC_AFF_NONE : aff, NULL, NULL);
         xd_component_send(svc->comp, result(in));
         return;
     }

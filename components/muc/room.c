@@ -199,7 +199,8 @@ muc_rooms_load(struct muc_service *svc)
     return rc;
 }
 
-/* --- affiliations ---------------------------------------------------------- */
+/* --- affiliations ----------------------------------------------------------
+ */
 
 enum muc_affiliation
 muc_room_affiliation(const struct muc_room *r, const char *bare)
@@ -297,7 +298,8 @@ muc_room_owner_count(const struct muc_room *r)
     return n;
 }
 
-/* --- destruction ------------------------------------------------------------- */
+/* --- destruction -------------------------------------------------------------
+ */
 
 void
 muc_room_destroy(struct muc_room *r, const char *reason, const char *alt_jid,

@@ -132,9 +132,14 @@ unescape(const char *v, size_t n)
 }
 
 /* The integer settings, by name, for the stored form. */
-#define INT_FIELD(k, f) { k, offsetof(struct muc_room_config, f), sizeof(int) }
+#define INT_FIELD(k, f)                                                        \
+    {                                                                          \
+        k, offsetof(struct muc_room_config, f), sizeof(int)                    \
+    }
 #define LONG_FIELD(k, f)                                                       \
-    { k, offsetof(struct muc_room_config, f), sizeof(long) }
+    {                                                                          \
+        k, offsetof(struct muc_room_config, f), sizeof(long)                   \
+    }
 static const struct {
     const char *key;
     size_t offset, size;
@@ -165,7 +170,8 @@ set_field(struct muc_room_config *c, const char *key, size_t klen, char *val)
                                             "password" };
 
     for (size_t i = 0; i < XD_NELEM(strs); i++)
-        if (strlen(str_keys[i]) == klen && strncmp(key, str_keys[i], klen) == 0) {
+        if (strlen(str_keys[i]) == klen &&
+            strncmp(key, str_keys[i], klen) == 0) {
             free(*strs[i]);
             *strs[i] = xd_xstrdup(val);
             return;
@@ -203,7 +209,8 @@ muc_config_parse(const char *text, struct muc_room_config *c)
     return 0;
 }
 
-/* --- the owner's form ------------------------------------------------------ */
+/* --- the owner's form ------------------------------------------------------
+ */
 
 static void
 add_roles(xd_elem *x, const char *var, const char *label, unsigned set)
@@ -268,8 +275,8 @@ muc_config_form(const struct muc_room *room, xd_elem *parent)
     snprintf(num, sizeof(num), "%ld", c->max_users);
     f = xd_form_add_field(x, "muc#roomconfig_maxusers", "list-single",
                           "Maximum number of occupants", num);
-    static const char *const sizes[] = { "10", "20", "30", "50", "100", "200",
-                                         "500", "1000" };
+    static const char *const sizes[] = { "10",  "20",  "30",  "50",
+                                         "100", "200", "500", "1000" };
     for (size_t i = 0; i < XD_NELEM(sizes); i++)
         if (strtol(sizes[i], NULL, 10) <= (long)room->svc->conf.max_occupants)
             xd_form_field_add_option(f, sizes[i], sizes[i]);
@@ -402,22 +409,26 @@ muc_config_apply_form(const struct muc_service *svc, const xd_elem *x,
         }
         c->allowpm = (enum muc_allowpm)i;
     }
-    rc = xd_form_uint(x, "muc#roomconfig_maxusers", svc->conf.max_occupants,
-                      &n);
-    if (rc == 0 && n > 0)
-        c->max_users = (long)n;
-    else if (rc == XD_EINVAL && (v = xd_form_value(x,
-                                                   "muc#roomconfig_maxusers")) &&
-             *v != '\0' && strcmp(v, "none") != 0) {
-        *why = "muc#roomconfig_maxusers: a number no greater than the "
-               "service's limit";
-        return XD_EINVAL;
-    } else if (rc == XD_EINVAL || (rc == 0 && n == 0))
-        c->max_users = (long)svc->conf.max_occupants;
+    /* maxusers: a number up to the service's cap; 0, "" or "none" mean
+     * the cap itself. */
+    v = xd_form_value(x, "muc#roomconfig_maxusers");
+    if (v != NULL) {
+        rc = xd_form_uint(x, "muc#roomconfig_maxusers", svc->conf.max_occupants,
+                          &n);
+        if (rc == 0 && n > 0)
+            c->max_users = (long)n;
+        else if ((rc == 0 && n == 0) || *v == '\0' || strcmp(v, "none") == 0)
+            c->max_users = (long)svc->conf.max_occupants;
+        else {
+            *why = "muc#roomconfig_maxusers: a number no greater than the "
+                   "service's limit";
+            return XD_EINVAL;
+        }
+    }
     rc = xd_form_uint(x, "muc#maxhistoryfetch", 1000000, &n);
     if (rc == 0)
-        c->max_history = n > svc->conf.history_max ? (long)svc->conf.history_max
-                                                   : (long)n;
+        c->max_history =
+            n > svc->conf.history_max ? (long)svc->conf.history_max : (long)n;
     else if (rc == XD_EINVAL) {
         *why = "muc#maxhistoryfetch: a number";
         return XD_EINVAL;
@@ -439,7 +450,8 @@ muc_config_apply_form(const struct muc_service *svc, const xd_elem *x,
     return 0;
 }
 
-/* --- disco#info ------------------------------------------------------------ */
+/* --- disco#info ------------------------------------------------------------
+ */
 
 void
 muc_config_features(const struct muc_room *room, xd_elem *query)
@@ -470,8 +482,8 @@ muc_config_roominfo(const struct muc_room *room, xd_elem *query)
         xd_form_add_field(x, "muc#roominfo_description", NULL, "Description",
                           c->desc);
     snprintf(num, sizeof(num), "%zu", room->noccupants);
-    xd_form_add_field(x, "muc#roominfo_occupants", NULL,
-                      "Number of occupants", num);
+    xd_form_add_field(x, "muc#roominfo_occupants", NULL, "Number of occupants",
+                      num);
     xd_form_add_field(x, "muc#roominfo_subject", NULL, "Subject",
                       room->subject ? room->subject : "");
     xd_form_add_bool(x, "muc#roominfo_subjectmod",

@@ -28,8 +28,8 @@ static const xd_config_key muc_keys[] = {
                 "rooms the service holds at most"),
     XD_CFG_UINT("max_occupants", struct muc_conf, max_occupants, 1000, 1,
                 1000000, "the largest maximum of occupants a room may set"),
-    XD_CFG_UINT("default_max_users", struct muc_conf, default_max_users, 200,
-                1, 1000000, "maximum occupants of a new room"),
+    XD_CFG_UINT("default_max_users", struct muc_conf, default_max_users, 200, 1,
+                1000000, "maximum occupants of a new room"),
     XD_CFG_UINT("max_message_bytes", struct muc_conf, max_message_bytes, 16384,
                 256, 16777216, "largest message an occupant may send"),
     XD_CFG_UINT("occupant_rate", struct muc_conf, occupant_rate, 10, 0, 1000000,
@@ -55,10 +55,10 @@ static void
 refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
        const char *text)
 {
-    xd_component_send(svc->comp,
-                      xd_stanza_error_reply(
-                          in, xd_stanza_error_default_type(condition),
-                          condition, text));
+    xd_component_send(
+        svc->comp,
+        xd_stanza_error_reply(in, xd_stanza_error_default_type(condition),
+                              condition, text));
 }
 
 static xd_stanza *
@@ -70,7 +70,8 @@ result(const xd_stanza *in)
     return r;
 }
 
-/* --- disco ------------------------------------------------------------------ */
+/* --- disco ------------------------------------------------------------------
+ */
 
 struct items_ctx {
     xd_elem *query;
@@ -95,12 +96,11 @@ static void
 room_info(struct muc_room *room, const xd_stanza *in)
 {
     xd_stanza *r = result(in);
-    xd_elem *q = xd_elem_add_child(xd_stanza_root(r), "query",
-                                   XD_NS_DISCO_INFO);
+    xd_elem *q =
+        xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_INFO);
     static const char *const features[] = {
-        MUC_NS,         XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS,
-        MUC_NS_MAM,     MUC_NS_SID,       MUC_NS_OCCID,
-        XD_NS_PING,     NS_REGISTER,
+        MUC_NS,     XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS, MUC_NS_MAM,
+        MUC_NS_SID, MUC_NS_OCCID,     XD_NS_PING,        NS_REGISTER,
     };
     xd_elem *id = xd_elem_add_child(q, "identity", NULL);
     xd_elem_set_attr(id, "category", "conference");
@@ -138,7 +138,8 @@ disco_items(xd_component *c, const xd_stanza *in, void *arg)
     return XD_HANDLED;
 }
 
-/* --- iqs to rooms and occupants ----------------------------------------------- */
+/* --- iqs to rooms and occupants
+ * ----------------------------------------------- */
 
 struct relay {
     struct muc_service *svc;
@@ -280,7 +281,8 @@ done:
     return v;
 }
 
-/* --- the link ------------------------------------------------------------------ */
+/* --- the link
+ * ------------------------------------------------------------------ */
 
 static void
 drop_room_occupants(const char *name, void *value, void *arg)
@@ -322,7 +324,8 @@ on_link(xd_component *c, int up, void *arg)
                 svc->domain, xd_map_count(svc->rooms));
 }
 
-/* --- setup ------------------------------------------------------------------- */
+/* --- setup -------------------------------------------------------------------
+ */
 
 struct muc_service *
 muc_service_new(const xd_config *cfg, const char *section,
@@ -342,8 +345,7 @@ muc_service_new(const xd_config *cfg, const char *section,
         svc->conf.default_max_users = svc->conf.max_occupants;
     svc->rooms = xd_map_new();
     if (muc_store_open(svc->conf.db_path, &svc->db) != 0 ||
-        muc_store_key(svc->db, svc->id_key) != 0 ||
-        muc_rooms_load(svc) != 0) {
+        muc_store_key(svc->db, svc->id_key) != 0 || muc_rooms_load(svc) != 0) {
         xd_log_warnx("[%s] %s: the database cannot be used", section,
                      svc->conf.db_path);
         muc_service_free(svc);

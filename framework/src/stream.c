@@ -588,8 +588,8 @@ direct_on(xd_stream *s)
         bufferevent_getfd(s->bev) < 0 || s->direct)
         return;
     s->direct = 1;
-    s->out_cb = evbuffer_add_cb(bufferevent_get_output(s->bev),
-                                output_added, s);
+    s->out_cb =
+        evbuffer_add_cb(bufferevent_get_output(s->bev), output_added, s);
     if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
         bufferevent_disable(s->bev, EV_WRITE);
 }
