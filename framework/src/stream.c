@@ -555,8 +555,12 @@ flush_now_cb(evutil_socket_t fd, short what, void *arg)
         return;
     struct evbuffer *out = bufferevent_get_output(s->bev);
     evutil_socket_t sock = bufferevent_getfd(s->bev);
+    /* A socket bufferevent freezes its output's start so that only it
+     * drains it: thaw it for our write, as libevent does for its own. */
+    evbuffer_unfreeze(out, 1);
     while (evbuffer_get_length(out) > 0 && evbuffer_write(out, sock) > 0)
         ;
+    evbuffer_freeze(out, 1);
     if (evbuffer_get_length(out) > 0) {
         /* Socket full (or failing): libevent takes over and reports. */
         bufferevent_enable(s->bev, EV_WRITE);
