@@ -66,16 +66,6 @@ affiliation_changed(struct muc_room *room, const char *bare,
     }
 }
 
-static void
-refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
-       const char *text)
-{
-    xd_component_send(
-        svc->comp,
-        xd_stanza_error_reply(in, xd_stanza_error_default_type(condition),
-                              condition, text));
-}
-
 /* --- lists --------------------------------------------------------------- */
 
 struct list_ctx {
@@ -133,8 +123,8 @@ get_list(struct muc_room *room, const xd_stanza *in, const xd_elem *item,
                   (l.aff == MUC_AFF_MEMBER && me != NULL &&
                    (room->cfg.getmemberlist & MUC_ROLE_BIT(me->role)));
         if (!may) {
-            refuse(room->svc, in, "forbidden",
-                   "you may not retrieve that list");
+            muc_refuse(room->svc, in, "forbidden",
+                       "you may not retrieve that list");
             return;
         }
         xd_stanza *r = xd_stanza_reply(in);
@@ -147,8 +137,8 @@ get_list(struct muc_room *room, const xd_stanza *in, const xd_elem *item,
     if (role_s && muc_role_parse(role_s, &l.role) == 0 &&
         (l.role == MUC_ROLE_MODERATOR || l.role == MUC_ROLE_PARTICIPANT)) {
         if (me == NULL || me->role != MUC_ROLE_MODERATOR) {
-            refuse(room->svc, in, "forbidden",
-                   "only moderators may retrieve that list");
+            muc_refuse(room->svc, in, "forbidden",
+                       "only moderators may retrieve that list");
             return;
         }
         xd_stanza *r = xd_stanza_reply(in);
@@ -159,9 +149,9 @@ get_list(struct muc_room *room, const xd_stanza *in, const xd_elem *item,
         xd_component_send(room->svc->comp, r);
         return;
     }
-    refuse(room->svc, in, "bad-request",
-           "ask for one affiliation (not none) or the moderator or "
-           "participant role");
+    muc_refuse(room->svc, in, "bad-request",
+               "ask for one affiliation (not none) or the moderator or "
+               "participant role");
 }
 
 /* --- changes ----------------------------------------------------------------
@@ -191,62 +181,63 @@ check_item(struct muc_room *room, const xd_stanza *in, const xd_elem *item,
     if (role_s != NULL && aff_s == NULL) {
         c->is_role = 1;
         if (muc_role_parse(role_s, &c->role) != 0 || nick == NULL) {
-            refuse(room->svc, in, "bad-request", "a role item needs a nick");
+            muc_refuse(room->svc, in, "bad-request",
+                       "a role item needs a nick");
             return -1;
         }
         if (me == NULL || me->role != MUC_ROLE_MODERATOR) {
-            refuse(room->svc, in, "forbidden",
-                   "only moderators may change roles");
+            muc_refuse(room->svc, in, "forbidden",
+                       "only moderators may change roles");
             return -1;
         }
         c->bare = xd_xstrdup(nick);
         c->target = muc_occupant_by_nick(room, nick);
         if (c->target == NULL) {
-            refuse(room->svc, in, "item-not-found",
-                   "no occupant has that nickname");
+            muc_refuse(room->svc, in, "item-not-found",
+                       "no occupant has that nickname");
             return -1;
         }
         enum muc_affiliation t_aff = muc_occupant_affiliation(c->target);
         if (c->role == MUC_ROLE_MODERATOR ||
             c->target->role == MUC_ROLE_MODERATOR) {
             if (my_aff < MUC_AFF_ADMIN || t_aff > my_aff) {
-                refuse(room->svc, in, "not-allowed",
-                       "only admins and owners may change moderators");
+                muc_refuse(room->svc, in, "not-allowed",
+                           "only admins and owners may change moderators");
                 return -1;
             }
         }
         if (c->role < MUC_ROLE_PARTICIPANT &&
             (t_aff >= MUC_AFF_ADMIN || t_aff > my_aff)) {
-            refuse(room->svc, in, "not-allowed",
-                   "an admin or owner cannot be kicked or silenced");
+            muc_refuse(room->svc, in, "not-allowed",
+                       "an admin or owner cannot be kicked or silenced");
             return -1;
         }
         return 0;
     }
     if (aff_s == NULL || muc_affiliation_parse(aff_s, &c->aff) != 0) {
-        refuse(room->svc, in, "bad-request",
-               "an item needs a role or an affiliation");
+        muc_refuse(room->svc, in, "bad-request",
+                   "an item needs a role or an affiliation");
         return -1;
     }
     if (jid == NULL && nick != NULL) {
         struct muc_occupant *o = muc_occupant_by_nick(room, nick);
         if (o == NULL) {
-            refuse(room->svc, in, "item-not-found",
-                   "no occupant has that nickname");
+            muc_refuse(room->svc, in, "item-not-found",
+                       "no occupant has that nickname");
             return -1;
         }
         jid = o->bare;
     }
     xd_jid *j = NULL;
     if (jid == NULL || xd_jid_parse(jid, &j) != 0) {
-        refuse(room->svc, in, "jid-malformed", "an item needs a valid jid");
+        muc_refuse(room->svc, in, "jid-malformed", "an item needs a valid jid");
         return -1;
     }
     c->bare = xd_xstrdup(xd_jid_bare_str(j));
     xd_jid_free(j);
     if (my_aff < MUC_AFF_ADMIN) {
-        refuse(room->svc, in, "forbidden",
-               "only admins and owners may change affiliations");
+        muc_refuse(room->svc, in, "forbidden",
+                   "only admins and owners may change affiliations");
         return -1;
     }
     enum muc_affiliation cur = MUC_AFF_NONE;
@@ -255,18 +246,18 @@ check_item(struct muc_room *room, const xd_stanza *in, const xd_elem *item,
     if (e)
         cur = e->aff;
     if (my_aff < MUC_AFF_OWNER && c->aff >= MUC_AFF_ADMIN) {
-        refuse(room->svc, in, "forbidden",
-               "only owners may grant admin and owner");
+        muc_refuse(room->svc, in, "forbidden",
+                   "only owners may grant admin and owner");
         return -1;
     }
     if (my_aff < MUC_AFF_OWNER && cur >= MUC_AFF_ADMIN) {
-        refuse(room->svc, in, "not-allowed",
-               "only owners may change an admin's or owner's affiliation");
+        muc_refuse(room->svc, in, "not-allowed",
+                   "only owners may change an admin's or owner's affiliation");
         return -1;
     }
     if (cur == MUC_AFF_OWNER && c->aff != MUC_AFF_OWNER) {
         if (*owners_left <= 1) {
-            refuse(room->svc, in, "conflict", "a room keeps one owner");
+            muc_refuse(room->svc, in, "conflict", "a room keeps one owner");
             return -1;
         }
         --*owners_left;
@@ -285,7 +276,7 @@ set_items(struct muc_room *room, const xd_stanza *in, const xd_elem *query,
     for (xd_elem *i = xd_elem_first(query); i; i = xd_elem_next(i))
         n += xd_elem_is(i, "item", MUC_NS_ADMIN);
     if (n == 0) {
-        refuse(room->svc, in, "bad-request", "no item to change");
+        muc_refuse(room->svc, in, "bad-request", "no item to change");
         return;
     }
     struct change *ch = xd_xcalloc(n, sizeof(*ch));
@@ -333,7 +324,7 @@ muc_admin_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
     if (strcmp(xd_stanza_type(in), "get") == 0) {
         const xd_elem *item = xd_elem_child(query, "item", MUC_NS_ADMIN);
         if (item == NULL)
-            refuse(room->svc, in, "bad-request", "which list?");
+            muc_refuse(room->svc, in, "bad-request", "which list?");
         else
             get_list(room, in, item, my_aff, me);
         return;

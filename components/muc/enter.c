@@ -410,8 +410,8 @@ muc_occupants_drop_all(struct muc_room *room)
 /* --- entering ------------------------------------------------------------ */
 
 static void
-refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
-       const char *text)
+refuse_entry(struct muc_service *svc, const xd_stanza *in,
+             const char *condition, const char *text)
 {
     xd_stanza *err = xd_stanza_error_reply(
         in, xd_stanza_error_default_type(condition), condition, text);
@@ -490,12 +490,13 @@ enter(struct muc_service *svc, struct muc_room *room, const char *name,
 
     if (room == NULL) {
         if (!may_create(svc, bare)) {
-            refuse(svc, in, "not-allowed", "you may not create rooms here");
+            refuse_entry(svc, in, "not-allowed",
+                         "you may not create rooms here");
             return;
         }
         if (xd_map_count(svc->rooms) >= svc->conf.max_rooms) {
-            refuse(svc, in, "resource-constraint",
-                   "the service has as many rooms as it may");
+            refuse_entry(svc, in, "resource-constraint",
+                         "the service has as many rooms as it may");
             return;
         }
         room = muc_room_create(svc, name, bare);
@@ -505,40 +506,41 @@ enter(struct muc_service *svc, struct muc_room *room, const char *name,
     }
     enum muc_affiliation aff = muc_room_affiliation(room, bare);
     if (room->locked && aff != MUC_AFF_OWNER) {
-        refuse(svc, in, "item-not-found",
-               "the room is being created: try again soon");
+        refuse_entry(svc, in, "item-not-found",
+                     "the room is being created: try again soon");
         return;
     }
     if (aff == MUC_AFF_OUTCAST) {
-        refuse(svc, in, "forbidden", "you are banned from this room");
+        refuse_entry(svc, in, "forbidden", "you are banned from this room");
         return;
     }
     if (room->cfg.members_only && aff < MUC_AFF_MEMBER) {
-        refuse(svc, in, "registration-required",
-               "this room is for members only");
+        refuse_entry(svc, in, "registration-required",
+                     "this room is for members only");
         return;
     }
     struct muc_occupant *o = muc_occupant_by_nick(room, nick);
     if (o != NULL && strcmp(o->bare, bare) != 0) {
-        refuse(svc, in, "conflict", "that nickname is in use");
+        refuse_entry(svc, in, "conflict", "that nickname is in use");
         return;
     }
     const char *holder = muc_room_nick_owner(room, nick);
     if (holder != NULL && strcmp(holder, bare) != 0) {
-        refuse(svc, in, "conflict", "that nickname is registered by another");
+        refuse_entry(svc, in, "conflict",
+                     "that nickname is registered by another");
         return;
     }
     if (o == NULL && aff < MUC_AFF_ADMIN &&
         (long)room->noccupants >= room->cfg.max_users) {
-        refuse(svc, in, "service-unavailable", "the room is full");
+        refuse_entry(svc, in, "service-unavailable", "the room is full");
         return;
     }
     if (room->cfg.password_protected && aff < MUC_AFF_ADMIN) {
         const char *pw = x ? xd_elem_child_text(x, "password", MUC_NS) : NULL;
         if (pw == NULL || room->cfg.password == NULL ||
             strcmp(pw, room->cfg.password) != 0) {
-            refuse(svc, in, "not-authorized",
-                   "a password is required to enter this room");
+            refuse_entry(svc, in, "not-authorized",
+                         "a password is required to enter this room");
             return;
         }
     }
@@ -616,13 +618,13 @@ change_nick(struct muc_service *svc, struct muc_occupant *o, const char *from,
 
     if (!room->cfg.allow_nick_change &&
         muc_occupant_affiliation(o) < MUC_AFF_ADMIN) {
-        refuse(svc, in, "not-acceptable",
-               "nickname changes are not allowed in this room");
+        refuse_entry(svc, in, "not-acceptable",
+                     "nickname changes are not allowed in this room");
         return;
     }
     if (muc_occupant_by_nick(room, nick) != NULL ||
         (holder != NULL && strcmp(holder, o->bare) != 0)) {
-        refuse(svc, in, "conflict", "that nickname is in use");
+        refuse_entry(svc, in, "conflict", "that nickname is in use");
         return;
     }
     struct muc_session *s = session_of(o, from);
@@ -703,7 +705,7 @@ muc_presence_in(xd_component *c, const xd_stanza *in, void *arg)
         goto done;
     }
     if (nick == NULL || *nick == '\0') {
-        refuse(svc, in, "jid-malformed", "a nickname is required");
+        refuse_entry(svc, in, "jid-malformed", "a nickname is required");
         goto done;
     }
     const char *raw = strchr(xd_stanza_to(in), '/');

@@ -17,16 +17,6 @@
 
 #define NS_REQUEST "http://jabber.org/protocol/muc#request"
 
-static void
-refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
-       const char *text)
-{
-    xd_component_send(
-        svc->comp,
-        xd_stanza_error_reply(in, xd_stanza_error_default_type(condition),
-                              condition, text));
-}
-
 /* Token bucket per occupant: 0 when it may send now. */
 static int
 rate_ok(struct muc_occupant *o)
@@ -116,8 +106,8 @@ change_subject(struct muc_room *room, struct muc_occupant *o,
 {
     if (o->role < MUC_ROLE_MODERATOR &&
         !(room->cfg.change_subject && o->role >= MUC_ROLE_PARTICIPANT)) {
-        refuse(room->svc, in, "forbidden",
-               "only moderators may change the subject in this room");
+        muc_refuse(room->svc, in, "forbidden",
+                   "only moderators may change the subject in this room");
         return;
     }
     free(room->subject);
@@ -138,11 +128,11 @@ groupchat(struct muc_room *room, struct muc_occupant *o, const xd_stanza *in)
     const char *body = xd_stanza_child_text(in, "body", XD_NS_CLIENT);
 
     if (o->role < MUC_ROLE_PARTICIPANT) {
-        refuse(svc, in, "forbidden", "visitors may not speak in this room");
+        muc_refuse(svc, in, "forbidden", "visitors may not speak in this room");
         return;
     }
     if (payload_bytes(in, &svc->scratch) > svc->conf.max_message_bytes) {
-        refuse(svc, in, "not-acceptable", "the message is too long");
+        muc_refuse(svc, in, "not-acceptable", "the message is too long");
         return;
     }
     if (!rate_ok(o)) {
@@ -159,8 +149,8 @@ groupchat(struct muc_room *room, struct muc_occupant *o, const xd_stanza *in)
     xd_stanza *out = from_occupant(in, o);
     if (muc_archive_message(room, out, o) != 0) {
         xd_stanza_unref(out);
-        refuse(svc, in, "internal-server-error",
-               "the message could not be stored");
+        muc_refuse(svc, in, "internal-server-error",
+                   "the message could not be stored");
         return;
     }
     if (body != NULL)
@@ -180,12 +170,12 @@ private_message(struct muc_room *room, struct muc_occupant *o, const char *nick,
     int allowed;
 
     if (type && strcmp(type, "groupchat") == 0) {
-        refuse(svc, in, "bad-request",
-               "groupchat messages go to the room, not to an occupant");
+        muc_refuse(svc, in, "bad-request",
+                   "groupchat messages go to the room, not to an occupant");
         return;
     }
     if (target == NULL) {
-        refuse(svc, in, "item-not-found", "no occupant has that nickname");
+        muc_refuse(svc, in, "item-not-found", "no occupant has that nickname");
         return;
     }
     switch (room->cfg.allowpm) {
@@ -203,12 +193,12 @@ private_message(struct muc_room *room, struct muc_occupant *o, const char *nick,
         break;
     }
     if (!allowed) {
-        refuse(svc, in, "forbidden",
-               "private messages are not allowed to you in this room");
+        muc_refuse(svc, in, "forbidden",
+                   "private messages are not allowed to you in this room");
         return;
     }
     if (payload_bytes(in, &svc->scratch) > svc->conf.max_message_bytes) {
-        refuse(svc, in, "not-acceptable", "the message is too long");
+        muc_refuse(svc, in, "not-acceptable", "the message is too long");
         return;
     }
     if (!rate_ok(o)) {
@@ -237,15 +227,16 @@ invite(struct muc_room *room, struct muc_occupant *o, const xd_elem *inv,
     xd_jid *invitee = NULL;
 
     if (to == NULL || xd_jid_parse(to, &invitee) != 0) {
-        refuse(svc, in, "jid-malformed", "the invitation needs a valid 'to'");
+        muc_refuse(svc, in, "jid-malformed",
+                   "the invitation needs a valid 'to'");
         return;
     }
     enum muc_affiliation aff = muc_occupant_affiliation(o);
     if (room->cfg.members_only && !room->cfg.allow_invites &&
         aff < MUC_AFF_ADMIN) {
         xd_jid_free(invitee);
-        refuse(svc, in, "forbidden",
-               "only admins may invite to this members-only room");
+        muc_refuse(svc, in, "forbidden",
+                   "only admins may invite to this members-only room");
         return;
     }
     if (room->cfg.members_only &&
@@ -283,7 +274,7 @@ decline(struct muc_room *room, const xd_elem *dec, const xd_stanza *in)
     if (to == NULL || xd_jid_parse(to, &inviter) != 0 ||
         xd_jid_parse(xd_stanza_from(in), &from) != 0) {
         xd_jid_free(inviter);
-        refuse(room->svc, in, "jid-malformed", "the decline needs a 'to'");
+        muc_refuse(room->svc, in, "jid-malformed", "the decline needs a 'to'");
         return;
     }
     xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
@@ -338,8 +329,8 @@ voice_request(struct muc_room *room, struct muc_occupant *o,
         return;
     }
     if (!room->cfg.voice_requests) {
-        refuse(room->svc, in, "forbidden",
-               "voice requests are not allowed in this room");
+        muc_refuse(room->svc, in, "forbidden",
+                   "voice requests are not allowed in this room");
         return;
     }
     if (o->role != MUC_ROLE_VISITOR)
@@ -403,7 +394,7 @@ muc_message_in(xd_component *c, const xd_stanza *in, void *arg)
     if (name == NULL)
         goto done; /* to the service itself: nothing to say */
     if (room == NULL) {
-        refuse(svc, in, "item-not-found", "no such room");
+        muc_refuse(svc, in, "item-not-found", "no such room");
         goto done;
     }
     struct muc_occupant *o = muc_occupant_by_jid(room, from);
@@ -414,8 +405,8 @@ muc_message_in(xd_component *c, const xd_stanza *in, void *arg)
         goto done;
     }
     if (o == NULL) {
-        refuse(svc, in, "not-acceptable",
-               "only occupants may send messages to the room");
+        muc_refuse(svc, in, "not-acceptable",
+                   "only occupants may send messages to the room");
         goto done;
     }
     if (nick != NULL) {
@@ -438,8 +429,8 @@ muc_message_in(xd_component *c, const xd_stanza *in, void *arg)
         voice_request(room, o, form, in);
         goto done;
     }
-    refuse(svc, in, "bad-request",
-           "messages to the room are groupchat, invitations or requests");
+    muc_refuse(svc, in, "bad-request",
+               "messages to the room are groupchat, invitations or requests");
 done:
     xd_jid_free(to);
     return XD_HANDLED;

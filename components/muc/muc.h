@@ -176,6 +176,9 @@ struct muc_change {
 struct muc_service *muc_service_new(const xd_config *cfg, const char *section,
                                     struct event_base *base);
 void muc_service_free(struct muc_service *svc);
+/* Answers `in` with the error `condition` (of its RFC 6120 type). */
+void muc_refuse(struct muc_service *svc, const xd_stanza *in,
+                const char *condition, const char *text);
 /* commands.c: registers the admins' ad-hoc commands. */
 void muc_commands_register(struct muc_service *svc);
 

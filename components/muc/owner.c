@@ -15,16 +15,6 @@
 #include "muc.h"
 
 static void
-refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
-       const char *text)
-{
-    xd_component_send(
-        svc->comp,
-        xd_stanza_error_reply(in, xd_stanza_error_default_type(condition),
-                              condition, text));
-}
-
-static void
 result(struct muc_service *svc, const xd_stanza *in)
 {
     xd_stanza *r = xd_stanza_reply(in);
@@ -112,7 +102,7 @@ submit(struct muc_room *room, const xd_stanza *in, const xd_elem *x)
         apply_list(room, x, "muc#roomconfig_roomowners", MUC_AFF_OWNER) != 0 ||
         apply_list(room, x, "muc#roomconfig_roomadmins", MUC_AFF_ADMIN) != 0) {
         muc_config_free(&next);
-        refuse(svc, in, "not-acceptable", why ? why : "a JID is malformed");
+        muc_refuse(svc, in, "not-acceptable", why ? why : "a JID is malformed");
         return;
     }
     old = room->cfg;
@@ -126,8 +116,8 @@ submit(struct muc_room *room, const xd_stanza *in, const xd_elem *x)
         room->cfg = old;
         room->locked = was_locked;
         muc_config_free(&next);
-        refuse(svc, in, "internal-server-error",
-               "the configuration could not be stored");
+        muc_refuse(svc, in, "internal-server-error",
+                   "the configuration could not be stored");
         return;
     }
     result(svc, in);
@@ -159,7 +149,7 @@ muc_owner_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
         xd_elem_child(xd_stanza_root(in), "query", MUC_NS_OWNER);
 
     if (muc_room_affiliation(room, bare) != MUC_AFF_OWNER) {
-        refuse(room->svc, in, "forbidden", "only owners may do that");
+        muc_refuse(room->svc, in, "forbidden", "only owners may do that");
         return;
     }
     if (strcmp(xd_stanza_type(in), "get") == 0) {
@@ -185,7 +175,7 @@ muc_owner_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
         return;
     }
     if (type == NULL || strcmp(type, "submit") != 0) {
-        refuse(room->svc, in, "bad-request", "submit or cancel a form");
+        muc_refuse(room->svc, in, "bad-request", "submit or cancel a form");
         return;
     }
     submit(room, in, x);

@@ -16,16 +16,6 @@
 #define NS_REGISTER     "jabber:iq:register"
 #define NS_MUC_REGISTER "http://jabber.org/protocol/muc#register"
 
-static void
-refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
-       const char *text)
-{
-    xd_component_send(
-        svc->comp,
-        xd_stanza_error_reply(in, xd_stanza_error_default_type(condition),
-                              condition, text));
-}
-
 static xd_stanza *
 result(const xd_stanza *in)
 {
@@ -45,7 +35,7 @@ muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
     enum muc_affiliation aff = muc_room_affiliation(room, bare);
 
     if (aff == MUC_AFF_OUTCAST) {
-        refuse(svc, in, "forbidden", "you are banned from this room");
+        muc_refuse(svc, in, "forbidden", "you are banned from this room");
         return;
     }
     if (strcmp(xd_stanza_type(in), "get") == 0) {
@@ -69,7 +59,7 @@ muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
     }
     if (xd_elem_child(query, "remove", NS_REGISTER) != NULL) {
         if (nick == NULL && aff < MUC_AFF_MEMBER) {
-            refuse(svc, in, "item-not-found", "you are not registered");
+            muc_refuse(svc, in, "item-not-found", "you are not registered");
             return;
         }
         muc_room_set_affiliation(
@@ -87,7 +77,8 @@ muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
     }
     if (wanted == NULL || *wanted == '\0' ||
         xd_jid_prep_resource(wanted, &prepped) != 0) {
-        refuse(svc, in, "not-acceptable", "muc#register_roomnick is required");
+        muc_refuse(svc, in, "not-acceptable",
+                   "muc#register_roomnick is required");
         return;
     }
     const char *holder = muc_room_nick_owner(room, prepped);
@@ -95,14 +86,14 @@ muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
     if ((holder && strcmp(holder, bare) != 0) ||
         (o && strcmp(o->bare, bare) != 0)) {
         free(prepped);
-        refuse(svc, in, "conflict", "that nickname is taken");
+        muc_refuse(svc, in, "conflict", "that nickname is taken");
         return;
     }
     if (muc_room_set_affiliation(room, bare,
                                  aff < MUC_AFF_MEMBER ? MUC_AFF_MEMBER : aff,
                                  NULL, prepped) != 0) {
         free(prepped);
-        refuse(svc, in, "internal-server-error", "could not be stored");
+        muc_refuse(svc, in, "internal-server-error", "could not be stored");
         return;
     }
     xd_log_info("%s: %s registered the nickname %s", room->jid, bare, prepped);

@@ -51,9 +51,9 @@ static const xd_config_key muc_keys[] = {
     XD_CFG_END,
 };
 
-static void
-refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
-       const char *text)
+void
+muc_refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
+           const char *text)
 {
     xd_component_send(
         svc->comp,
@@ -181,11 +181,11 @@ occupant_iq(struct muc_room *room, const char *nick, const xd_stanza *in)
     const xd_elem *q = xd_elem_first(xd_stanza_root(in));
 
     if (me == NULL) {
-        refuse(svc, in, "not-acceptable", "you are not in this room");
+        muc_refuse(svc, in, "not-acceptable", "you are not in this room");
         return;
     }
     if (target == NULL) {
-        refuse(svc, in, "item-not-found", "no occupant has that nickname");
+        muc_refuse(svc, in, "item-not-found", "no occupant has that nickname");
         return;
     }
     if (me == target && q && xd_elem_is(q, "ping", XD_NS_PING)) {
@@ -239,7 +239,7 @@ room_iq(xd_component *c, const xd_stanza *in, void *arg)
     }
     struct muc_room *room = muc_room_find(svc, xd_jid_local(to));
     if (room == NULL) {
-        refuse(svc, in, "item-not-found", "no such room");
+        muc_refuse(svc, in, "item-not-found", "no such room");
         goto done;
     }
     if (xd_jid_resource(to) != NULL) {
@@ -249,10 +249,10 @@ room_iq(xd_component *c, const xd_stanza *in, void *arg)
     const char *bare = xd_jid_bare_str(from);
     int get = strcmp(xd_stanza_type(in), "get") == 0;
     if (ns == NULL) {
-        refuse(svc, in, "bad-request", "an iq needs a payload");
+        muc_refuse(svc, in, "bad-request", "an iq needs a payload");
     } else if (strcmp(ns, XD_NS_DISCO_INFO) == 0 && get) {
         if (xd_elem_attr(q, "node") != NULL)
-            refuse(svc, in, "item-not-found", "no such node");
+            muc_refuse(svc, in, "item-not-found", "no such node");
         else
             room_info(room, in);
     } else if (strcmp(ns, XD_NS_DISCO_ITEMS) == 0 && get) {
@@ -269,11 +269,11 @@ room_iq(xd_component *c, const xd_stanza *in, void *arg)
         muc_register_iq(room, in, bare);
     } else if (strcmp(ns, MUC_NS_MAM) == 0) {
         if (!may_see_archive(room, xd_stanza_from(in), bare))
-            refuse(svc, in, "forbidden", "you may not read this archive");
+            muc_refuse(svc, in, "forbidden", "you may not read this archive");
         else
             muc_archive_query(room, in);
     } else {
-        refuse(svc, in, "service-unavailable", NULL);
+        muc_refuse(svc, in, "service-unavailable", NULL);
     }
 done:
     xd_jid_free(to);
