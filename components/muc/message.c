@@ -45,6 +45,27 @@ payload_bytes(const xd_stanza *in, xd_buf *scratch)
     return scratch->len;
 }
 
+/* The service's size and rate limits for what o sends: 1, or the error is
+ * sent and 0. */
+static int
+within_limits(struct muc_occupant *o, const xd_stanza *in)
+{
+    struct muc_service *svc = o->room->svc;
+
+    if (payload_bytes(in, &svc->scratch) > svc->conf.max_message_bytes) {
+        muc_refuse(svc, in, "not-acceptable", "the message is too long");
+        return 0;
+    }
+    if (!rate_ok(o)) {
+        xd_component_send(svc->comp, xd_stanza_error_reply(
+                                         in, XD_ERRT_WAIT, "policy-violation",
+                                         "too many messages: slow "
+                                         "down and try again"));
+        return 0;
+    }
+    return 1;
+}
+
 /* Removes what only the room may say from a client's message. */
 static void
 strip_room_elements(xd_elem *root, const char *room_jid)
@@ -131,17 +152,8 @@ groupchat(struct muc_room *room, struct muc_occupant *o, const xd_stanza *in)
         muc_refuse(svc, in, "forbidden", "visitors may not speak in this room");
         return;
     }
-    if (payload_bytes(in, &svc->scratch) > svc->conf.max_message_bytes) {
-        muc_refuse(svc, in, "not-acceptable", "the message is too long");
+    if (!within_limits(o, in))
         return;
-    }
-    if (!rate_ok(o)) {
-        xd_component_send(svc->comp, xd_stanza_error_reply(
-                                         in, XD_ERRT_WAIT, "policy-violation",
-                                         "too many messages: slow "
-                                         "down and try again"));
-        return;
-    }
     if (subject != NULL && body == NULL) {
         change_subject(room, o, in, subject);
         return;
@@ -197,17 +209,8 @@ private_message(struct muc_room *room, struct muc_occupant *o, const char *nick,
                    "private messages are not allowed to you in this room");
         return;
     }
-    if (payload_bytes(in, &svc->scratch) > svc->conf.max_message_bytes) {
-        muc_refuse(svc, in, "not-acceptable", "the message is too long");
+    if (!within_limits(o, in))
         return;
-    }
-    if (!rate_ok(o)) {
-        xd_component_send(svc->comp, xd_stanza_error_reply(
-                                         in, XD_ERRT_WAIT, "policy-violation",
-                                         "too many messages: slow "
-                                         "down and try again"));
-        return;
-    }
     xd_stanza *out = from_occupant(in, o);
     if (xd_elem_child(xd_stanza_root(out), "x", MUC_NS_USER) == NULL)
         xd_elem_add_child(xd_stanza_root(out), "x", MUC_NS_USER);

@@ -21,9 +21,9 @@ extern "C" {
 
 /* What a command function decided. */
 typedef enum xd_command_status {
-    XD_COMMAND_EXECUTING, /* reply carries the next form; session kept */
-    XD_COMMAND_COMPLETED, /* done; reply may carry a result form or note */
-    XD_COMMAND_FORBIDDEN, /* the requester may not run it: <forbidden/> */
+    XD_COMMAND_EXECUTING,   /* reply carries the next form; session kept */
+    XD_COMMAND_COMPLETED,   /* done; reply may carry a result form or note */
+    XD_COMMAND_FORBIDDEN,   /* the requester may not run it: <forbidden/> */
     XD_COMMAND_BAD_REQUEST, /* the submitted form is wrong: <bad-request/> */
 } xd_command_status;
 
@@ -42,8 +42,7 @@ typedef enum xd_command_status {
  * BAD_REQUEST is answered <bad-request/> with <bad-payload/>. Sessions time
  * out after 10 minutes without a request.
  */
-typedef xd_command_status (*xd_command_fn)(xd_component *c,
-                                           const xd_stanza *iq,
+typedef xd_command_status (*xd_command_fn)(xd_component *c, const xd_stanza *iq,
                                            const xd_elem *submitted, int stage,
                                            xd_elem *reply, void **state,
                                            void *arg);

@@ -28,8 +28,8 @@ int xd_rsm_parse(const xd_elem *parent, xd_rsm *out);
 /* Adds <set><first index=>..</first><last/><count/></set> to parent. first
  * and last NULL: an empty page (only <count/>); count < 0 leaves it out;
  * first_index < 0 leaves the index attribute out. Returns the set. */
-xd_elem *xd_rsm_add_result(xd_elem *parent, const char *first,
-                           long first_index, const char *last, long count);
+xd_elem *xd_rsm_add_result(xd_elem *parent, const char *first, long first_index,
+                           const char *last, long count);
 
 #ifdef __cplusplus
 }
