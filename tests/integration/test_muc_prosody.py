@@ -2,80 +2,15 @@
 prosody) as the router over XEP-0114: two Prosody clients create, enter
 and talk in a room."""
 import asyncio
-import os
-import pwd
-import shutil
-import socket
-import subprocess
 
-from xdtest import MUC, MUC_DOMAIN, Failure, check, main, mc_codes, \
-    mc_configure, mc_drain, mc_from, mc_join, mc_login, mc_next, wait_for
+from xdtest import MUC, MUC_DOMAIN, check, main, mc_codes, mc_configure, \
+    mc_drain, mc_from, mc_join, mc_login, mc_next, start_prosody
 
 ROOM = "lounge@" + MUC_DOMAIN
 
 
-def prosody_config(rig, data):
-    return """
-daemonize = false
-pidfile = "{data}/prosody.pid"
-data_path = "{data}"
-interfaces = {{ "127.0.0.1" }}
-c2s_ports = {{ {c2s} }}
-c2s_direct_tls_ports = {{ }}
-component_ports = {{ {comp} }}
-component_interface = "127.0.0.1"
-http_ports = {{ }}
-https_ports = {{ }}
-authentication = "internal_hashed"
-c2s_require_encryption = true
-modules_enabled = {{ "roster"; "saslauth"; "tls"; "disco"; "ping" }}
-modules_disabled = {{ "s2s" }}
-log = {{ info = "{data}/prosody.log" }}
-ssl = {{ certificate = "{cert}"; key = "{key}" }}
-
-VirtualHost "localhost"
-
-Component "conference.localhost"
-    component_secret = "{secret}"
-""".format(data=data, c2s=rig.c2s_port, comp=rig.component_port,
-           cert=rig.cert, key=rig.key, secret=rig.secret)
-
-
 async def test(rig):
-    if shutil.which("prosody") is None:
-        raise Failure("prosody is not installed (contrib/deps.sh test "
-                      "installs it)")
-    data = os.path.join(rig.dir, "prosody-data")
-    os.makedirs(data)
-    cfg = os.path.join(rig.dir, "prosody.cfg.lua")
-    with open(cfg, "w") as f:
-        f.write(prosody_config(rig, data))
-    as_prosody = []
-    if os.getuid() == 0:
-        u = pwd.getpwnam("prosody")
-        os.chmod(rig.dir, 0o755)
-        for path in (data, rig.key, rig.cert, cfg):
-            os.chown(path, u.pw_uid, u.pw_gid)
-        as_prosody = ["setpriv", "--reuid=prosody", "--regid=prosody",
-                      "--init-groups"]
-    for user in ("alice", "bob"):
-        r = subprocess.run(as_prosody + ["prosodyctl", "--config", cfg,
-                                         "register", user, "localhost",
-                                         "pencil"],
-                           capture_output=True, text=True, timeout=60)
-        check(r.returncode == 0, "prosodyctl registers %s (%s)"
-              % (user, r.stderr.strip()))
-    prosody = rig.start("prosody", as_prosody + ["prosody", "--config", cfg,
-                                                 "-F"])
-    prosody.peer = True
-
-    def listening():
-        try:
-            socket.create_connection(("127.0.0.1", rig.c2s_port), 1).close()
-            return True
-        except OSError:
-            return False
-    wait_for(listening, "prosody's c2s port")
+    start_prosody(rig, MUC_DOMAIN, ["alice", "bob"], "pencil")
     muc = rig.start("xmppd-muc", [MUC, "-c", rig.config])
     muc.wait_log("link up")
     check(True, "xmppd-muc completes the handshake with Prosody")

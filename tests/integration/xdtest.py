@@ -405,6 +405,74 @@ class RawClient:
         self.s.close()
 
 
+def start_prosody(rig, component_domain, users, password):
+    """Debian's Prosody as the router on the rig's ports (c2s with
+    STARTTLS required, XEP-0114 for component_domain with the rig's
+    secret), with `users` registered on localhost. Run as the prosody user
+    when we are root (prosody -F started by root keeps root). Returns the
+    Proc once its c2s port answers."""
+    import pwd
+    if shutil.which("prosody") is None:
+        raise Failure("prosody is not installed (contrib/deps.sh test "
+                      "installs it)")
+    data = os.path.join(rig.dir, "prosody-data")
+    os.makedirs(data)
+    cfg = os.path.join(rig.dir, "prosody.cfg.lua")
+    with open(cfg, "w") as f:
+        f.write("""
+daemonize = false
+pidfile = "{data}/prosody.pid"
+data_path = "{data}"
+interfaces = {{ "127.0.0.1" }}
+c2s_ports = {{ {c2s} }}
+c2s_direct_tls_ports = {{ }}
+component_ports = {{ {comp} }}
+component_interface = "127.0.0.1"
+http_ports = {{ }}
+https_ports = {{ }}
+authentication = "internal_hashed"
+c2s_require_encryption = true
+modules_enabled = {{ "roster"; "saslauth"; "tls"; "disco"; "ping" }}
+modules_disabled = {{ "s2s" }}
+log = {{ info = "{data}/prosody.log" }}
+ssl = {{ certificate = "{cert}"; key = "{key}" }}
+
+VirtualHost "localhost"
+
+Component "{domain}"
+    component_secret = "{secret}"
+""".format(data=data, c2s=rig.c2s_port, comp=rig.component_port,
+           cert=rig.cert, key=rig.key, secret=rig.secret,
+           domain=component_domain))
+    as_prosody = []
+    if os.getuid() == 0:
+        u = pwd.getpwnam("prosody")
+        os.chmod(rig.dir, 0o755)
+        for path in (data, rig.key, rig.cert, cfg):
+            os.chown(path, u.pw_uid, u.pw_gid)
+        as_prosody = ["setpriv", "--reuid=prosody", "--regid=prosody",
+                      "--init-groups"]
+    for user in users:
+        r = subprocess.run(as_prosody + ["prosodyctl", "--config", cfg,
+                                         "register", user, "localhost",
+                                         password],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0, "prosodyctl registers %s (%s)"
+              % (user, r.stderr.strip()))
+    prosody = rig.start("prosody", as_prosody + ["prosody", "--config", cfg,
+                                                 "-F"])
+    prosody.peer = True  # its exit status on SIGTERM is its own business
+
+    def listening():
+        try:
+            socket.create_connection(("127.0.0.1", rig.c2s_port), 1).close()
+            return True
+        except OSError:
+            return False
+    wait_for(listening, "prosody's c2s port")
+    return prosody
+
+
 def main(test, **xmppd_keys):
     """Runs `test(rig)` (a coroutine function) on a Rig configured with
     xmppd_keys and reports the verdict."""
