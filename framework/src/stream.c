@@ -417,10 +417,42 @@ static const xd_xml_callbacks parser_callbacks = {
     .error = on_parse_error,
 };
 
+/* libevent 2.1 reads at most 4 KiB per read event, whatever the bufferevent's
+ * max_single_read. A plain-socket stream with an io_chunk reads on here, up
+ * to io_chunk bytes per event, so that one loop turn routes many stanzas and
+ * each output they feed is written once. 1 if bytes were added to `in`; 0 at
+ * EAGAIN, end of file or error (libevent's next read reports the last two). */
+static int
+read_ahead(xd_stream *s, struct evbuffer *in, size_t *budget)
+{
+    struct evbuffer_iovec v;
+    evutil_socket_t fd = bufferevent_getfd(s->bev);
+
+    if (!s->direct || s->opts.io_chunk == 0 || s->rate != NULL ||
+        *budget == 0 || fd < 0)
+        return 0;
+    size_t want = *budget < 16384 ? *budget : 16384;
+    ssize_t n = -1;
+    /* A socket bufferevent keeps its input's end frozen but while it reads;
+     * so do we. */
+    evbuffer_unfreeze(in, 0);
+    if (evbuffer_reserve_space(in, (ev_ssize_t)want, &v, 1) == 1) {
+        n = recv(fd, v.iov_base, want, 0);
+        if (n > 0) { /* else nothing is committed: the reservation lapses */
+            v.iov_len = (size_t)n;
+            evbuffer_commit_space(in, &v, 1);
+            *budget -= (size_t)n;
+        }
+    }
+    evbuffer_freeze(in, 0);
+    return n > 0;
+}
+
 static void
 stream_read_cb(struct bufferevent *bev, void *arg)
 {
     xd_stream *s = arg;
+    size_t budget = s->opts.io_chunk;
 
     (void)bev;
     s->depth++;
@@ -429,8 +461,9 @@ stream_read_cb(struct bufferevent *bev, void *arg)
         struct bufferevent *cur = s->bev;
         struct evbuffer *in = bufferevent_get_input(cur);
         struct evbuffer_iovec v;
-        if (evbuffer_get_length(in) == 0 ||
-            evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+        if (evbuffer_get_length(in) == 0 && !read_ahead(s, in, &budget))
+            break;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
             break;
         size_t n = v.iov_len;
         int rc = xd_xml_parser_feed(s->parser, v.iov_base, n);

@@ -2,7 +2,7 @@
  * Unit tests for stream.c: two streams joined by a socketpair on one event
  * loop exchange headers and stanzas, in the clear and after STARTTLS; stream
  * errors in both directions, orderly close, refused input, back-pressure,
- * and freeing a stream from inside its own callback.
+ * freeing a stream from inside its own callback, and big reads (io_chunk).
  */
 #include "check.h"
 #include <stdio.h>
@@ -340,6 +340,56 @@ test_connect_refused(struct event_base *base)
     xd_stream_free(a.s);
 }
 
+/* Sends a header and `n` messages of about 200 bytes from a raw socket to a
+ * stream with the given io_chunk; returns the stanzas one loop turn saw. */
+static int
+stanzas_in_one_turn(struct event_base *base, size_t io_chunk, int n)
+{
+    int fds[2];
+    struct side b;
+    xd_stream_opts opts = { .content_ns = XD_NS_CLIENT, .io_chunk = io_chunk };
+    char msg[256];
+    xd_buf out = { 0 };
+
+    xd_xml_limits_default(&opts.limits);
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
+        perror("socketpair");
+        exit(1);
+    }
+    evutil_make_socket_nonblocking(fds[1]);
+    memset(&b, 0, sizeof(b));
+    b.s = xd_stream_new_fd(base, fds[1], &opts, &callbacks, &b);
+    xd_buf_append_str(&out, "<stream:stream xmlns='jabber:client' xmlns:stream="
+                            "'http://etherx.jabber.org/streams' "
+                            "to='example.com' version='1.0'>");
+    for (int i = 0; i < n; i++) {
+        snprintf(msg, sizeof(msg),
+                 "<message to='juliet@example.com' type='chat'><body>%04d "
+                 "%0150d</body></message>",
+                 i, 0);
+        xd_buf_append_str(&out, msg);
+    }
+    CHECK(write(fds[0], out.data, out.len) == (ssize_t)out.len,
+          "the burst is in the socket");
+    event_base_loop(base, EVLOOP_ONCE);
+    int seen = b.stanzas;
+    xd_stream_free(b.s);
+    close(fds[0]);
+    xd_buf_free(&out);
+    return seen;
+}
+
+/* libevent reads 4 KiB per read event; a stream with an io_chunk reads on,
+ * so a burst of small stanzas is handled in one loop turn. */
+static void
+test_io_chunk(struct event_base *base)
+{
+    CHECK(stanzas_in_one_turn(base, 256 * 1024, 100) == 100,
+          "io_chunk: 100 stanzas (~22 KB) in one loop turn");
+    CHECK(stanzas_in_one_turn(base, 0, 100) < 100,
+          "without io_chunk, libevent's 4 KiB reads take several turns");
+}
+
 int
 main(void)
 {
@@ -351,6 +401,7 @@ main(void)
     test_back_pressure(base);
     test_starttls(base);
     test_connect_refused(base);
+    test_io_chunk(base);
     event_base_free(base);
     return check_report();
 }

@@ -56,9 +56,10 @@ typedef struct xd_stream_opts {
     const char *content_ns; /* XD_NS_CLIENT, _SERVER or _COMPONENT */
     xd_xml_limits limits;   /* input limits */
     size_t out_high_water;  /* bytes; 0: XD_STREAM_OUT_HIGH_WATER_DEFAULT */
-    /* Bytes read and written per socket call at most; 0: libevent's 16 KiB.
-     * A link that carries many small stanzas (a component's) reads more at
-     * once, so each client it feeds gets several stanzas per write. */
+    /* Bytes read per read event and written per socket call at most; 0:
+     * libevent's (4 KiB read, 16 KiB written). A link that carries many
+     * small stanzas (a component's) reads more at once, so each client it
+     * feeds gets several stanzas per write. */
     size_t io_chunk;
 } xd_stream_opts;
 
