@@ -299,6 +299,15 @@ remove_session(struct muc_occupant *o, const char *jid)
     occupant_free(o);
 }
 
+/* Takes every session out of o, which leaves the room (and is freed). */
+static void
+remove_all_sessions(struct muc_occupant *o)
+{
+    while (o->sessions->next != NULL)
+        remove_session(o, o->sessions->jid);
+    remove_session(o, o->sessions->jid);
+}
+
 /* Removes occupant o from its room entirely, after telling everyone with
  * change ch (unavailable). Frees o. */
 void
@@ -352,30 +361,12 @@ muc_occupant_by_bare(const struct muc_room *room, const char *bare)
     return f.found;
 }
 
-static void
-collect(const char *key, void *value, void *arg)
-{
-    (void)key;
-    struct muc_occupant ***p = arg;
-    *(*p)++ = value;
-}
-
-/* A snapshot of the occupants, for loops that remove some. Free it. */
-struct muc_occupant **
-muc_occupants_list(const struct muc_room *room, size_t *n)
-{
-    *n = xd_map_count(room->occupants);
-    struct muc_occupant **all = xd_xcalloc(*n + 1, sizeof(*all)), **p = all;
-    xd_map_each(room->occupants, collect, &p);
-    return all;
-}
-
 void
 muc_occupants_evict_all(struct muc_room *room, const char *reason,
                         const char *alt_jid, const char *alt_password)
 {
     size_t n;
-    struct muc_occupant **all = muc_occupants_list(room, &n);
+    void **all = xd_map_values(room->occupants, &n);
     struct muc_change ch = { .unavailable = 1,
                              .destroy = 1,
                              .reason = reason,
@@ -384,11 +375,10 @@ muc_occupants_evict_all(struct muc_room *room, const char *reason,
 
     /* Each occupant is told alone: the others are leaving too. */
     for (size_t i = 0; i < n; i++) {
-        for (struct muc_session *s = all[i]->sessions; s; s = s->next)
-            send_presence_to(all[i], s, &ch, all[i], s->jid);
-        while (all[i]->sessions && all[i]->sessions->next)
-            remove_session(all[i], all[i]->sessions->jid);
-        remove_session(all[i], all[i]->sessions->jid);
+        struct muc_occupant *o = all[i];
+        for (struct muc_session *s = o->sessions; s; s = s->next)
+            send_presence_to(o, s, &ch, o, s->jid);
+        remove_all_sessions(o);
     }
     free(all);
 }
@@ -397,13 +387,10 @@ void
 muc_occupants_drop_all(struct muc_room *room)
 {
     size_t n;
-    struct muc_occupant **all = muc_occupants_list(room, &n);
+    void **all = xd_map_values(room->occupants, &n);
 
-    for (size_t i = 0; i < n; i++) {
-        while (all[i]->sessions && all[i]->sessions->next)
-            remove_session(all[i], all[i]->sessions->jid);
-        remove_session(all[i], all[i]->sessions->jid);
-    }
+    for (size_t i = 0; i < n; i++)
+        remove_all_sessions(all[i]);
     free(all);
 }
 

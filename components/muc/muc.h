@@ -256,9 +256,6 @@ struct muc_occupant *muc_occupant_by_jid(const struct muc_room *room,
                                          const char *full);
 struct muc_occupant *muc_occupant_by_bare(const struct muc_room *room,
                                           const char *bare);
-/* A snapshot array of the occupants (caller frees the array). */
-struct muc_occupant **muc_occupants_list(const struct muc_room *room,
-                                         size_t *n);
 /* Broadcasts o's presence (from session s) with change ch (may be NULL). */
 void muc_broadcast_presence(const struct muc_occupant *o,
                             const struct muc_session *s,

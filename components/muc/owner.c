@@ -80,13 +80,15 @@ static void
 enforce_members_only(struct muc_room *room)
 {
     size_t n;
-    struct muc_occupant **all = muc_occupants_list(room, &n);
+    void **all = xd_map_values(room->occupants, &n);
     int code = 322;
     struct muc_change ch = { .unavailable = 1, .codes = &code, .ncodes = 1 };
 
-    for (size_t i = 0; i < n; i++)
-        if (muc_occupant_affiliation(all[i]) < MUC_AFF_MEMBER)
-            muc_occupant_remove(all[i], &ch);
+    for (size_t i = 0; i < n; i++) {
+        struct muc_occupant *o = all[i];
+        if (muc_occupant_affiliation(o) < MUC_AFF_MEMBER)
+            muc_occupant_remove(o, &ch);
+    }
     free(all);
 }
 

@@ -314,21 +314,12 @@ muc_room_destroy(struct muc_room *r, const char *reason, const char *alt_jid,
     room_free(r);
 }
 
-static void
-collect(const char *key, void *value, void *arg)
-{
-    (void)key;
-    struct muc_room ***p = arg;
-    *(*p)++ = value;
-}
-
 void
 muc_rooms_free(struct muc_service *svc)
 {
-    size_t n = xd_map_count(svc->rooms);
-    struct muc_room **all = xd_xcalloc(n + 1, sizeof(*all)), **p = all;
+    size_t n;
+    void **all = xd_map_values(svc->rooms, &n);
 
-    xd_map_each(svc->rooms, collect, &p);
     for (size_t i = 0; i < n; i++) {
         muc_occupants_drop_all(all[i]);
         room_free(all[i]);

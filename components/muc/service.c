@@ -292,14 +292,6 @@ drop_room_occupants(const char *name, void *value, void *arg)
     muc_occupants_drop_all(value);
 }
 
-static void
-collect_room(const char *name, void *value, void *arg)
-{
-    (void)name;
-    struct muc_room ***p = arg;
-    *(*p)++ = value;
-}
-
 /* The router is gone: every session it carried is gone with it. Occupants
  * are dropped without presence (nobody could receive it) and temporary
  * rooms end; clients rejoin when the link is back. */
@@ -314,9 +306,8 @@ on_link(xd_component *c, int up, void *arg)
         return;
     }
     xd_map_each(svc->rooms, drop_room_occupants, NULL);
-    size_t n = xd_map_count(svc->rooms);
-    struct muc_room **all = xd_xcalloc(n + 1, sizeof(*all)), **p = all;
-    xd_map_each(svc->rooms, collect_room, &p);
+    size_t n;
+    void **all = xd_map_values(svc->rooms, &n);
     for (size_t i = 0; i < n; i++)
         muc_room_forget_if_unused(all[i]);
     free(all);

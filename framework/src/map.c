@@ -159,3 +159,16 @@ xd_map_each(const xd_map *m,
         if (m->slots[i].key != NULL && m->slots[i].key != TOMBSTONE)
             fn(m->slots[i].key, m->slots[i].value, arg);
 }
+
+void **
+xd_map_values(const xd_map *m, size_t *n)
+{
+    void **all = xd_xcalloc(m->used + 1, sizeof(*all));
+    size_t k = 0;
+
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].key != NULL && m->slots[i].key != TOMBSTONE)
+            all[k++] = m->slots[i].value;
+    *n = k;
+    return all;
+}

@@ -1,5 +1,6 @@
-/* Unit tests for map.c: insert, replace, remove, growth and tombstones. */
+/* Unit tests for map.c: insert, replace, remove, growth, tombstones, values. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <xmppd/map.h>
@@ -83,6 +84,17 @@ main(void)
     xd_map_each(m, count_each, &n);
     check(n == xd_map_count(m) && n == 2500 + XD_NELEM(cases) - 1, "each",
           (int)n);
+    void **vals = xd_map_values(m, &n);
+    long sum = 0, want = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += *(int *)vals[i];
+    for (int i = 1; i < 5000; i += 2)
+        want += i;
+    for (size_t i = 0; i < XD_NELEM(cases); i++)
+        want += i == 1 ? 0 : cases[i].value;
+    check(n == xd_map_count(m) && vals[n] == NULL && sum == want, "values",
+          (int)n);
+    free(vals);
     xd_map_free(m);
 
     printf("%d passed, %d failed\n", passed, failed);

@@ -29,6 +29,9 @@ size_t xd_map_count(const xd_map *m);
 void xd_map_each(const xd_map *m,
                  void (*fn)(const char *key, void *value, void *arg),
                  void *arg);
+/* A snapshot of the values (*n of them, then NULL), for loops that change
+ * the map as they go. The caller frees the array, not the values. */
+void **xd_map_values(const xd_map *m, size_t *n);
 
 #ifdef __cplusplus
 }
