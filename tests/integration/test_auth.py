@@ -1,6 +1,6 @@
 """Wrong passwords and unknown users are refused with not-authorized, and
 nothing but STARTTLS is offered before TLS."""
-from xdtest import Client, TIMEOUT, check, login, logout, main, raw_stream, \
+from xdtest import Client, TIMEOUT, check, passed, login, logout, main, raw_stream, \
     read_until, read_until_closed
 import asyncio
 
@@ -26,7 +26,7 @@ async def test(rig):
         check(await refused(rig, "nobody@localhost", "pencil", mech),
               "%s: an unknown user is refused" % mech)
     c = await login(rig, "alice@localhost", "pencil")
-    check(True, "the right password still works after failures")
+    passed("the right password still works after failures")
     await logout(c)
 
     # Raw: what is offered before TLS, and a SASL attempt in the clear.

@@ -3,7 +3,7 @@ PLAIN) and over direct TLS, and xmppd-echo answers it through the router;
 the server and the component answer disco and ping."""
 import asyncio
 
-from xdtest import check, login, logout, main, next_message
+from xdtest import check, passed, login, logout, main, next_message
 
 
 async def test(rig):
@@ -31,7 +31,7 @@ async def test(rig):
     check(("component", "generic", None, "Echo") in ids,
           "echo's disco#info identity: %s" % (ids,))
     await c["xep_0199"].ping(jid="echo.localhost", timeout=10)
-    check(True, "echo answers ping")
+    passed("echo answers ping")
     info = await c["xep_0030"].get_info(jid="localhost", timeout=10)
     check(("server", "im", None, "xmppd") in info["disco_info"]["identities"]
           and "urn:xmpp:ping" in info["disco_info"]["features"],
@@ -41,7 +41,7 @@ async def test(rig):
     check("echo.localhost" in jids, "the server lists its components: %s"
           % jids)
     await c["xep_0199"].ping(jid="localhost", timeout=10)
-    check(True, "the server answers ping")
+    passed("the server answers ping")
 
     # Two resources of one account: messages to a full JID reach that one.
     c2 = await login(rig, "alice@localhost/second", "pencil")

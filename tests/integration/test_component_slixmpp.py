@@ -8,7 +8,7 @@ import re
 import slixmpp
 from slixmpp.componentxmpp import ComponentXMPP
 
-from xdtest import TIMEOUT, check, login, logout, main, next_message, \
+from xdtest import TIMEOUT, check, passed, login, logout, main, next_message, \
     raw_stream, read_until, read_until_closed
 
 
@@ -41,7 +41,7 @@ async def test(rig):
     comp.connect()
     await asyncio.wait_for(comp.started.wait(), TIMEOUT)
     rig.xmppd.wait_log("component comp.localhost connected")
-    check(True, "slixmpp's ComponentXMPP completes the handshake")
+    passed("slixmpp's ComponentXMPP completes the handshake")
 
     c = await login(rig, "alice@localhost/desk", "pencil")
     c.send_message(mto="bot@comp.localhost", mbody="hi bot", mtype="chat")

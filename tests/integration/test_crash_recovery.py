@@ -9,7 +9,7 @@ import asyncio
 import signal
 import xml.etree.ElementTree as ET
 
-from xdtest import RawClient, check, login, main, next_message
+from xdtest import RawClient, check, passed, login, main, next_message
 
 
 def sm_traffic(rig):
@@ -43,7 +43,7 @@ async def test(rig):
                             "jid='bob@localhost' name='Bob'/></query>"))
     await iq.send(timeout=10)
     await a["xep_0199"].ping(jid="localhost", timeout=10)
-    check(True, "50 messages and a roster item acknowledged")
+    passed("50 messages and a roster item acknowledged")
     # More traffic in flight while the router dies.
     for n in range(50, 100):
         a.send_message(mto="bob@localhost", mbody="m%d" % n, mtype="chat")

@@ -1,6 +1,6 @@
 """xmppd-echo, unchanged, serves echo.localhost for Prosody (Debian's
 prosody 0.12) as the router: the framework speaks standard XEP-0114."""
-from xdtest import ECHO, check, login, logout, main, next_message, \
+from xdtest import ECHO, check, passed, login, logout, main, next_message, \
     start_prosody
 
 
@@ -8,7 +8,7 @@ async def test(rig):
     start_prosody(rig, "echo.localhost", ["alice"], "pencil")
     echo = rig.start("xmppd-echo", [ECHO, "-c", rig.config])
     echo.wait_log("link up")
-    check(True, "xmppd-echo completes the handshake with Prosody")
+    passed("xmppd-echo completes the handshake with Prosody")
     c = await login(rig, "alice@localhost/p", "pencil")
     c.send_message(mto="echo.localhost", mbody="hello prosody", mtype="chat")
     m = await next_message(c)

@@ -5,7 +5,7 @@ import asyncio
 import base64
 import time
 
-from xdtest import Failure, check, login, logout, main, next_message, \
+from xdtest import Failure, check, passed, login, logout, main, next_message, \
     raw_stream, read_until
 
 PLAIN = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" \
@@ -42,7 +42,7 @@ async def test(rig):
     check("2 sessions already" in rig.xmppd.text(),
           "a third resource is refused (resource-constraint)")
     a2b = await login(rig, "alice@localhost/two", "pencil")
-    check(True, "taking over an existing resource is still allowed")
+    passed("taking over an existing resource is still allowed")
     await logout(a1, a2b)
 
     # Shaping: 20,000 bytes/s; 100 kB of stanzas take seconds, none lost.

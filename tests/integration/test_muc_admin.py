@@ -10,7 +10,7 @@ import asyncio
 
 from xdtest import (Failure, MUC_DOMAIN, NS_MUC_ADMIN, NS_MUC_OWNER,
                     admin_query, check, close_all, iq_xml, main, muc_codes,
-                    muc_configure, muc_item, muc_join, muc_login,
+                    muc_configure, muc_item, muc_join, muc_login, passed,
                     stanza_error)
 
 PW = "pw"
@@ -70,7 +70,7 @@ def jids_of(reply):
 
 async def expect_pres(c, pred, what):
     p = await c.pres.get(pred, what)
-    check(True, what)
+    passed(what)
     return p
 
 

@@ -7,7 +7,7 @@ presence updates, nick changes, leaving, full rooms, disco, temporary rooms
 vanishing."""
 import asyncio
 
-from xdtest import MUC_DOMAIN, MUC_NS, XDATA, check, \
+from xdtest import MUC_DOMAIN, MUC_NS, XDATA, check, passed, \
     mc_collect, mc_drain, main, mc_affiliate, mc_codes, mc_configure, \
     mc_create, mc_item, mc_join, mc_leave, mc_login, mc_next, \
     mc_occupant_id, mc_from, send_iq, mc_error
@@ -172,7 +172,7 @@ async def test(rig):
         check(mc_from(m) == ROOM + "/Alice",
               "a groupchat message reaches bob/%s" % name)
     await mc_leave(b2, ROOM, "Bob")
-    check(True, "bob/b2 leaves: unavailable with 110 to it")
+    passed("bob/b2 leaves: unavailable with 110 to it")
     a.send_raw("<message to='%s' type='groupchat' id='two2'><body>still"
                "</body></message>" % ROOM)
     m = await mc_next(b.messages, lambda m: m["body"] == "still",

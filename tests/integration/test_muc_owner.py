@@ -10,7 +10,7 @@ refused) and nickname registration with a room (jabber:iq:register)."""
 import asyncio
 
 from xdtest import (Failure, MUC_DOMAIN, NS_MUC_ADMIN, NS_MUC_OWNER,
-                    NS_MUC_USER, NS_XDATA, Rig, admin_query, check,
+                    NS_MUC_USER, NS_XDATA, Rig, admin_query, check, passed,
                     close_all, form_fields, iq_xml, main, muc_codes,
                     muc_configure, muc_item, muc_join, muc_login,
                     muc_room_form, stanza_error, submit_form)
@@ -150,7 +150,7 @@ async def reserved(a, b, c, d, rjid):
         if var in fields:
             check(opt in fields[var][2], "%s offers %s" % (var, opt))
     await muc_configure(a, rjid, want)
-    check(True, "10.1.3: the owner submits the form with every field set")
+    passed("10.1.3: the owner submits the form with every field set")
 
     again, cond, ex = await muc_room_form(a, rjid)
     check(cond is None, "10.2: the form again" + ("" if cond is None
@@ -212,14 +212,14 @@ async def changes(a, b, c, d, rjid):
     b.msgs.clear()
     await muc_configure(a, rjid, {RC + "roomname": "Renamed"})
     await b.msgs.get(status_message(rjid, "104"), "104 at bob")
-    check(True, "10.2.1: a configuration change: message with 104 to "
+    passed("10.2.1: a configuration change: message with 104 to "
           "the occupants")
     await muc_configure(a, rjid, {RC + "whois": "anyone"})
     await b.msgs.get(status_message(rjid, "172"), "172 at bob")
-    check(True, "10.2.1: the room turns non-anonymous: 172")
+    passed("10.2.1: the room turns non-anonymous: 172")
     await muc_configure(a, rjid, {RC + "whois": "moderators"})
     await b.msgs.get(status_message(rjid, "173"), "173 at bob")
-    check(True, "10.2.1: the room turns semi-anonymous: 173")
+    passed("10.2.1: the room turns semi-anonymous: 173")
 
     await muc_configure(a, rjid, {RC + "passwordprotectedroom": "1",
                                   RC + "roomsecret": "sesame"})

@@ -3,7 +3,7 @@ prosody) as the router over XEP-0114: two Prosody clients create, enter
 and talk in a room."""
 import asyncio
 
-from xdtest import MUC, MUC_DOMAIN, check, main, mc_codes, mc_configure, \
+from xdtest import MUC, MUC_DOMAIN, check, passed, main, mc_codes, mc_configure, \
     mc_drain, mc_from, mc_join, mc_login, mc_next, start_prosody
 
 ROOM = "lounge@" + MUC_DOMAIN
@@ -13,7 +13,7 @@ async def test(rig):
     start_prosody(rig, MUC_DOMAIN, ["alice", "bob"], "pencil")
     muc = rig.start("xmppd-muc", [MUC, "-c", rig.config])
     muc.wait_log("link up")
-    check(True, "xmppd-muc completes the handshake with Prosody")
+    passed("xmppd-muc completes the handshake with Prosody")
 
     a = await mc_login(rig, "alice@localhost/a", "pencil")
     b = await mc_login(rig, "bob@localhost/b", "pencil")

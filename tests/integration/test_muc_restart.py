@@ -7,7 +7,7 @@ entry with 110), and temporary rooms are gone."""
 import asyncio
 import signal
 
-from xdtest import MUC, MUC_ADMIN, MUC_DOMAIN, Failure, check, main, \
+from xdtest import MUC, MUC_ADMIN, MUC_DOMAIN, Failure, check, passed, main, \
     mc_collect, mc_codes, mc_create, mc_drain, mc_error, mc_from, \
     mc_item, mc_join, mc_log_count, mc_login, mc_next, mc_wait_log_count, \
     send_iq
@@ -89,7 +89,7 @@ async def test(rig):
     n_links = mc_log_count(rig.xmppd, LINK)
     rig.start("xmppd-muc", [MUC, "-c", rig.config])
     mc_wait_log_count(rig.xmppd, LINK, n_links + 1)
-    check(True, "xmppd-muc, killed with SIGKILL, starts again and links up")
+    passed("xmppd-muc, killed with SIGKILL, starts again and links up")
 
     feats, names, err = await room_info(c, KEEP)
     check(err is None and {"muc_persistent", "muc_membersonly"} <= feats,
@@ -144,7 +144,7 @@ async def test(rig):
     rig.xmppd = rig.start("xmppd", [XMPPD, "-c", rig.config])
     mc_wait_log_count(rig.xmppd, " ready", n_ready + 1)
     mc_wait_log_count(rig.xmppd, LINK, n_links + 1, timeout=30)
-    check(True, "xmppd-muc reconnects to the restarted xmppd by itself")
+    passed("xmppd-muc reconnects to the restarted xmppd by itself")
 
     a = await mc_login(rig, "alice@localhost/a", "pencil")
     b = await mc_login(rig, "bob@localhost/b", "pencil")

@@ -5,7 +5,7 @@ an offline contact, unsubscribe and unavailable on disconnect."""
 import asyncio
 import time
 
-from xdtest import Failure, TIMEOUT, check, login, logout, main
+from xdtest import Failure, TIMEOUT, check, passed, login, logout, main
 
 NS = "{jabber:iq:roster}"
 
@@ -34,7 +34,7 @@ async def expect(queue, pred, what, timeout=TIMEOUT):
         except asyncio.TimeoutError:
             raise Failure("timed out waiting for " + what)
         if pred(item):
-            check(True, what)
+            passed(what)
             return item
 
 
@@ -43,7 +43,7 @@ async def nothing(queue, pred, what, wait=1.0):
     while not queue.empty():
         if pred(queue.get_nowait()):
             raise Failure("unexpected: " + what)
-    check(True, "no " + what)
+    passed("no " + what)
 
 
 def item_of(push, jid):
