@@ -72,9 +72,20 @@ struct query {
     struct muc_room *room;
     const char *to;      /* the requester */
     const char *queryid; /* NULL: none */
+    int real_jids;       /* the requester may see who said what */
     char *first, *last;  /* ids of the page's ends */
     long sent;
 };
+
+/* XEP-0045 as in presence: real JIDs are for everyone in a non-anonymous
+ * room, for moderators in a semi-anonymous one. */
+static int
+may_see_real_jids(const struct muc_room *room, const char *requester)
+{
+    const struct muc_occupant *o = muc_occupant_by_jid(room, requester);
+
+    return !room->cfg.semianon || (o != NULL && o->role == MUC_ROLE_MODERATOR);
+}
 
 static void
 send_error(struct muc_room *room, const xd_stanza *iq, const char *cond,
@@ -103,12 +114,13 @@ send_fields(struct muc_room *room, const xd_stanza *iq)
 }
 
 /* Reads the form's "with": the room itself (everything), an occupant JID
- * room/nick (that nick's messages) or a real bare JID, which only
- * non-anonymous rooms may be searched by. NULL or the error condition. */
+ * room/nick (that nick's messages) or a real bare JID, which only those who
+ * may see real JIDs may search by. NULL or the error condition. */
 static const char *
-parse_with(struct muc_room *room, const char *val, struct muc_archive_filter *f,
+parse_with(const struct query *q, const char *val, struct muc_archive_filter *f,
            xd_jid **keep, const char **text)
 {
+    const struct muc_room *room = q->room;
     xd_jid *j = NULL;
 
     if (xd_jid_parse(val, &j) != 0)
@@ -118,10 +130,10 @@ parse_with(struct muc_room *room, const char *val, struct muc_archive_filter *f,
         f->nick = xd_jid_resource(j); /* NULL: the whole room */
         return NULL;
     }
-    if (room->cfg.semianon) {
+    if (!q->real_jids) {
         /* Searching by real JID would tell anyone who said what. */
-        *text = "this room does not show real JIDs";
-        return "feature-not-implemented";
+        *text = "this room shows real JIDs to moderators only";
+        return "forbidden";
     }
     f->real_bare = xd_jid_bare_str(j);
     return NULL;
@@ -130,7 +142,7 @@ parse_with(struct muc_room *room, const char *val, struct muc_archive_filter *f,
 /* Reads the data form into f: NULL, or the condition to answer with (and
  * maybe a text). */
 static const char *
-parse_form(struct muc_room *room, const xd_elem *query,
+parse_form(const struct query *q, const xd_elem *query,
            struct muc_archive_filter *f, xd_jid **with, const char **text)
 {
     const xd_elem *x = xd_form_find(query);
@@ -169,7 +181,7 @@ parse_form(struct muc_room *room, const xd_elem *query,
                 *text = "with given twice";
                 return "bad-request";
             }
-            if ((cond = parse_with(room, val, f, with, text)) != NULL)
+            if ((cond = parse_with(q, val, f, with, text)) != NULL)
                 return cond;
         } else if (muc_parse_stamp(val, is_start ? &f->start_us : &f->end_us) !=
                    0) {
@@ -212,8 +224,8 @@ parse_rsm(struct muc_room *room, const xd_elem *query,
     return NULL;
 }
 
-static xd_stanza *
-reparse(const char *xml)
+xd_stanza *
+muc_archive_reparse(const char *xml)
 {
     xd_xml_limits lim;
     xd_stanza *st = NULL;
@@ -232,22 +244,30 @@ reparse(const char *xml)
 }
 
 static void
-send_result(const char *id, int64_t when_us, const char *nick, const char *xml,
-            void *arg)
+send_result(const struct muc_archived *a, void *arg)
 {
     struct query *q = arg;
-    xd_stanza *orig = reparse(xml);
+    xd_stanza *orig = muc_archive_reparse(a->xml);
     char stamp[32];
 
-    (void)nick;
     free(q->last);
-    q->last = xd_xstrdup(id);
+    q->last = xd_xstrdup(a->id);
     if (q->first == NULL)
-        q->first = xd_xstrdup(id);
+        q->first = xd_xstrdup(a->id);
     if (orig == NULL) {
         /* Still counted as the page's end, so that paging goes past it. */
-        xd_log_warnx("%s: archived message %s unreadable", q->room->jid, id);
+        xd_log_warnx("%s: archived message %s unreadable", q->room->jid, a->id);
         return;
+    }
+    /* Who said it is the room's to say: a muc#user <x/> stored before the
+     * room stripped them from what occupants send goes. */
+    xd_elem *x;
+    while ((x = xd_elem_child(xd_stanza_root(orig), "x", MUC_NS_USER)) != NULL)
+        xd_elem_remove(x);
+    if (q->real_jids && a->real_bare != NULL) {
+        x = xd_elem_add_child(xd_stanza_root(orig), "x", MUC_NS_USER);
+        xd_elem_set_attr(xd_elem_add_child(x, "item", NULL), "jid",
+                         a->real_bare);
     }
     xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
     xd_stanza_set_to(m, q->to);
@@ -255,9 +275,9 @@ send_result(const char *id, int64_t when_us, const char *nick, const char *xml,
     xd_elem *res = xd_elem_add_child(xd_stanza_root(m), "result", MUC_NS_MAM);
     if (q->queryid != NULL)
         xd_elem_set_attr(res, "queryid", q->queryid);
-    xd_elem_set_attr(res, "id", id);
+    xd_elem_set_attr(res, "id", a->id);
     xd_elem *fwd = xd_elem_add_child(res, "forwarded", NS_FORWARD);
-    muc_stamp(when_us, stamp);
+    muc_stamp(a->when_us, stamp);
     xd_elem_set_attr(xd_elem_add_child(fwd, "delay", MUC_NS_DELAY), "stamp",
                      stamp);
     xd_elem_add_copy(fwd, xd_stanza_root(orig));
@@ -278,7 +298,8 @@ run_query(struct muc_room *room, const xd_stanza *iq, const xd_elem *qel)
 
     muc_store_archive_filter_init(&f);
     q.queryid = xd_elem_attr(qel, "queryid");
-    if ((cond = parse_form(room, qel, &f, &with, &text)) != NULL ||
+    q.real_jids = may_see_real_jids(room, q.to);
+    if ((cond = parse_form(&q, qel, &f, &with, &text)) != NULL ||
         (cond = parse_rsm(room, qel, &f, &text)) != NULL)
         goto fail;
     /* <max>0</max> asks for the size of the result set only (XEP-0059

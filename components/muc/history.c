@@ -118,33 +118,22 @@ struct load {
 };
 
 static void
-load_one(const char *id, int64_t when_us, const char *nick, const char *xml,
-         void *arg)
+load_one(const struct muc_archived *a, void *arg)
 {
     struct load *l = arg;
-    xd_xml_limits lim;
-    xd_stanza *st = NULL;
-    size_t len = strlen(xml);
+    xd_stanza *st = muc_archive_reparse(a->xml);
 
-    (void)nick;
-    /* It passed the input limits once; serialising may have lengthened it
-     * (escapes), so it is read with room to spare. */
-    xd_xml_limits_default(&lim);
-    lim.max_stanza_bytes = len + 1;
-    lim.max_depth += 2;
-    lim.max_attrs += 8;
-    lim.max_children += 8;
-    if (xd_xml_parse_element(xml, len, &lim, &st) != 0) {
-        xd_log_warnx("%s: archived message %s unreadable", l->room->jid, id);
+    if (st == NULL) {
+        xd_log_warnx("%s: archived message %s unreadable", l->room->jid, a->id);
         return;
     }
     /* The archive keeps messages as they were before the room added its
      * stanza-id; the live ones have it, so these get it back. */
     xd_elem *sid =
         xd_elem_add_child(xd_stanza_root(st), "stanza-id", MUC_NS_SID);
-    xd_elem_set_attr(sid, "id", id);
+    xd_elem_set_attr(sid, "id", a->id);
     xd_elem_set_attr(sid, "by", l->room->jid);
-    muc_history_add(l->room->history, st, when_us, l->max);
+    muc_history_add(l->room->history, st, a->when_us, l->max);
     xd_stanza_unref(st);
 }
 

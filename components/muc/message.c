@@ -66,13 +66,16 @@ within_limits(struct muc_occupant *o, const xd_stanza *in)
     return 1;
 }
 
-/* Removes what only the room may say from a client's message. */
+/* Removes what only the room may say from a client's message: occupant ids,
+ * the room's stanza-ids, and muc#user data (an <item jid=/> in it would
+ * claim a real JID). */
 static void
 strip_room_elements(xd_elem *root, const char *room_jid)
 {
     for (xd_elem *e = xd_elem_first(root), *next; e; e = next) {
         next = xd_elem_next(e);
         if (xd_elem_is(e, "occupant-id", MUC_NS_OCCID) ||
+            xd_elem_is(e, "x", MUC_NS_USER) ||
             (xd_elem_is(e, "stanza-id", MUC_NS_SID) && xd_elem_attr(e, "by") &&
              strcmp(xd_elem_attr(e, "by"), room_jid) == 0))
             xd_elem_remove(e);

@@ -328,13 +328,17 @@ int muc_store_affiliation_set(xd_db *db, const char *room, const char *jid,
 int muc_store_archive_add(xd_db *db, const char *room, int64_t when_us,
                           const char *nick, const char *real_bare,
                           const char *xml, char *id_out);
-/* One archived message: its stanza-id, when it was archived, the nick that
- * sent it (NULL: the room itself) and its XML as given to _add (without the
- * stanza-id). All borrowed for the call; fn must not call back into the
- * store for the same query. */
-typedef void (*muc_store_archive_fn)(const char *id, int64_t when_us,
-                                     const char *nick, const char *xml,
-                                     void *arg);
+/* One archived message: its stanza-id, when it was archived, the nick and
+ * real bare JID that sent it (NULL: the room itself) and its XML as given to
+ * _add (without the stanza-id). */
+struct muc_archived {
+    const char *id;
+    int64_t when_us;
+    const char *nick, *real_bare, *xml;
+};
+/* Gets one archived message, borrowed for the call; fn must not call back
+ * into the store for the same query. */
+typedef void (*muc_store_archive_fn)(const struct muc_archived *m, void *arg);
 /* Calls fn, oldest first, for the n newest messages of a room's archive
  * (history after a restart). 0 or XD_EIO. */
 int muc_store_archive_recent(xd_db *db, const char *room, size_t n,
@@ -378,6 +382,8 @@ int muc_archive_message(struct muc_room *room, xd_stanza *msg,
 /* Answers a urn:xmpp:mam:2 query iq to the room (results, then the iq result
  * with <fin/>), or its error. The caller has checked the requester may. */
 void muc_archive_query(struct muc_room *room, const xd_stanza *iq);
+/* A stored message parsed again (the caller owns it), or NULL. */
+xd_stanza *muc_archive_reparse(const char *xml);
 
 /* ---- history.c: history on join -------------------------------------------
  */

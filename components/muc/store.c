@@ -326,16 +326,20 @@ muc_store_archive_recent(xd_db *db, const char *room, size_t n,
     if (n == 0)
         return 0;
     if (xd_db_prepare(db,
-                      "SELECT id, ts, nick, xml FROM (SELECT id, ts, nick, "
-                      "xml FROM archive WHERE room = ? ORDER BY id DESC "
-                      "LIMIT ?) ORDER BY id",
+                      "SELECT id, ts, nick, real_bare, xml FROM (SELECT id, "
+                      "ts, nick, real_bare, xml FROM archive WHERE room = ? "
+                      "ORDER BY id DESC LIMIT ?) ORDER BY id",
                       &q) != 0)
         return XD_EIO;
     bind_text(q, 1, room);
     sqlite3_bind_int64(q, 2, n > INT64_MAX ? INT64_MAX : (int64_t)n);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         id_format(sqlite3_column_int64(q, 0), id);
-        fn(id, sqlite3_column_int64(q, 1), col_text(q, 2), col_text(q, 3), arg);
+        struct muc_archived m = { id, sqlite3_column_int64(q, 1),
+                                  col_text(q, 2), col_text(q, 3),
+                                  col_text(q, 4) };
+        if (m.xml != NULL)
+            fn(&m, arg);
     }
     rc = rc == SQLITE_DONE ? 0 : db_error(db, room);
     sqlite3_reset(q);
@@ -420,7 +424,7 @@ bind_filter(sqlite3_stmt *q, const char *room,
 
 struct row {
     int64_t id, ts;
-    char *nick, *xml;
+    char *nick, *real_bare, *xml;
 };
 
 int
@@ -441,10 +445,11 @@ muc_store_archive_page(xd_db *db, const char *room,
      * its direction. The rows are copied out and the statement reset
      * before fn runs, so that fn may use the database. */
     if (xd_db_prepare(db,
-                      f->backward ? "SELECT id, ts, nick, xml" FILTER_SQL
-                                    " ORDER BY id DESC LIMIT ?6"
-                                  : "SELECT id, ts, nick, xml" FILTER_SQL
-                                    " ORDER BY id LIMIT ?6",
+                      f->backward
+                          ? "SELECT id, ts, nick, real_bare, xml" FILTER_SQL
+                            " ORDER BY id DESC LIMIT ?6"
+                          : "SELECT id, ts, nick, real_bare, xml" FILTER_SQL
+                            " ORDER BY id LIMIT ?6",
                       &q) != 0)
         return XD_EIO;
     bind_filter(q, room, f, lo, hi);
@@ -458,7 +463,8 @@ muc_store_archive_page(xd_db *db, const char *room,
         rows[n].id = sqlite3_column_int64(q, 0);
         rows[n].ts = sqlite3_column_int64(q, 1);
         rows[n].nick = xd_xstrdup(col_text(q, 2));
-        rows[n].xml = xd_xstrdup(col_text(q, 3));
+        rows[n].real_bare = xd_xstrdup(col_text(q, 3));
+        rows[n].xml = xd_xstrdup(col_text(q, 4));
         n++;
     }
     rc = rc == SQLITE_DONE ? 0 : db_error(db, room);
@@ -468,9 +474,12 @@ muc_store_archive_page(xd_db *db, const char *room,
         struct row *r = &rows[f->backward ? n - 1 - i : i];
         char id[40];
         id_format(r->id, id);
+        struct muc_archived m = { id, r->ts, r->nick, r->real_bare,
+                                  r->xml != NULL ? r->xml : "" };
         if (rc == 0)
-            fn(id, r->ts, r->nick, r->xml != NULL ? r->xml : "", arg);
+            fn(&m, arg);
         free(r->nick);
+        free(r->real_bare);
         free(r->xml);
     }
     free(rows);

@@ -62,13 +62,19 @@ def bodies(msgs):
     return [m["body"] for m in msgs if m["body"]]
 
 
-async def mam(c, room, rsm=""):
+async def mam(c, room, rsm="", with_=None):
+    """The room's archive as c sees it: ([(id, body, forwarded from, result
+    from, [real JIDs in the forwarded message])], <fin/>, error)."""
     results = []
     c.register_handler(Callback("muc mam", MatchXPath(
         "{jabber:client}message/{%s}result" % MAM), results.append))
     iq = c.Iq(stype="set", sto=room)
-    iq.append(ET.fromstring("<query xmlns='%s' queryid='mq'>%s</query>"
-                            % (MAM, rsm)))
+    form = "" if with_ is None else (
+        "<x xmlns='%s' type='submit'><field var='FORM_TYPE' type='hidden'>"
+        "<value>%s</value></field><field var='with'><value>%s</value>"
+        "</field></x>" % (XDATA, MAM, with_))
+    iq.append(ET.fromstring("<query xmlns='%s' queryid='mq'>%s%s</query>"
+                            % (MAM, form, rsm)))
     try:
         res, err = await iq.send(timeout=10), None
     except slixmpp.exceptions.IqError as e:
@@ -80,7 +86,10 @@ async def mam(c, room, rsm=""):
     out = [(r.xml.find("{%s}result" % MAM).get("id"),
             f.findtext("{jabber:client}body") if f is not None else None,
             f.get("from") if f is not None else None,
-            mc_from(r)) for r, f in zip(results, fwd)]
+            mc_from(r),
+            [i.get("jid") for i in f.findall("{%s}x/{%s}item"
+                                             % (MUC_USER, MUC_USER))]
+            if f is not None else None) for r, f in zip(results, fwd)]
     return out, res.xml.find("{%s}fin" % MAM), err
 
 
@@ -365,6 +374,40 @@ async def test(rig):
     page, fin, _ = await mam(a, HIST, rsm(max_=2, before=""))
     check([r[1] for r in page] == ["h3", "h4"],
           "an empty <before/>: the last page h3, h4 (XEP-0059 2.5)")
+
+    # -- real JIDs in the archive: as presence shows them (moderators of a
+    # semi-anonymous room), and never the ones a sender wrote itself --
+    real = "realjid@" + MUC_DOMAIN
+    await mc_create(a, real, "Alice")
+    await history_join(c, real, "Carol")
+    mc_drain(a, c)
+    gc(c, real, "forged", extra="<x xmlns='%s'><item jid='alice@localhost'/>"
+       "</x>" % MUC_USER)
+    m = await mc_next(a.messages, body_is("forged"), "carol's message")
+    check(m.xml.find("{%s}x" % MUC_USER) is None, "the room strips the "
+          "muc#user <x/> carol put in her groupchat message (it claimed "
+          "alice's real JID)")
+    gc(a, real, "plain")
+    await mc_next(c.messages, body_is("plain"), "alice's message")
+    res, _, err = await mam(a, real)
+    check(err is None and [(r[1], r[4]) for r in res] ==
+          [("forged", ["carol@localhost"]), ("plain", ["alice@localhost"])],
+          "a moderator's results name each sender's real bare JID, once "
+          "(XEP-0313 with 7.2 'Semi-Anonymous Rooms') %s"
+          % [(r[1], r[4]) for r in res])
+    res, _, err = await mam(c, real)
+    check(err is None and [(r[1], r[4]) for r in res] ==
+          [("forged", []), ("plain", [])],
+          "a participant's results in a semi-anonymous room name nobody %s"
+          % [(r[1], r[4]) for r in res])
+    res, _, err = await mam(a, real, with_="carol@localhost")
+    check(err is None and [r[1] for r in res] == ["forged"],
+          "a moderator may search by real JID: carol's message only %s"
+          % [r[1] for r in res])
+    res, _, err = await mam(c, real, with_="alice@localhost")
+    check(err == "forbidden" and res == [], "a participant may not search "
+          "a semi-anonymous room by real JID: forbidden (%s)" % err)
+    await mc_leave(c, real, "Carol")
 
     # -- subject after history --
     a.send_raw("<message to='%s' type='groupchat'><subject>hist topic"
