@@ -19,13 +19,14 @@
 #define NODE_DESTROY "urn:xmppd:muc:destroy-room"
 
 static int
-is_admin(xd_component *c, const char *requester, void *arg)
+is_admin(xd_component *c, const char *requester, const char *target, void *arg)
 {
     const struct muc_service *svc = arg;
     xd_jid *j = NULL;
     int ok;
 
     (void)c;
+    (void)target;
     if (requester == NULL || xd_jid_parse(requester, &j) != 0)
         return 0;
     ok = muc_is_service_admin(svc, xd_jid_bare_str(j));
@@ -54,7 +55,7 @@ list_rooms(xd_component *c, const xd_stanza *iq, const xd_elem *submitted,
     (void)state;
     if (stage < 0)
         return XD_COMMAND_COMPLETED;
-    if (!is_admin(c, xd_stanza_from(iq), svc))
+    if (!is_admin(c, xd_stanza_from(iq), NULL, svc))
         return XD_COMMAND_FORBIDDEN;
     xd_elem *x = xd_form_add(reply, "result", "Rooms", NULL);
     snprintf(count, sizeof(count), "%zu", xd_map_count(svc->rooms));
@@ -73,7 +74,7 @@ destroy_room(xd_component *c, const xd_stanza *iq, const xd_elem *submitted,
     (void)state;
     if (stage < 0)
         return XD_COMMAND_COMPLETED;
-    if (!is_admin(c, xd_stanza_from(iq), svc))
+    if (!is_admin(c, xd_stanza_from(iq), NULL, svc))
         return XD_COMMAND_FORBIDDEN;
     if (submitted == NULL) {
         xd_elem *x = xd_form_add(reply, "form", "Destroy a room",

@@ -1,7 +1,7 @@
 /*
- * command.c: XEP-0050 ad-hoc commands offered on a component's domain: the
- * command list in disco#items, disco#info on each command node, execution
- * and the sessions of multi-stage commands.
+ * command.c: XEP-0050 ad-hoc commands offered on a component's domain or at
+ * its entities' JIDs: the command list in disco#items, disco#info on each
+ * command node, execution and the sessions of multi-stage commands.
  */
 #define XD_LOG_AREA "command"
 #include <stdlib.h>
@@ -29,6 +29,7 @@ struct command {
     xd_command_fn fn;
     xd_command_allowed_fn allowed;
     void *arg;
+    int entity; /* offered at local@domain, not at the domain */
 };
 
 struct session {
@@ -36,6 +37,7 @@ struct session {
     const struct command *cmd;
     char id[SESSION_ID_LEN + 1];
     char *requester; /* full JID; only it may continue the session */
+    char *target;    /* the JID it runs at; it is continued there only */
     int stage;       /* the stage of the next call */
     void *state;     /* the command's, see xd_command_fn */
     struct event *timer;
@@ -61,23 +63,24 @@ commands_new(xd_component *c)
 }
 
 static const struct command *
-find_command(const struct commands *cmds, const char *node)
+find_command(const struct commands *cmds, const char *node, int entity)
 {
     for (size_t i = 0; i < cmds->n; i++)
-        if (strcmp(cmds->list[i]->node, node) == 0)
+        if (cmds->list[i]->entity == entity &&
+            strcmp(cmds->list[i]->node, node) == 0)
             return cmds->list[i];
     return NULL;
 }
 
-void
-xd_component_add_command(xd_component *c, const char *node, const char *name,
-                         xd_command_fn fn, xd_command_allowed_fn allowed,
-                         void *arg)
+static void
+add_command(xd_component *c, const char *node, const char *name,
+            xd_command_fn fn, xd_command_allowed_fn allowed, void *arg,
+            int entity)
 {
     struct commands *cmds = component_commands(c);
 
     /* Sessions point at their command, so one cannot be replaced. */
-    if (find_command(cmds, node) != NULL) {
+    if (find_command(cmds, node, entity) != NULL) {
         xd_log_warnx("%s: command %s registered twice; keeping the first",
                      xd_component_domain(c), node);
         return;
@@ -88,16 +91,35 @@ xd_component_add_command(xd_component *c, const char *node, const char *name,
     cmd->fn = fn;
     cmd->allowed = allowed;
     cmd->arg = arg;
+    cmd->entity = entity;
     cmds->list = xd_xrealloc(cmds->list, (cmds->n + 1) * sizeof(*cmds->list));
     cmds->list[cmds->n++] = cmd;
-    xd_component_add_feature(c, XD_NS_COMMANDS);
+    if (!entity) /* entities answer their own disco#info */
+        xd_component_add_feature(c, XD_NS_COMMANDS);
+}
+
+void
+xd_component_add_command(xd_component *c, const char *node, const char *name,
+                         xd_command_fn fn, xd_command_allowed_fn allowed,
+                         void *arg)
+{
+    add_command(c, node, name, fn, allowed, arg, 0);
+}
+
+void
+xd_component_add_entity_command(xd_component *c, const char *node,
+                                const char *name, xd_command_fn fn,
+                                xd_command_allowed_fn allowed, void *arg)
+{
+    add_command(c, node, name, fn, allowed, arg, 1);
 }
 
 static int
 is_allowed(const struct commands *cmds, const struct command *cmd,
-           const char *requester)
+           const char *requester, const char *target)
 {
-    return cmd->allowed == NULL || cmd->allowed(cmds->c, requester, cmd->arg);
+    return cmd->allowed == NULL ||
+           cmd->allowed(cmds->c, requester, target, cmd->arg);
 }
 
 /* --- sessions ------------------------------------------------------------ */
@@ -107,6 +129,7 @@ session_free(struct session *s)
 {
     event_free(s->timer);
     free(s->requester);
+    free(s->target);
     free(s);
 }
 
@@ -126,8 +149,7 @@ session_end(struct session *s, const xd_stanza *iq, xd_elem *reply)
 
     xd_map_remove(s->owner->sessions, s->id);
     if (iq == NULL) {
-        made =
-            xd_stanza_iq_new("set", NULL, xd_component_domain(c), s->requester);
+        made = xd_stanza_iq_new("set", NULL, s->target, s->requester);
         xd_elem *e =
             xd_elem_add_child(xd_stanza_root(made), "command", XD_NS_COMMANDS);
         xd_elem_set_attr(e, "node", cmd->node);
@@ -169,7 +191,7 @@ session_touch(struct session *s)
 
 static struct session *
 session_new(struct commands *cmds, const struct command *cmd, const char *id,
-            const char *requester, void *state)
+            const char *requester, const char *target, void *state)
 {
     struct session *s = xd_xcalloc(1, sizeof(*s));
 
@@ -177,6 +199,7 @@ session_new(struct commands *cmds, const struct command *cmd, const char *id,
     s->cmd = cmd;
     memcpy(s->id, id, sizeof(s->id));
     s->requester = xd_xstrdup(requester);
+    s->target = xd_xstrdup(target);
     s->stage = 1;
     s->state = state;
     s->timer = evtimer_new(xd_component_base(cmds->c), session_expire, s);
@@ -185,15 +208,6 @@ session_new(struct commands *cmds, const struct command *cmd, const char *id,
     xd_map_put(cmds->sessions, s->id, s);
     session_touch(s);
     return s;
-}
-
-static void
-collect_session(const char *key, void *value, void *arg)
-{
-    struct session ***next = arg;
-
-    (void)key;
-    *(*next)++ = value;
 }
 
 void
@@ -207,10 +221,9 @@ commands_free(struct commands *cmds)
 {
     if (cmds == NULL)
         return;
-    /* session_end changes the map, which xd_map_each forbids: collect. */
-    size_t n = xd_map_count(cmds->sessions);
-    struct session **all = xd_xcalloc(n ? n : 1, sizeof(*all)), **next = all;
-    xd_map_each(cmds->sessions, collect_session, &next);
+    /* session_end changes the map: end them from a snapshot. */
+    size_t n;
+    void **all = xd_map_values(cmds->sessions, &n);
     for (size_t i = 0; i < n; i++)
         session_end(all[i], NULL, NULL);
     free(all);
@@ -243,9 +256,9 @@ command_error(const xd_stanza *iq, const char *condition, const char *app)
 
 static xd_stanza *
 answer_items(const struct commands *cmds, const xd_stanza *iq,
-             const char *requester)
+             const char *requester, int entity)
 {
-    const char *domain = xd_component_domain(cmds->c);
+    const char *target = xd_stanza_to(iq);
     xd_stanza *res = xd_stanza_reply(iq);
     xd_elem *q =
         xd_elem_add_child(xd_stanza_root(res), "query", XD_NS_DISCO_ITEMS);
@@ -253,10 +266,10 @@ answer_items(const struct commands *cmds, const xd_stanza *iq,
     xd_elem_set_attr(q, "node", XD_NS_COMMANDS);
     for (size_t i = 0; i < cmds->n; i++) {
         const struct command *cmd = cmds->list[i];
-        if (!is_allowed(cmds, cmd, requester))
+        if (cmd->entity != entity || !is_allowed(cmds, cmd, requester, target))
             continue;
         xd_elem *item = xd_elem_add_child(q, "item", NULL);
-        xd_elem_set_attr(item, "jid", domain);
+        xd_elem_set_attr(item, "jid", target);
         xd_elem_set_attr(item, "node", cmd->node);
         xd_elem_set_attr(item, "name", cmd->name);
     }
@@ -267,7 +280,7 @@ static xd_stanza *
 answer_info(const struct commands *cmds, const struct command *cmd,
             const xd_stanza *iq, const char *requester)
 {
-    if (!is_allowed(cmds, cmd, requester))
+    if (!is_allowed(cmds, cmd, requester, xd_stanza_to(iq)))
         return command_error(iq, "forbidden", NULL);
     xd_stanza *res = xd_stanza_reply(iq);
     xd_elem *q =
@@ -304,8 +317,9 @@ parse_action(const char *a)
 
 static xd_stanza *
 execute(struct commands *cmds, const xd_stanza *iq, const xd_elem *req,
-        const char *requester)
+        const char *requester, int entity)
 {
+    const char *target = xd_stanza_to(iq);
     const char *node = xd_elem_attr(req, "node");
     const char *sid = xd_elem_attr(req, "sessionid");
     enum action act = parse_action(xd_elem_attr(req, "action"));
@@ -315,18 +329,19 @@ execute(struct commands *cmds, const xd_stanza *iq, const xd_elem *req,
 
     if (node == NULL)
         return command_error(iq, "bad-request", NULL);
-    if ((cmd = find_command(cmds, node)) == NULL)
+    if ((cmd = find_command(cmds, node, entity)) == NULL)
         return command_error(iq, "item-not-found", NULL);
-    if (!is_allowed(cmds, cmd, requester))
+    if (!is_allowed(cmds, cmd, requester, target))
         return command_error(iq, "forbidden", NULL);
     if (act == ACT_PREV)
         return command_error(iq, "bad-request", "bad-action");
     if (act == ACT_UNKNOWN)
         return command_error(iq, "bad-request", "malformed-action");
-    /* A session is only continued by its requester and on its node; to
-     * anyone else it does not exist. */
+    /* A session is only continued by its requester, on its node and at its
+     * JID; to anyone else it does not exist. */
     if (sid != NULL && ((s = xd_map_get(cmds->sessions, sid)) == NULL ||
-                        s->cmd != cmd || strcmp(s->requester, requester) != 0))
+                        s->cmd != cmd || strcmp(s->requester, requester) != 0 ||
+                        strcmp(s->target, target) != 0))
         return command_error(iq, "bad-request", "bad-sessionid");
 
     xd_stanza *res = xd_stanza_reply(iq);
@@ -360,14 +375,17 @@ execute(struct commands *cmds, const xd_stanza *iq, const xd_elem *req,
 
     void *state = s ? s->state : NULL;
     int stage = s ? s->stage : 0;
-    const xd_elem *form = stage > 0 ? xd_form_find(req) : NULL;
+    const xd_elem *form = xd_form_find(req);
+    const char *ftype = form ? xd_form_type(form) : NULL;
+    if (ftype == NULL || strcmp(ftype, "submit") != 0)
+        form = NULL;
     xd_command_status st =
         cmd->fn(cmds->c, iq, form, stage, reply, &state, cmd->arg);
 
     if (st == XD_COMMAND_EXECUTING) {
         xd_elem_set_attr(reply, "status", "executing");
         if (s == NULL) {
-            session_new(cmds, cmd, id, requester, state);
+            session_new(cmds, cmd, id, requester, target, state);
         } else {
             s->state = state;
             s->stage++;
@@ -395,22 +413,38 @@ execute(struct commands *cmds, const xd_stanza *iq, const xd_elem *req,
     return command_error(iq, "internal-server-error", NULL);
 }
 
-xd_stanza *
-commands_answer(struct commands *cmds, const xd_stanza *iq)
+/* 0: `to` is the domain, 1: an entity of it (local@domain), -1: neither. */
+static int
+scope_of(const char *to, const char *domain)
 {
+    const char *at = strchr(to, '@');
+
+    if (strcmp(to, domain) == 0)
+        return 0;
+    if (at == NULL || at == to || strchr(to, '/') != NULL ||
+        strcmp(at + 1, domain) != 0)
+        return -1;
+    return 1;
+}
+
+xd_stanza *
+xd_component_command_answer(xd_component *c, const xd_stanza *iq)
+{
+    struct commands *cmds = component_commands(c);
     const char *to = xd_stanza_to(iq);
     const char *type = xd_stanza_type(iq);
     const char *from = xd_stanza_from(iq);
     const xd_elem *q = xd_elem_first(xd_stanza_root(iq));
     const char *requester = from ? from : "";
+    int entity;
 
     /* Without commands, nothing changes for the component. */
     if (cmds->n == 0 || to == NULL || type == NULL || q == NULL ||
-        strcmp(to, xd_component_domain(cmds->c)) != 0)
+        (entity = scope_of(to, xd_component_domain(c))) < 0)
         return NULL;
     if (strcmp(type, "set") == 0) {
         if (xd_elem_is(q, "command", XD_NS_COMMANDS))
-            return execute(cmds, iq, q, requester);
+            return execute(cmds, iq, q, requester, entity);
         return NULL;
     }
     const char *node = xd_elem_attr(q, "node");
@@ -418,8 +452,8 @@ commands_answer(struct commands *cmds, const xd_stanza *iq)
         return NULL;
     if (xd_elem_is(q, "query", XD_NS_DISCO_ITEMS) &&
         strcmp(node, XD_NS_COMMANDS) == 0)
-        return answer_items(cmds, iq, requester);
-    const struct command *cmd = find_command(cmds, node);
+        return answer_items(cmds, iq, requester, entity);
+    const struct command *cmd = find_command(cmds, node, entity);
     if (xd_elem_is(q, "query", XD_NS_DISCO_INFO) && cmd != NULL)
         return answer_info(cmds, cmd, iq, requester);
     return NULL;

@@ -13,6 +13,7 @@
 #include <openssl/sha.h>
 
 #include <xmppd/buf.h>
+#include <xmppd/command.h>
 #include <xmppd/jid.h>
 #include <xmppd/log.h>
 
@@ -316,7 +317,7 @@ dispatch(xd_component *c, xd_stanza *st)
         reap_handlers(c);
     if (v == XD_HANDLED || !request)
         return;
-    xd_stanza *reply = commands_answer(c->commands, st);
+    xd_stanza *reply = xd_component_command_answer(c, st);
     if (reply == NULL)
         reply = disco_answer(c->disco, c->conf.domain, st);
     if (reply == NULL)

@@ -42,11 +42,6 @@ struct commands *commands_new(xd_component *c);
 /* Ends the open sessions (their functions see stage -1), then frees. NULL
  * is a no-op. Needs the component's event base still there. */
 void commands_free(struct commands *cmds);
-/* Answers command execution (iq set <command/>), disco#items on the
- * commands node and disco#info on a command node, all addressed to the
- * domain itself; NULL when `iq` is none of those or no command is
- * registered. The caller owns the reply. */
-xd_stanza *commands_answer(struct commands *cmds, const xd_stanza *iq);
 /* Session time-out for sessions touched from now on (10 minutes unless
  * changed; tests shorten it). */
 void commands_set_timeout_ms(struct commands *cmds, unsigned ms);

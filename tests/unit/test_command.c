@@ -3,7 +3,8 @@
  * talking to a fake router on a loopback socket (as in test_component.c)
  * offers XEP-0050 commands. Each table row is a request the router sends
  * and what the answer must contain (and must not); sessions, cancel, the
- * time-out and xd_component_free hand the command its state back.
+ * time-out and xd_component_free hand the command its state back; entity
+ * commands are offered at local@domain JIDs only, sessions stay at theirs.
  */
 #include "check.h"
 #include <stdio.h>
@@ -192,11 +193,23 @@ cmd_deny(xd_component *c, const xd_stanza *iq, const xd_elem *submitted,
 }
 
 static int
-only_admin(xd_component *c, const char *requester, void *arg)
+only_admin(xd_component *c, const char *requester, const char *target,
+           void *arg)
 {
     (void)c;
+    (void)target;
     (void)arg;
     return strncmp(requester, "admin@example.com/", 18) == 0;
+}
+
+static int
+only_room1(xd_component *c, const char *requester, const char *target,
+           void *arg)
+{
+    (void)c;
+    (void)requester;
+    (void)arg;
+    return strcmp(target, "r1@comp.example") == 0;
 }
 
 /* A handler for the commands namespace registered by the component runs
@@ -222,6 +235,10 @@ on_commands_iq(xd_component *c, const xd_stanza *in, void *arg)
 
 #define IQ(type, from)                                                         \
     "<iq type='" type "' id='i' to='comp.example' from='" from "'>"
+#define IQ_AT(type, from, to)                                                  \
+    "<iq type='" type "' id='i' to='" to "' from='" from "'>"
+#define ROOM1   "r1@comp.example"
+#define ROOM2   "r2@comp.example"
 #define USER    "user@example.com/r"
 #define ADMIN   "admin@example.com/r"
 #define ITEMS   "<query xmlns='http://jabber.org/protocol/disco#items' "
@@ -273,7 +290,7 @@ main(void)
     char ini[512], sid[64], sid2[64], xml[1024];
     xd_config *cfg = NULL;
     xd_component *comp = NULL;
-    struct counters hello = { 0 }, config = { 0 };
+    struct counters hello = { 0 }, config = { 0 }, ent = { 0 }, entcfg = { 0 };
     int handler_seen = 0;
 
     memset(&r, 0, sizeof(r));
@@ -456,6 +473,70 @@ main(void)
               strcmp(config.last_cancel_from, USER) == 0,
           "cancel ended the session (%d cancels, %d live)", config.cancels,
           config.states_live);
+
+    /* Entity commands: at local@domain JIDs, not at the domain. */
+    xd_component_add_entity_command(comp, "room-hello", "Room hello", cmd_hello,
+                                    NULL, &ent);
+    xd_component_add_entity_command(comp, "room-one", "Room one only",
+                                    cmd_hello, only_room1, &ent);
+    xd_component_add_entity_command(comp, "room-config", "Room config",
+                                    cmd_config, NULL, &entcfg);
+    static const struct row entity[] = {
+        { IQ_AT("get", USER, ROOM1) ITEMS "node='" CMDS "'/></iq>",
+          { "<item jid='" ROOM1 "' node='room-hello' name='Room hello'/>",
+            "<item jid='" ROOM1 "' node='room-one' name='Room one only'/>",
+            "!node='hello'", "!node='config'" } },
+        { IQ_AT("get", USER, ROOM2) ITEMS "node='" CMDS "'/></iq>",
+          { "node='room-hello'", "!node='room-one'" } },
+        { IQ("get", USER) ITEMS "node='" CMDS "'/></iq>",
+          { "node='hello'", "!room-hello" } },
+        { IQ_AT("get", USER, ROOM1) INFO "node='room-hello'/></iq>",
+          { "<identity category='automation' type='command-node' "
+            "name='Room hello'/>" } },
+        { IQ_AT("set", USER, ROOM1) COMMAND "node='room-hello'/></iq>",
+          { "status='completed'", "<note type='info'>Hello</note>" } },
+        { IQ_AT("set", USER, ROOM1) COMMAND "node='hello'/></iq>",
+          { "<item-not-found" } },
+        { IQ("set", USER) COMMAND "node='room-hello'/></iq>",
+          { "<item-not-found" } },
+        { IQ_AT("set", USER, ROOM2) COMMAND "node='room-one'/></iq>",
+          { "<forbidden" } },
+        { IQ_AT("set", USER, ROOM1) COMMAND "node='room-one'/></iq>",
+          { "status='completed'" } },
+        /* an occupant-style full JID is not an entity */
+        { IQ_AT("set", USER, ROOM1 "/nick") COMMAND "node='room-hello'/></iq>",
+          { "<service-unavailable" } },
+        /* a form submitted at once reaches the first stage (which this
+         * command refuses) */
+        { IQ_AT("set", USER, ROOM1) COMMAND
+          "node='room-config'><x xmlns='jabber:x:data' type='submit'>"
+          "<field var='size'><value>1</value></field></x></command></iq>",
+          { "<bad-request", "<bad-payload" } },
+    };
+    run_rows(&r, entity, XD_NELEM(entity), "entity commands");
+    CHECK(ent.calls == 2, "the entity commands ran twice (%d)", ent.calls);
+    free(
+        ask(&r, IQ_AT("set", USER, ROOM1) COMMAND "node='room-config'/></iq>"));
+    last_sessionid(&r, sid, sizeof(sid));
+    snprintf(xml, sizeof(xml),
+             IQ_AT("set", USER, ROOM2) COMMAND
+             "node='room-config' sessionid='%s'/></iq>",
+             sid);
+    const struct row elsewhere[] = {
+        { xml, { "<bad-sessionid" } },
+    };
+    run_rows(&r, elsewhere, 1, "a session continued at another entity");
+    snprintf(xml, sizeof(xml),
+             IQ_AT("set", USER, ROOM1) COMMAND
+             "node='room-config' sessionid='%s'><x xmlns='jabber:x:data' "
+             "type='submit'><field var='size'><value>7</value></field></x>"
+             "</command></iq>",
+             sid);
+    const struct row there[] = {
+        { xml, { "status='completed'", "size 7 at stage 1" } },
+    };
+    run_rows(&r, there, 1, "the session continued at its entity");
+    CHECK(entcfg.states_live == 0, "the entity session's state is freed");
 
     /* Time-out: shortened to 100 ms here (10 minutes otherwise). */
     commands_set_timeout_ms(component_commands(comp), 100);

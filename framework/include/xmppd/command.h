@@ -1,12 +1,14 @@
 /*
- * command.h: XEP-0050 ad-hoc commands offered by a component on its domain.
+ * command.h: XEP-0050 ad-hoc commands offered by a component on its domain
+ * or at the JIDs of its entities (local@domain: a room, a contact).
  *
  * The component lists registered commands in disco#items (node
  * 'http://jabber.org/protocol/commands'), answers disco#info on each command
  * node, advertises the commands feature, keeps sessions of multi-stage
- * commands (sessionid, time-out, cancel) and answers bad-request /
- * item-not-found / bad-sessionid as XEP-0050 names. The command's function
- * only sees what was submitted and fills the reply.
+ * commands (sessionid, time-out, cancel; a session stays at the JID it was
+ * opened at) and answers bad-request / item-not-found / bad-sessionid as
+ * XEP-0050 names. The command's function only sees what was submitted and
+ * fills the reply.
  */
 #ifndef XMPPD_COMMAND_H
 #define XMPPD_COMMAND_H
@@ -29,13 +31,14 @@ typedef enum xd_command_status {
 
 /*
  * A command stage. `iq` is the request (borrowed; its from is the
- * requester), `submitted` the jabber:x:data form it carries (NULL on the
- * first stage), `stage` 0 on the first call and +1 on each later one of the
- * same session. Add a form or <note/> children to `reply` (the <command/>
- * element of the answer). `state` is one pointer kept for the session: the
- * function owns what it stores there and frees it when it returns
- * COMPLETED/FORBIDDEN/BAD_REQUEST; on cancel, time-out or
- * xd_component_free the framework calls fn with submitted NULL and stage -1
+ * requester, its to the domain or entity the command runs at), `submitted`
+ * the submitted jabber:x:data form it carries or NULL (usually NULL on the
+ * first stage, but a requester may submit at once), `stage` 0 on the first
+ * call and +1 on each later one of the same session. Add a form or <note/>
+ * children to `reply` (the <command/> element of the answer). `state` is one
+ * pointer kept for the session: the function owns what it stores there and
+ * frees it when it returns COMPLETED/FORBIDDEN/BAD_REQUEST; on cancel, time-out
+ * or xd_component_free the framework calls fn with submitted NULL and stage -1
  * so it can free it (on time-out and free, `iq` is a cancel request made up
  * from the session and `reply` goes nowhere). A command returning EXECUTING
  * gets <actions execute='complete'><complete/></actions> in its reply;
@@ -47,9 +50,10 @@ typedef xd_command_status (*xd_command_fn)(xd_component *c, const xd_stanza *iq,
                                            xd_elem *reply, void **state,
                                            void *arg);
 /* A visibility check: 1 when `requester` (a full JID) may see and run the
- * command; NULL means everyone. */
+ * command at `target` (the domain, or the entity's JID); NULL means
+ * everyone. */
 typedef int (*xd_command_allowed_fn)(xd_component *c, const char *requester,
-                                     void *arg);
+                                     const char *target, void *arg);
 
 /* Offers a command on the component's domain under `node` named `name`
  * (copied); a second registration of the same node is ignored (logged).
@@ -58,6 +62,17 @@ typedef int (*xd_command_allowed_fn)(xd_component *c, const char *requester,
 void xd_component_add_command(xd_component *c, const char *node,
                               const char *name, xd_command_fn fn,
                               xd_command_allowed_fn allowed, void *arg);
+/* The same, offered at every entity JID of the domain (local@domain, no
+ * resource) instead of at the domain. A component that answers iqs to its
+ * entities itself hands them to xd_component_command_answer first. */
+void xd_component_add_entity_command(xd_component *c, const char *node,
+                                     const char *name, xd_command_fn fn,
+                                     xd_command_allowed_fn allowed, void *arg);
+/* The answer to `iq` when it is a command request or command discovery
+ * (disco#items of the commands node, disco#info of a command node) at the
+ * domain or an entity JID; NULL when it is neither. The caller sends the
+ * answer (xd_component_send takes it). */
+xd_stanza *xd_component_command_answer(xd_component *c, const xd_stanza *iq);
 
 #ifdef __cplusplus
 }
