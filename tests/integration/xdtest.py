@@ -549,7 +549,7 @@ class Inbox:
         bad = [s for s in self.items if pred(s)]
         if bad:
             raise Failure("unexpected %s: %s" % (what, bad[0]))
-        check(True, "no " + what)
+        passed("no " + what)
 
     def clear(self):
         self.items = []
