@@ -34,36 +34,39 @@ muc_set_role(struct muc_occupant *o, enum muc_role role, const char *actor,
     muc_broadcast_presence(o, o->sessions, &ch);
 }
 
-/* Applies a new affiliation to an occupant in the room. */
+/* Applies a new affiliation to the occupants of `bare` in the room (one
+ * account may be in it under several nicks): they leave (banned, or not
+ * members of a members-only room) or get the affiliation's role. */
 static void
 affiliation_changed(struct muc_room *room, const char *bare,
                     enum muc_affiliation aff, const char *actor,
                     const char *reason)
 {
-    struct muc_occupant *o;
+    int code = aff == MUC_AFF_OUTCAST                           ? 301
+               : room->cfg.members_only && aff < MUC_AFF_MEMBER ? 321
+                                                                : 0;
+    struct muc_change ch = { .unavailable = code != 0,
+                             .codes = &code,
+                             .ncodes = code != 0,
+                             .actor = actor,
+                             .reason = reason };
+    size_t n;
+    void **all = xd_map_values(room->occupants, &n);
 
-    while ((o = muc_occupant_by_bare(room, bare)) != NULL) {
-        int code = 0;
-        if (aff == MUC_AFF_OUTCAST)
-            code = 301;
-        else if (room->cfg.members_only && aff < MUC_AFF_MEMBER)
-            code = 321;
-        if (code != 0) {
-            struct muc_change ch = { .unavailable = 1,
-                                     .codes = &code,
-                                     .ncodes = 1,
-                                     .actor = actor,
-                                     .reason = reason };
-            muc_occupant_remove(o, &ch);
-            if (muc_room_find(room->svc, room->name) != room)
-                return; /* a temporary room ended with it */
+    for (size_t i = 0; i < n; i++) {
+        struct muc_occupant *o = all[i];
+        if (strcmp(o->bare, bare) != 0)
+            continue;
+        if (code == 0) {
+            o->role = muc_default_role(room, aff);
+            muc_broadcast_presence(o, o->sessions, &ch);
             continue;
         }
-        struct muc_change ch = { .actor = actor, .reason = reason };
-        o->role = muc_default_role(room, aff);
-        muc_broadcast_presence(o, o->sessions, &ch);
-        return;
+        muc_occupant_remove(o, &ch);
+        if (muc_room_find(room->svc, room->name) != room)
+            break; /* a temporary room ended with its last occupant */
     }
+    free(all);
 }
 
 /* --- lists --------------------------------------------------------------- */

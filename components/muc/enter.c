@@ -134,6 +134,8 @@ build_presence(const struct muc_occupant *o, const struct muc_session *s,
     }
     xd_elem *oid = xd_elem_add_child(root, "occupant-id", MUC_NS_OCCID);
     xd_elem_set_attr(oid, "id", o->occupant_id);
+    if (!gone)
+        muc_hats_add_to(o->room, o->bare, root);
     return st;
 }
 
@@ -237,7 +239,8 @@ session_new(const char *jid, const xd_stanza *presence)
     for (xd_elem *e = xd_elem_first(root), *next; e; e = next) {
         next = xd_elem_next(e);
         if (xd_elem_is(e, "x", MUC_NS) || xd_elem_is(e, "x", MUC_NS_USER) ||
-            xd_elem_is(e, "occupant-id", MUC_NS_OCCID))
+            xd_elem_is(e, "occupant-id", MUC_NS_OCCID) ||
+            xd_elem_is(e, "hats", MUC_NS_HATS))
             xd_elem_remove(e);
     }
     xd_stanza_set_to(s->presence, NULL);
@@ -333,32 +336,6 @@ struct muc_occupant *
 muc_occupant_by_jid(const struct muc_room *room, const char *full)
 {
     return full ? xd_map_get(room->sessions, full) : NULL;
-}
-
-/* The occupant of a bare real JID, if in the room. */
-struct find_bare {
-    const char *bare;
-    struct muc_occupant *found;
-};
-
-static void
-match_bare(const char *nick, void *value, void *arg)
-{
-    struct muc_occupant *o = value;
-    struct find_bare *f = arg;
-
-    (void)nick;
-    if (strcmp(o->bare, f->bare) == 0)
-        f->found = o;
-}
-
-struct muc_occupant *
-muc_occupant_by_bare(const struct muc_room *room, const char *bare)
-{
-    struct find_bare f = { bare, NULL };
-
-    xd_map_each(room->occupants, match_bare, &f);
-    return f.found;
 }
 
 void

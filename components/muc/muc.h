@@ -17,6 +17,7 @@
  *   room_config.c  room configuration: defaults, form, serialisation
  *   register.c     nickname registration with a room (jabber:iq:register)
  *   occupant_id.c  XEP-0421 occupant identifiers
+ *   hats.c         XEP-0317 hats, given and taken by ad-hoc commands
  *   commands.c     XEP-0133 administration (list rooms, destroy a room)
  *   store.c        SQLite: rooms, affiliations, archive, the service key
  *   archive.c      XEP-0313 archive queries per room, with XEP-0059 paging
@@ -41,6 +42,7 @@
 #define MUC_NS_SID   "urn:xmpp:sid:0"
 #define MUC_NS_DELAY "urn:xmpp:delay"
 #define MUC_NS_OCCID "urn:xmpp:occupant-id:0"
+#define MUC_NS_HATS  "urn:xmpp:hats:0"
 
 /* Affiliations and roles, ordered so that comparisons mean "at least". */
 enum muc_affiliation {
@@ -133,6 +135,12 @@ struct muc_affiliation_entry {
     char *nick;   /* registered (reserved) nick, NULL: none */
 };
 
+/* XEP-0317: a hat a user (bare JID) wears in a room. */
+struct muc_hat {
+    char *jid, *uri, *title;
+    struct muc_hat *next;
+};
+
 struct muc_room {
     struct muc_service *svc;
     char *name; /* local part */
@@ -144,6 +152,7 @@ struct muc_room {
     xd_map *occupants;    /* nick -> struct muc_occupant */
     xd_map *sessions;     /* real full JID -> struct muc_occupant */
     xd_map *affiliations; /* bare JID -> struct muc_affiliation_entry */
+    struct muc_hat *hats; /* in the order they were given */
     struct muc_history *history;
     size_t noccupants;
     int destroyed;
@@ -254,8 +263,6 @@ struct muc_occupant *muc_occupant_by_nick(const struct muc_room *room,
                                           const char *nick);
 struct muc_occupant *muc_occupant_by_jid(const struct muc_room *room,
                                          const char *full);
-struct muc_occupant *muc_occupant_by_bare(const struct muc_room *room,
-                                          const char *bare);
 /* Broadcasts o's presence (from session s) with change ch (may be NULL). */
 void muc_broadcast_presence(const struct muc_occupant *o,
                             const struct muc_session *s,
@@ -290,6 +297,18 @@ void muc_register_iq(struct muc_room *room, const xd_stanza *in,
 void muc_occupant_id(const struct muc_service *svc, const struct muc_room *room,
                      const char *bare, char out[48]);
 
+/* hats.c: registers the don/doff commands at the rooms' JIDs. */
+void muc_hats_register(struct muc_service *svc);
+/* Adds <hats/> with the hats of bare JID `jid` to a presence's root (nothing
+ * when it wears none). */
+void muc_hats_add_to(const struct muc_room *room, const char *jid,
+                     xd_elem *root);
+/* Reads a persistent room's hats / writes them all (in the caller's
+ * transaction): 0 or XD_EIO. */
+int muc_hats_load(struct muc_room *room);
+int muc_hats_save_all(struct muc_room *room);
+void muc_hats_free(struct muc_room *room);
+
 /* ---- time ---------------------------------------------------------------- */
 int64_t muc_now_us(void);
 /* Writes an XEP-0082 UTC timestamp (YYYY-MM-DDThh:mm:ss.uuuuuuZ) of t. */
@@ -313,6 +332,15 @@ int muc_store_room_save(xd_db *db, const char *name, const char *config,
                         const char *subject, const char *subject_from);
 /* Deletes a room with its affiliations and archive. 0 or XD_EIO. */
 int muc_store_room_delete(xd_db *db, const char *name);
+/* A room's hats (XEP-0317): set (or retitle) one, remove one, read all.
+ * 0 or XD_EIO. */
+int muc_store_hat_set(xd_db *db, const char *room, const char *jid,
+                      const char *uri, const char *title);
+int muc_store_hat_remove(xd_db *db, const char *room, const char *jid,
+                         const char *uri);
+typedef void (*muc_store_hat_fn)(const char *jid, const char *uri,
+                                 const char *title, void *arg);
+int muc_store_hats(xd_db *db, const char *room, muc_store_hat_fn fn, void *arg);
 typedef void (*muc_store_aff_fn)(const char *jid, int aff, const char *reason,
                                  const char *nick, void *arg);
 /* Calls fn for each stored affiliation of a room. 0 or XD_EIO. */

@@ -71,6 +71,7 @@ room_free(struct muc_room *r)
     xd_map_remove(r->svc->rooms, r->name);
     xd_map_each(r->affiliations, free_aff, NULL);
     xd_map_free(r->affiliations);
+    muc_hats_free(r);
     xd_map_free(r->occupants); /* empty by now */
     xd_map_free(r->sessions);
     muc_history_free(r->history);
@@ -147,6 +148,8 @@ muc_room_save_all(struct muc_room *r)
     s.rc = muc_room_save(r);
     if (s.rc == 0)
         xd_map_each(r->affiliations, save_one_aff, &s);
+    if (s.rc == 0)
+        s.rc = muc_hats_save_all(r);
     if (s.rc != 0) {
         xd_db_rollback(r->svc->db);
         return s.rc;
@@ -184,6 +187,8 @@ load_room(const char *name, const char *config, const char *subject,
     r->subject_from = xd_xstrdup(subject_from);
     if (muc_store_affiliations(svc->db, name, load_aff, r) != 0)
         xd_log_warnx("%s: affiliations could not be read", r->jid);
+    if (muc_hats_load(r) != 0)
+        xd_log_warnx("%s: hats could not be read", r->jid);
     if (r->cfg.archive && muc_history_load(r) != 0)
         xd_log_warnx("%s: history could not be read", r->jid);
 }

@@ -99,8 +99,9 @@ room_info(struct muc_room *room, const xd_stanza *in)
     xd_elem *q =
         xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_INFO);
     static const char *const features[] = {
-        MUC_NS,     XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS, MUC_NS_MAM,
-        MUC_NS_SID, MUC_NS_OCCID,     XD_NS_PING,        NS_REGISTER,
+        MUC_NS,      XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS, MUC_NS_MAM,
+        MUC_NS_SID,  MUC_NS_OCCID,     XD_NS_PING,        NS_REGISTER,
+        MUC_NS_HATS, XD_NS_COMMANDS,
     };
     xd_elem *id = xd_elem_add_child(q, "identity", NULL);
     xd_elem_set_attr(id, "category", "conference");
@@ -246,6 +247,11 @@ room_iq(xd_component *c, const xd_stanza *in, void *arg)
         occupant_iq(room, xd_jid_resource(to), in);
         goto done;
     }
+    xd_stanza *answer = xd_component_command_answer(svc->comp, in);
+    if (answer != NULL) { /* the room's ad-hoc commands (hats) */
+        xd_component_send(svc->comp, answer);
+        goto done;
+    }
     const char *bare = xd_jid_bare_str(from);
     int get = strcmp(xd_stanza_type(in), "get") == 0;
     if (ns == NULL) {
@@ -354,6 +360,7 @@ muc_service_new(const xd_config *cfg, const char *section,
     xd_component_on(svc->comp, XD_STANZA_IQ, NULL, room_iq, svc);
     xd_component_on_link(svc->comp, on_link, svc);
     muc_commands_register(svc);
+    muc_hats_register(svc);
     return svc;
 }
 

@@ -1,6 +1,6 @@
 /*
  * store.c: what xmppd-muc keeps in SQLite: persistent rooms, affiliations
- * (with reserved nicks), room archives and the service's secret key.
+ * (with reserved nicks), hats, room archives and the service's secret key.
  *
  * Archive ids are time-ordered integers: the archive time in microseconds
  * shifted left by 8 bits, plus a sequence number for messages archived in
@@ -56,6 +56,14 @@ static const char *const schema[] = {
     "CREATE TABLE service_key ("
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  key BLOB NOT NULL"
+    ");",
+    /* 2: XEP-0317 hats. */
+    "CREATE TABLE hats ("
+    "  room TEXT NOT NULL,"
+    "  jid TEXT NOT NULL,"
+    "  uri TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  PRIMARY KEY (room, jid, uri)"
     ");",
 };
 
@@ -164,17 +172,21 @@ muc_store_room_save(xd_db *db, const char *name, const char *config,
     return rc;
 }
 
+/* Runs a statement without results whose parameters are the n texts
+ * (NULL binds NULL); failures are logged with `what`. 0 or XD_EIO. */
 static int
-delete_room_rows(xd_db *db, const char *sql, const char *name)
+run(xd_db *db, const char *sql, const char *what, const char *const *texts,
+    int n)
 {
     sqlite3_stmt *q;
     int rc = 0;
 
     if (xd_db_prepare(db, sql, &q) != 0)
         return XD_EIO;
-    bind_text(q, 1, name);
+    for (int i = 0; i < n; i++)
+        bind_text(q, i + 1, texts[i]);
     if (sqlite3_step(q) != SQLITE_DONE)
-        rc = db_error(db, name);
+        rc = db_error(db, what);
     sqlite3_reset(q);
     return rc;
 }
@@ -182,19 +194,68 @@ delete_room_rows(xd_db *db, const char *sql, const char *name)
 int
 muc_store_room_delete(xd_db *db, const char *name)
 {
+    static const char *const sql[] = {
+        "DELETE FROM archive WHERE room = ?",
+        "DELETE FROM affiliations WHERE room = ?",
+        "DELETE FROM hats WHERE room = ?",
+        "DELETE FROM rooms WHERE name = ?",
+    };
+
     if (xd_db_begin(db) != 0)
         return XD_EIO;
-    if (delete_room_rows(db, "DELETE FROM archive WHERE room = ?", name) != 0 ||
-        delete_room_rows(db, "DELETE FROM affiliations WHERE room = ?", name) !=
-            0 ||
-        delete_room_rows(db, "DELETE FROM rooms WHERE name = ?", name) != 0)
-        goto fail;
+    for (size_t i = 0; i < XD_NELEM(sql); i++)
+        if (run(db, sql[i], name, &name, 1) != 0)
+            goto fail;
     if (xd_db_commit(db) != 0)
         goto fail;
     return 0;
 fail:
     xd_db_rollback(db);
     return XD_EIO;
+}
+
+/* --- hats ---------------------------------------------------------------- */
+
+int
+muc_store_hat_set(xd_db *db, const char *room, const char *jid, const char *uri,
+                  const char *title)
+{
+    const char *args[] = { room, jid, uri, title };
+
+    return run(db,
+               "INSERT INTO hats (room, jid, uri, title) VALUES (?1, ?2, ?3, "
+               "?4) ON CONFLICT (room, jid, uri) DO UPDATE SET title = ?4",
+               room, args, 4);
+}
+
+int
+muc_store_hat_remove(xd_db *db, const char *room, const char *jid,
+                     const char *uri)
+{
+    const char *args[] = { room, jid, uri };
+
+    return run(db, "DELETE FROM hats WHERE room = ? AND jid = ? AND uri = ?",
+               room, args, 3);
+}
+
+int
+muc_store_hats(xd_db *db, const char *room, muc_store_hat_fn fn, void *arg)
+{
+    sqlite3_stmt *q;
+    int rc;
+
+    /* rowid order is the order they were given */
+    if (xd_db_prepare(db,
+                      "SELECT jid, uri, title FROM hats WHERE room = ? "
+                      "ORDER BY rowid",
+                      &q) != 0)
+        return XD_EIO;
+    bind_text(q, 1, room);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        fn(col_text(q, 0), col_text(q, 1), col_text(q, 2), arg);
+    rc = rc == SQLITE_DONE ? 0 : db_error(db, room);
+    sqlite3_reset(q);
+    return rc;
 }
 
 /* --- affiliations --------------------------------------------------------- */

@@ -406,6 +406,36 @@ async def members_only_removal(a, c, d):
               % who)
 
 
+async def two_nicks(rig, a, g):
+    """One account in a room under two nicks (from two resources): an
+    affiliation change reaches both occupants."""
+    r = room("twonicks")
+    await create(a, r, "alice")
+    g2 = await muc_login(rig, "gina@localhost/t2", PW)
+    g2.send_presence()
+    for cl, nick in ((g, "gina"), (g2, "gina2")):
+        p = await muc_join(cl, "%s/%s" % (r, nick))
+        check(not stanza_error(p), "gina enters as %s" % nick)
+    a.pres.clear()
+    await expect_iq(a, "set", r, admin_query(
+        {"jid": "gina@localhost", "affiliation": "admin"}), None,
+        "10.6: the owner makes gina (in the room as gina and gina2) an admin")
+    for nick in ("gina", "gina2"):
+        await expect_pres(a, pres_item("%s/%s" % (r, nick),
+                                       affiliation="admin", role="moderator"),
+                          "5.2.2: both of gina's occupants (%s) become admin "
+                          "and moderator" % nick)
+    await expect_iq(a, "set", r, admin_query(
+        {"jid": "gina@localhost", "affiliation": "outcast"}), None,
+        "9.1: the owner bans gina")
+    for nick in ("gina", "gina2"):
+        p = await expect_pres(a, lambda p: str(p["from"]) == "%s/%s" % (
+            r, nick) and p["type"] == "unavailable",
+            "9.1: both of gina's occupants (%s) leave" % nick)
+        check("301" in muc_codes(p), "9.1: %s leaves with 301" % nick)
+    await close_all(g2)
+
+
 async def test(rig):
     users = ("alice", "bob", "carol", "dave", "eve", "frank", "gina")
     for u in users:
@@ -421,6 +451,7 @@ async def test(rig):
     await lists(a, b, c, d, f, r)
     await voice(a, b, e, g)
     await members_only_removal(a, c, d)
+    await two_nicks(rig, a, g)
     await close_all(*cl)
 
 

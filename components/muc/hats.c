@@ -1,0 +1,309 @@
+/*
+ * hats.c: XEP-0317 hats. A room's owners and admins put a hat (a URI and a
+ * title) on a user with the ad-hoc command urn:xmpp:hats:commands:don at the
+ * room's JID and take it off with ...:doff; the user's occupants wear their
+ * hats in every presence the room sends. Hats belong to bare JIDs, like
+ * affiliations, and are stored with a persistent room.
+ */
+#define XD_LOG_AREA "muc"
+#include <stdlib.h>
+#include <string.h>
+
+#include <xmppd/command.h>
+#include <xmppd/form.h>
+#include <xmppd/jid.h>
+#include <xmppd/log.h>
+
+#include "muc.h"
+
+#define NODE_DON  "urn:xmpp:hats:commands:don"
+#define NODE_DOFF "urn:xmpp:hats:commands:doff"
+#define FORM_TYPE "urn:xmpp:hats:commands"
+/* Hats are for people to read: a bound keeps presences small. */
+#define HATS_PER_USER 16
+#define HAT_TEXT_MAX  256
+
+static struct muc_hat **
+find(struct muc_room *room, const char *jid, const char *uri)
+{
+    struct muc_hat **pp = &room->hats;
+
+    for (; *pp != NULL; pp = &(*pp)->next)
+        if (strcmp((*pp)->jid, jid) == 0 && strcmp((*pp)->uri, uri) == 0)
+            return pp;
+    return pp; /* the end of the list */
+}
+
+static size_t
+count_of(const struct muc_room *room, const char *jid)
+{
+    size_t n = 0;
+
+    for (const struct muc_hat *h = room->hats; h != NULL; h = h->next)
+        n += strcmp(h->jid, jid) == 0;
+    return n;
+}
+
+static void
+hat_free(struct muc_hat *h)
+{
+    free(h->jid);
+    free(h->uri);
+    free(h->title);
+    free(h);
+}
+
+/* Puts the hat on jid (or retitles it); memory only. */
+static void
+put_on(struct muc_room *room, const char *jid, const char *uri,
+       const char *title)
+{
+    struct muc_hat **pp = find(room, jid, uri);
+
+    if (*pp != NULL) {
+        free((*pp)->title);
+        (*pp)->title = xd_xstrdup(title);
+        return;
+    }
+    struct muc_hat *h = xd_xcalloc(1, sizeof(*h));
+    h->jid = xd_xstrdup(jid);
+    h->uri = xd_xstrdup(uri);
+    h->title = xd_xstrdup(title);
+    *pp = h; /* at the end: hats show in the order they were given */
+}
+
+void
+muc_hats_add_to(const struct muc_room *room, const char *jid, xd_elem *root)
+{
+    xd_elem *hats = NULL;
+
+    for (const struct muc_hat *h = room->hats; h != NULL; h = h->next) {
+        if (strcmp(h->jid, jid) != 0)
+            continue;
+        if (hats == NULL)
+            hats = xd_elem_add_child(root, "hats", MUC_NS_HATS);
+        xd_elem *hat = xd_elem_add_child(hats, "hat", NULL);
+        xd_elem_set_attr(hat, "uri", h->uri);
+        xd_elem_set_attr(hat, "title", h->title);
+    }
+}
+
+void
+muc_hats_free(struct muc_room *room)
+{
+    while (room->hats != NULL) {
+        struct muc_hat *h = room->hats;
+        room->hats = h->next;
+        hat_free(h);
+    }
+}
+
+static void
+load_one(const char *jid, const char *uri, const char *title, void *arg)
+{
+    put_on(arg, jid, uri, title);
+}
+
+int
+muc_hats_load(struct muc_room *room)
+{
+    return muc_store_hats(room->svc->db, room->name, load_one, room);
+}
+
+int
+muc_hats_save_all(struct muc_room *room)
+{
+    for (const struct muc_hat *h = room->hats; h != NULL; h = h->next)
+        if (muc_store_hat_set(room->svc->db, room->name, h->jid, h->uri,
+                              h->title) != 0)
+            return XD_EIO;
+    return 0;
+}
+
+/* --- the commands --------------------------------------------------------- */
+
+/* The room a command runs at (its iq's to), or NULL. */
+static struct muc_room *
+room_at(struct muc_service *svc, const char *target)
+{
+    xd_jid *j = NULL;
+    struct muc_room *room = NULL;
+
+    if (target != NULL && xd_jid_parse(target, &j) == 0 &&
+        xd_jid_local(j) != NULL)
+        room = muc_room_find(svc, xd_jid_local(j));
+    xd_jid_free(j);
+    return room;
+}
+
+/* XEP-0317's examples have admins assign hats: the room's admins and owners
+ * may, in a room that is not locked. */
+static int
+may_change_hats(xd_component *c, const char *requester, const char *target,
+                void *arg)
+{
+    struct muc_room *room = room_at(arg, target);
+    xd_jid *j = NULL;
+    int ok = 0;
+
+    (void)c;
+    if (room != NULL && !room->locked && requester != NULL &&
+        xd_jid_parse(requester, &j) == 0)
+        ok = muc_room_affiliation(room, xd_jid_bare_str(j)) >= MUC_AFF_ADMIN;
+    xd_jid_free(j);
+    return ok;
+}
+
+static void
+ask(xd_elem *reply, const char *title, int with_title)
+{
+    xd_elem *x = xd_form_add(reply, "form", title, NULL);
+
+    xd_form_add_form_type(x, FORM_TYPE);
+    xd_elem *f =
+        xd_form_add_field(x, "accountjid", "jid-single", "User address", NULL);
+    xd_elem_add_child(f, "required", NULL);
+    f = xd_form_add_field(x, "hat", "text-single", "Hat URI", NULL);
+    xd_elem_add_child(f, "required", NULL);
+    if (with_title) {
+        f = xd_form_add_field(x, "title", "text-single", "Title", NULL);
+        xd_elem_add_child(f, "required", NULL);
+    }
+}
+
+/* Everyone sees the new hats of jid's occupants. */
+static void
+show(struct muc_room *room, const char *jid)
+{
+    size_t n;
+    void **all = xd_map_values(room->occupants, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        struct muc_occupant *o = all[i];
+        if (strcmp(o->bare, jid) == 0)
+            muc_broadcast_presence(o, o->sessions, NULL);
+    }
+    free(all);
+}
+
+static void
+note(xd_elem *reply, const char *type, const char *text)
+{
+    xd_elem *n = xd_elem_add_child(reply, "note", XD_NS_COMMANDS);
+
+    xd_elem_set_attr(n, "type", type);
+    xd_elem_add_text(n, text, strlen(text));
+}
+
+/* Reads the submitted form; the bare JID goes to *jid (free it). */
+static int
+read_form(const xd_elem *submitted, int with_title, char **jid,
+          const char **uri, const char **title)
+{
+    const char *ft = xd_form_form_type(submitted);
+    const char *acct = xd_form_value(submitted, "accountjid");
+    xd_jid *j = NULL;
+
+    *uri = xd_form_value(submitted, "hat");
+    *title = xd_form_value(submitted, "title");
+    if ((ft != NULL && strcmp(ft, FORM_TYPE) != 0) || acct == NULL ||
+        *uri == NULL || **uri == '\0' || strlen(*uri) > HAT_TEXT_MAX ||
+        (with_title && (*title == NULL || **title == '\0' ||
+                        strlen(*title) > HAT_TEXT_MAX)) ||
+        xd_jid_parse(acct, &j) != 0) {
+        xd_jid_free(j);
+        return XD_EINVAL;
+    }
+    *jid = xd_xstrdup(xd_jid_bare_str(j));
+    xd_jid_free(j);
+    return 0;
+}
+
+static xd_command_status
+don(xd_component *c, const xd_stanza *iq, const xd_elem *submitted, int stage,
+    xd_elem *reply, void **state, void *arg)
+{
+    struct muc_room *room = room_at(arg, xd_stanza_to(iq));
+    const char *uri, *title;
+    char *jid = NULL;
+
+    (void)state;
+    if (stage < 0)
+        return XD_COMMAND_COMPLETED;
+    /* Checked again at each stage: the room may have changed since. */
+    if (!may_change_hats(c, xd_stanza_from(iq), xd_stanza_to(iq), arg))
+        return XD_COMMAND_FORBIDDEN;
+    if (submitted == NULL) {
+        ask(reply, "Assign a hat", 1);
+        return XD_COMMAND_EXECUTING;
+    }
+    if (read_form(submitted, 1, &jid, &uri, &title) != 0)
+        return XD_COMMAND_BAD_REQUEST;
+    if (*find(room, jid, uri) == NULL && count_of(room, jid) >= HATS_PER_USER) {
+        note(reply, "error", "That user wears as many hats as allowed.");
+        free(jid);
+        return XD_COMMAND_COMPLETED;
+    }
+    if (room->cfg.persistent &&
+        muc_store_hat_set(room->svc->db, room->name, jid, uri, title) != 0) {
+        xd_log_warnx("%s: the hat of %s could not be stored", room->jid, jid);
+        note(reply, "error", "The hat could not be stored.");
+        free(jid);
+        return XD_COMMAND_COMPLETED;
+    }
+    put_on(room, jid, uri, title);
+    xd_log_info("%s: %s gives %s the hat %s", room->jid, xd_stanza_from(iq),
+                jid, uri);
+    show(room, jid);
+    free(jid);
+    return XD_COMMAND_COMPLETED;
+}
+
+static xd_command_status
+doff(xd_component *c, const xd_stanza *iq, const xd_elem *submitted, int stage,
+     xd_elem *reply, void **state, void *arg)
+{
+    struct muc_room *room = room_at(arg, xd_stanza_to(iq));
+    const char *uri, *title;
+    char *jid = NULL;
+
+    (void)state;
+    if (stage < 0)
+        return XD_COMMAND_COMPLETED;
+    if (!may_change_hats(c, xd_stanza_from(iq), xd_stanza_to(iq), arg))
+        return XD_COMMAND_FORBIDDEN;
+    if (submitted == NULL) {
+        ask(reply, "Remove a hat", 0);
+        return XD_COMMAND_EXECUTING;
+    }
+    if (read_form(submitted, 0, &jid, &uri, &title) != 0)
+        return XD_COMMAND_BAD_REQUEST;
+    struct muc_hat **pp = find(room, jid, uri);
+    if (*pp == NULL) {
+        note(reply, "error", "That user does not wear that hat.");
+    } else if (room->cfg.persistent &&
+               muc_store_hat_remove(room->svc->db, room->name, jid, uri) != 0) {
+        xd_log_warnx("%s: the hat of %s could not be removed from the store",
+                     room->jid, jid);
+        note(reply, "error", "The hat could not be removed.");
+    } else {
+        struct muc_hat *h = *pp;
+        *pp = h->next;
+        hat_free(h);
+        xd_log_info("%s: %s takes the hat %s off %s", room->jid,
+                    xd_stanza_from(iq), uri, jid);
+        show(room, jid);
+    }
+    free(jid);
+    return XD_COMMAND_COMPLETED;
+}
+
+void
+muc_hats_register(struct muc_service *svc)
+{
+    xd_component_add_feature(svc->comp, MUC_NS_HATS);
+    xd_component_add_entity_command(svc->comp, NODE_DON, "Assign a hat", don,
+                                    may_change_hats, svc);
+    xd_component_add_entity_command(svc->comp, NODE_DOFF, "Remove a hat", doff,
+                                    may_change_hats, svc);
+}
