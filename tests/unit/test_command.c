@@ -1,6 +1,6 @@
 /*
  * Unit tests for command.c and its hooks in component.c: a component
- * talking to a fake router on a loopback socket (as in test_component.c)
+ * talking to the fake router (fake_router.h) on a loopback socket
  * offers XEP-0050 commands. Each table row is a request the router sends
  * and what the answer must contain (and must not); sessions, cancel, the
  * time-out and xd_component_free hand the command its state back; entity
@@ -11,90 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
-#include <event2/listener.h>
-
 #include <xmppd/command.h>
 #include <xmppd/form.h>
-#include <xmppd/stream.h>
+
+#include "fake_router.h"
 
 /* White box: the session time-out is shortened for the test. */
 #include "../../framework/src/component_internal.h"
 
 #define CMDS "http://jabber.org/protocol/commands"
-
-struct router {
-    struct event_base *base;
-    struct evconnlistener *l;
-    xd_stream *s;
-    int up;
-    xd_stanza *got[256];
-    int ngot;
-};
-
-static void
-r_opened(xd_stream *s, const xd_elem *header, void *arg)
-{
-    (void)header;
-    (void)arg;
-    xd_stream_open(s, NULL, "comp.example", "streamid", NULL);
-}
-
-static void
-r_stanza(xd_stream *s, xd_stanza *st, void *arg)
-{
-    struct router *r = arg;
-
-    if (xd_elem_is(xd_stanza_root(st), "handshake", XD_NS_CLIENT)) {
-        xd_stanza_unref(st);
-        xd_stream_send_raw(s, "<handshake/>", 12);
-        r->up = 1;
-        return;
-    }
-    if (r->ngot < 256)
-        r->got[r->ngot++] = st;
-    else
-        xd_stanza_unref(st);
-}
-
-static void
-r_closed(xd_stream *s, xd_stream_end why, const char *cond, void *arg)
-{
-    struct router *r = arg;
-
-    (void)why;
-    (void)cond;
-    xd_stream_free(s);
-    if (r->s == s)
-        r->s = NULL;
-}
-
-static const xd_stream_callbacks r_callbacks = { r_opened, r_stanza, r_closed,
-                                                 NULL };
-
-static void
-r_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-         int len, void *arg)
-{
-    struct router *r = arg;
-    xd_stream_opts opts = { .content_ns = XD_NS_COMPONENT };
-
-    (void)l;
-    (void)sa;
-    (void)len;
-    xd_xml_limits_default(&opts.limits);
-    r->s = xd_stream_new_fd(r->base, fd, &opts, &r_callbacks, r);
-}
-
-static void
-run_until(struct event_base *base, const int *flag, int want)
-{
-    for (int i = 0; i < 300 && *flag < want; i++) {
-        struct timeval tv = { 0, 10000 };
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-    }
-}
 
 /* Sends one request and returns the answer as a string (caller frees), or
  * NULL when none came. */
@@ -103,7 +28,7 @@ ask(struct router *r, const char *xml)
 {
     int before = r->ngot;
 
-    xd_stream_send_raw(r->s, xml, strlen(xml));
+    router_send(r, xml);
     run_until(r->base, &r->ngot, before + 1);
     if (r->ngot != before + 1)
         return NULL;
@@ -285,33 +210,23 @@ int
 main(void)
 {
     struct router r;
-    struct sockaddr_in sin;
-    ev_socklen_t slen = sizeof(sin);
     char ini[512], sid[64], sid2[64], xml[1024];
     xd_config *cfg = NULL;
     xd_component *comp = NULL;
     struct counters hello = { 0 }, config = { 0 }, ent = { 0 }, entcfg = { 0 };
     int handler_seen = 0;
 
-    memset(&r, 0, sizeof(r));
-    r.base = event_base_new();
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(0x7f000001);
-    r.l = evconnlistener_new_bind(r.base, r_accept, &r,
-                                  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
-                                  (struct sockaddr *)&sin, sizeof(sin));
-    getsockname(evconnlistener_get_fd(r.l), (struct sockaddr *)&sin, &slen);
+    router_open(&r);
     snprintf(ini, sizeof(ini),
              "[c]\ndomain = comp.example\nsecret = s3cret\n"
              "router_host = 127.0.0.1\nrouter_port = %u\n",
-             ntohs(sin.sin_port));
+             r.port);
     xd_config_load_string(ini, "test.ini", &cfg);
     CHECK(xd_component_new(cfg, "c", r.base, &comp) == 0, "component made");
     xd_component_add_identity(comp, "component", "generic", "Test");
     xd_component_start(comp);
-    run_until(r.base, &r.up, 1);
-    CHECK(r.up, "link up");
+    run_until(r.base, &r.handshakes_ok, 1);
+    CHECK(r.handshakes_ok, "link up");
 
     /* No command registered: disco exactly as before. */
     static const struct row before[] = {
@@ -565,11 +480,7 @@ main(void)
               strcmp(config.last_cancel_from, ADMIN) == 0,
           "xd_component_free ended the last session");
 
-    for (int i = 0; i < r.ngot; i++)
-        xd_stanza_unref(r.got[i]);
-    xd_stream_free(r.s);
-    evconnlistener_free(r.l);
-    event_base_free(r.base);
+    router_close(&r);
     xd_config_free(cfg);
     return check_report();
 }

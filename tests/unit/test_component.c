@@ -10,118 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
-#include <event2/listener.h>
 #include <openssl/sha.h>
 
 #include <xmppd/component.h>
-#include <xmppd/stream.h>
 
-/* The fake router: accepts connections, refuses the first `refuse`
- * handshakes, records what arrives after a successful one. */
-struct router {
-    struct event_base *base;
-    struct evconnlistener *l;
-    xd_stream *s;
-    int conns, refuse, handshakes_ok;
-    int hold; /* do not answer the handshake yet */
-    xd_stanza *got[64];
-    int ngot;
-    char last_handshake[64];
-};
-
-static void
-r_opened(xd_stream *s, const xd_elem *header, void *arg)
-{
-    (void)header;
-    (void)arg;
-    xd_stream_open(s, NULL, "comp.example", "streamid", NULL);
-}
-
-static void
-answer_handshake(struct router *r)
-{
-    xd_stream_send_raw(r->s, "<handshake/>", 12);
-    r->handshakes_ok++;
-}
-
-static void
-r_stanza(xd_stream *s, xd_stanza *st, void *arg)
-{
-    struct router *r = arg;
-
-    if (xd_elem_is(xd_stanza_root(st), "handshake", XD_NS_CLIENT)) {
-        snprintf(r->last_handshake, sizeof(r->last_handshake), "%s",
-                 xd_elem_text(xd_stanza_root(st)));
-        xd_stanza_unref(st);
-        if (r->refuse > 0) {
-            r->refuse--;
-            xd_stream_error(s, "not-authorized", NULL);
-        } else if (!r->hold) {
-            answer_handshake(r);
-        }
-        return;
-    }
-    if (r->ngot < 64)
-        r->got[r->ngot++] = st;
-    else
-        xd_stanza_unref(st);
-}
-
-static void
-r_closed(xd_stream *s, xd_stream_end why, const char *cond, void *arg)
-{
-    struct router *r = arg;
-
-    (void)why;
-    (void)cond;
-    xd_stream_free(s);
-    if (r->s == s)
-        r->s = NULL;
-}
-
-static const xd_stream_callbacks r_callbacks = { r_opened, r_stanza, r_closed,
-                                                 NULL };
-
-static void
-r_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-         int len, void *arg)
-{
-    struct router *r = arg;
-    xd_stream_opts opts = { .content_ns = XD_NS_COMPONENT };
-
-    (void)l;
-    (void)sa;
-    (void)len;
-    xd_xml_limits_default(&opts.limits);
-    r->conns++;
-    r->s = xd_stream_new_fd(r->base, fd, &opts, &r_callbacks, r);
-}
-
-static void
-run_until(struct event_base *base, const int *flag, int want)
-{
-    for (int i = 0; i < 300 && *flag < want; i++) {
-        struct timeval tv = { 0, 10000 };
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-    }
-}
-
-static void
-run_for_ms(struct event_base *base, int ms)
-{
-    struct timeval tv = { 0, ms * 1000 };
-    event_base_loopexit(base, &tv);
-    event_base_dispatch(base);
-}
-
-/* The router sends a stanza to the component. */
-static void
-router_send(struct router *r, const char *xml)
-{
-    xd_stream_send_raw(r->s, xml, strlen(xml));
-}
+#include "fake_router.h"
 
 struct waiter {
     int calls;
@@ -177,27 +70,17 @@ int
 main(void)
 {
     struct router r;
-    struct sockaddr_in sin;
-    ev_socklen_t slen = sizeof(sin);
     char ini[512];
     xd_config *cfg = NULL;
     xd_component *comp = NULL;
 
-    memset(&r, 0, sizeof(r));
-    r.base = event_base_new();
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(0x7f000001);
-    r.l = evconnlistener_new_bind(r.base, r_accept, &r,
-                                  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
-                                  (struct sockaddr *)&sin, sizeof(sin));
-    getsockname(evconnlistener_get_fd(r.l), (struct sockaddr *)&sin, &slen);
+    router_open(&r);
     snprintf(ini, sizeof(ini),
              "[c]\ndomain = comp.example\nsecret = s3cret\n"
              "router_host = 127.0.0.1\nrouter_port = %u\n"
              "reconnect_min_ms = 20\nreconnect_max_ms = 40\n"
              "iq_timeout_ms = 150\nqueue_max = 3\n",
-             ntohs(sin.sin_port));
+             r.port);
     xd_config_load_string(ini, "test.ini", &cfg);
     CHECK(xd_component_new(cfg, "c", r.base, &comp) == 0, "component made");
     xd_component_add_identity(comp, "component", "generic", "Test");
@@ -313,11 +196,7 @@ main(void)
           "up again, and what was sent meanwhile arrives");
 
     xd_component_free(comp);
-    for (int i = 0; i < r.ngot; i++)
-        xd_stanza_unref(r.got[i]);
-    xd_stream_free(r.s);
-    evconnlistener_free(r.l);
-    event_base_free(r.base);
+    router_close(&r);
     xd_config_free(cfg);
     return check_report();
 }
