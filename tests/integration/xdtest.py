@@ -653,11 +653,11 @@ def submit_form(form_type, values):
 # Additive only; names start with mc_ (the muc_* helpers above belong to
 # test_muc_admin.py). A MUC client is a Client from mc_login(): it also has
 # c.presences, a queue of every presence stanza it receives.
-MUC_NS = "http://jabber.org/protocol/muc"
-MUC_USER = MUC_NS + "#user"
-MUC_OWNER = MUC_NS + "#owner"
-MUC_ADMIN = MUC_NS + "#admin"
-XDATA = "jabber:x:data"
+MUC_NS = NS_MUC  # the same namespaces under the names these tests use
+MUC_USER = NS_MUC_USER
+MUC_OWNER = NS_MUC_OWNER
+MUC_ADMIN = NS_MUC_ADMIN
+XDATA = NS_XDATA
 STANZAS_NS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 
@@ -846,9 +846,6 @@ async def mc_affiliate(c, room, jid, affiliation):
 
 # ---- MUC moderation/administration helpers, continued (room configuration
 # for test_muc_admin.py and test_muc_owner.py). ----------------------------
-NS_ROOMCONFIG = NS_MUC + "#roomconfig"
-
-
 async def muc_room_form(c, rjid):
     """The owner's configuration form of rjid: (fields, condition, exchange
     text)."""
@@ -869,16 +866,8 @@ async def close_all(*clients):
 
 
 async def muc_configure(c, rjid, values):
-    """Gets rjid's form, submits it with `values` changed; fails unless the
-    owner's submission is accepted."""
-    fields, cond, ex = await muc_room_form(c, rjid)
-    if cond:
-        raise Failure("configuration form of %s: %s" % (rjid, ex))
-    keep = {var: vals for var, (t, vals, _) in fields.items()
-            if var and var != "FORM_TYPE" and t != "fixed"}
-    keep.update(values)
-    _, cond, ex = await iq_xml(c, "set", rjid, "<query xmlns='%s'>%s</query>"
-                               % (NS_MUC_OWNER,
-                                  submit_form(NS_ROOMCONFIG, keep)))
-    if cond:
-        raise Failure("configuring %s: %s" % (rjid, ex))
+    """mc_configure with `values`, failing unless the owner's submission is
+    accepted."""
+    _, err = await mc_configure(c, rjid, values)
+    if err:
+        raise Failure("configuring %s: %s" % (rjid, err))
