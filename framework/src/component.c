@@ -354,6 +354,35 @@ enqueue(xd_component *c, xd_stanza *st)
     return 0;
 }
 
+/* Writes st to the link: xd_stream_send's status. A stanza too big for the
+ * router is dropped (logged) and, when it answers an iq, the asker gets
+ * <resource-constraint/> instead of waiting for ever. */
+static int
+send_now(xd_component *c, const xd_stanza *st)
+{
+    int rc = xd_stream_send(c->stream, xd_stanza_root(st));
+
+    if (rc != XD_ELIMIT)
+        return rc;
+    const char *to = xd_stanza_to(st), *type = xd_stanza_type(st);
+    xd_log_warnx("%s: a %s to %s is over max_stanza_bytes (%llu); not sent",
+                 c->conf.domain, xd_elem_name(xd_stanza_root(st)),
+                 to ? to : "?", c->conf.max_stanza_bytes);
+    if (xd_stanza_kind_of(st) != XD_STANZA_IQ || type == NULL ||
+        strcmp(type, "result") != 0)
+        return 0;
+    /* The request, as it came: the error reply turns it round again. */
+    xd_stanza *req =
+        xd_stanza_iq_new("get", xd_stanza_id(st), xd_stanza_from(st), to);
+    xd_stanza *err =
+        xd_stanza_error_reply(req, XD_ERRT_WAIT, "resource-constraint",
+                              "the answer is too large to send");
+    xd_stanza_unref(req);
+    rc = xd_stream_send(c->stream, xd_stanza_root(err));
+    xd_stanza_unref(err);
+    return rc;
+}
+
 int
 xd_component_send(xd_component *c, xd_stanza *st)
 {
@@ -361,7 +390,7 @@ xd_component_send(xd_component *c, xd_stanza *st)
         xd_stanza_set_from(st, c->conf.domain);
     if (!c->up || c->qlen > 0)
         return enqueue(c, st);
-    int rc = xd_stream_send(c->stream, xd_stanza_root(st));
+    int rc = send_now(c, st);
     if (rc == XD_ESTATE) /* the link is closing: keep it for the next */
         return enqueue(c, st);
     if (rc == XD_EAGAIN) /* the router reads slower than we answer */
@@ -414,6 +443,12 @@ xd_component_send_each(xd_component *c, const xd_stanza *st,
         xd_buf_append_attr(b, to[i], strlen(to[i]));
         xd_buf_append(b, "'", 1);
         xd_buf_append(b, data + at, c->fan_once.len - at);
+        if (b->len > (size_t)c->conf.max_stanza_bytes) {
+            xd_log_warnx("%s: a <%s/> for %zu recipients is over "
+                         "max_stanza_bytes; not sent",
+                         c->conf.domain, name, n);
+            return XD_ELIMIT;
+        }
         int rc = xd_stream_send_raw(c->stream, b->data, b->len);
         if (rc == XD_EAGAIN)
             xd_stream_pause(c->stream); /* written; read no more for now */
@@ -448,7 +483,7 @@ flush_queue(xd_component *c)
 {
     while (c->qlen > 0 && c->up) {
         xd_stanza *st = c->queue[c->qhead];
-        if (xd_stream_send(c->stream, xd_stanza_root(st)) == XD_ESTATE)
+        if (send_now(c, st) == XD_ESTATE)
             return;
         xd_stanza_unref(st);
         c->qhead = (c->qhead + 1) % c->qcap;
@@ -594,6 +629,8 @@ connect_now(xd_component *c)
     cb.writable = on_connected;
     xd_xml_limits_default(&opts.limits);
     opts.limits.max_stanza_bytes = (size_t)c->conf.max_stanza_bytes;
+    /* The router takes what we take: a bigger stanza would end the link. */
+    opts.out_max_stanza_bytes = (size_t)c->conf.max_stanza_bytes;
     if (xd_stream_connect(c->base, c->conf.router_host,
                           (unsigned)c->conf.router_port, &opts, &cb, c,
                           &c->stream) != 0) {

@@ -269,6 +269,9 @@ xd_stream_send(xd_stream *s, const xd_elem *e)
         return XD_ESTATE;
     xd_buf_reset(&s->out);
     xd_elem_serialise(e, s->opts.content_ns, &s->out);
+    if (s->opts.out_max_stanza_bytes != 0 &&
+        s->out.len > s->opts.out_max_stanza_bytes)
+        return XD_ELIMIT;
     if (xd_log_enabled(XD_LOG_DEBUG))
         xd_log_debug("%s: out: %.*s", s->peer, (int)s->out.len, s->out.data);
     bufferevent_write(s->bev, s->out.data, s->out.len);

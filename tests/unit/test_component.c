@@ -66,6 +66,33 @@ got_text(struct router *r, int i, const char *child)
                        : NULL;
 }
 
+/* A message of about 5 KB (over the test's max_stanza_bytes of 4096). */
+static xd_stanza *
+big_message(void)
+{
+    char body[5000];
+    xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
+
+    memset(body, 'x', sizeof(body) - 1);
+    body[sizeof(body) - 1] = '\0';
+    xd_stanza_set_to(m, "user@example.com");
+    xd_stanza_set_child_text(m, "body", XD_NS_CLIENT, body);
+    return m;
+}
+
+static xd_verdict
+answer_big(xd_component *c, const xd_stanza *in, void *arg)
+{
+    xd_stanza *r = xd_stanza_reply(in);
+    xd_stanza *m = big_message();
+
+    (void)arg;
+    xd_elem_add_copy(xd_stanza_root(r), xd_stanza_root(m));
+    xd_stanza_unref(m);
+    xd_component_send(c, r);
+    return XD_HANDLED;
+}
+
 int
 main(void)
 {
@@ -79,7 +106,8 @@ main(void)
              "[c]\ndomain = comp.example\nsecret = s3cret\n"
              "router_host = 127.0.0.1\nrouter_port = %u\n"
              "reconnect_min_ms = 20\nreconnect_max_ms = 40\n"
-             "iq_timeout_ms = 150\nqueue_max = 3\n",
+             "iq_timeout_ms = 150\nqueue_max = 3\n"
+             "max_stanza_bytes = 4096\n",
              r.port);
     xd_config_load_string(ini, "test.ini", &cfg);
     CHECK(xd_component_new(cfg, "c", r.base, &comp) == 0, "component made");
@@ -194,6 +222,39 @@ main(void)
     CHECK(links_up == 2 && r.ngot == before + 1 &&
               strcmp(got_text(&r, before, "body"), "after") == 0,
           "up again, and what was sent meanwhile arrives");
+
+    /* Stanzas over max_stanza_bytes would end the link at the router: they
+     * are not sent; an iq answer becomes <resource-constraint/>. */
+    xd_component_on(comp, XD_STANZA_IQ, "urn:example:big", answer_big, NULL);
+    before = r.ngot;
+    router_send(&r, "<iq type='get' id='big1' from='a@example.com/r' "
+                    "to='comp.example'><q xmlns='urn:example:big'/></iq>");
+    run_until(r.base, &r.ngot, before + 1);
+    const char *cond =
+        r.ngot > before ? xd_stanza_error_condition(r.got[before]) : NULL;
+    CHECK(cond != NULL && strcmp(cond, "resource-constraint") == 0 &&
+              strcmp(xd_stanza_id(r.got[before]), "big1") == 0 &&
+              strcmp(xd_stanza_to(r.got[before]), "a@example.com/r") == 0,
+          "an answer over max_stanza_bytes: resource-constraint to the asker");
+    xd_component_send(comp, big_message());
+    m = xd_stanza_new("message", XD_NS_CLIENT);
+    xd_stanza_set_to(m, "user@example.com");
+    xd_stanza_set_child_text(m, "body", XD_NS_CLIENT, "small");
+    xd_component_send(comp, m);
+    const char *big_to[] = { "u1@example.com", "u2@example.com" };
+    xd_stanza *big = big_message();
+    xd_stanza_set_to(big, NULL);
+    xd_stanza_set_from(big, "room@comp.example");
+    CHECK(xd_component_send_each(comp, big, big_to, 2) == XD_ELIMIT,
+          "a broadcast over max_stanza_bytes: XD_ELIMIT");
+    xd_stanza_unref(big);
+    run_until(r.base, &r.ngot, before + 2);
+    run_for_ms(r.base, 50);
+    CHECK(r.ngot == before + 2 &&
+              strcmp(got_text(&r, before + 1, "body"), "small") == 0 &&
+              r.s != NULL && xd_component_is_up(comp),
+          "the big message is dropped, the next one arrives, the link "
+          "stays up");
 
     xd_component_free(comp);
     router_close(&r);

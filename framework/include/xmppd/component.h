@@ -23,7 +23,7 @@
  *   reconnect_max_ms    30000    retry delay cap
  *   queue_max           10000    stanzas held while the link is down
  *   iq_timeout_ms       30000    default xd_component_iq time-out
- *   max_stanza_bytes    262144   input stanza limit
+ *   max_stanza_bytes    262144   stanza limit both ways (the router's)
  */
 #ifndef XMPPD_COMPONENT_H
 #define XMPPD_COMPONENT_H
@@ -91,14 +91,18 @@ void xd_component_on_link(xd_component *c, xd_link_fn fn, void *arg);
  * Sends a stanza (takes ownership of st in every case). `from` is set to the
  * component's domain when absent. While the link is down it is queued; when
  * the queue is full it returns XD_ELIMIT and drops the stanza: whether to
- * bounce an error to its sender is the caller's decision. 0 otherwise.
+ * bounce an error to its sender is the caller's decision. 0 otherwise. A
+ * stanza over max_stanza_bytes is never sent (the router would close the
+ * link): it is logged and, if it is an iq result, its asker gets
+ * <resource-constraint/> instead.
  */
 int xd_component_send(xd_component *c, xd_stanza *st);
 /*
  * Sends one copy of st (borrowed, with a from and without a to) to each of
  * the n JIDs in `to`: serialised once and written n times, for broadcasts
  * such as a room's. 0, or XD_ELIMIT when some copies were dropped because
- * the queue was full (see xd_component_send).
+ * the queue was full or they are over max_stanza_bytes (see
+ * xd_component_send).
  */
 int xd_component_send_each(xd_component *c, const xd_stanza *st,
                            const char *const *to, size_t n);

@@ -61,6 +61,10 @@ typedef struct xd_stream_opts {
      * small stanzas (a component's) reads more at once, so each client it
      * feeds gets several stanzas per write. */
     size_t io_chunk;
+    /* Serialised stanzas bigger than this are not sent (xd_stream_send
+     * returns XD_ELIMIT); 0: no limit. For links whose peer closes the
+     * stream on an oversized stanza (a router's max_stanza_bytes). */
+    size_t out_max_stanza_bytes;
 } xd_stream_opts;
 
 /* io_chunk for component links. */
@@ -96,7 +100,8 @@ void xd_stream_free(xd_stream *s);
 void xd_stream_open(xd_stream *s, const char *to, const char *from,
                     const char *id, const char *version);
 /* Serialises e into the output. 0, XD_EAGAIN (queued but above the
- * high-water mark), or XD_ESTATE (the stream is closing; nothing sent). */
+ * high-water mark), XD_ESTATE (the stream is closing; nothing sent) or
+ * XD_ELIMIT (bigger than out_max_stanza_bytes; nothing sent). */
 int xd_stream_send(xd_stream *s, const xd_elem *e);
 /* Convenience: sends the root of st and unrefs st (takes ownership). */
 int xd_stream_send_stanza(xd_stream *s, xd_stanza *st);
