@@ -73,6 +73,7 @@ struct muc_conf {
     char *admins;        /* service admins: bare JIDs, space separated */
     char *room_creators; /* "*", or bare JIDs and domains */
     unsigned long long max_rooms;         /* 10000 */
+    unsigned long long max_disco_items;   /* 100 rooms per disco#items page */
     unsigned long long max_occupants;     /* 1000: cap of any max users */
     unsigned long long default_max_users; /* 200 */
     unsigned long long max_message_bytes; /* 16384 */

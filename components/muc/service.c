@@ -12,6 +12,7 @@
 #include <xmppd/command.h>
 #include <xmppd/jid.h>
 #include <xmppd/log.h>
+#include <xmppd/rsm.h>
 
 #include "muc.h"
 
@@ -26,6 +27,8 @@ static const xd_config_key muc_keys[] = {
                   "who may create rooms: * or bare JIDs and domains"),
     XD_CFG_UINT("max_rooms", struct muc_conf, max_rooms, 10000, 1, 100000000,
                 "rooms the service holds at most"),
+    XD_CFG_UINT("max_disco_items", struct muc_conf, max_disco_items, 100, 1,
+                1000, "rooms listed per disco#items answer (XEP-0059 pages)"),
     XD_CFG_UINT("max_occupants", struct muc_conf, max_occupants, 1000, 1,
                 1000000, "the largest maximum of occupants a room may set"),
     XD_CFG_UINT("default_max_users", struct muc_conf, default_max_users, 200, 1,
@@ -73,23 +76,54 @@ result(const xd_stanza *in)
 /* --- disco ------------------------------------------------------------------
  */
 
-struct items_ctx {
-    xd_elem *query;
-    const char *requester;
-};
-
-static void
-add_room_item(const char *name, void *value, void *arg)
+static int
+by_jid(const void *a, const void *b)
 {
-    const struct muc_room *r = value;
-    struct items_ctx *i = arg;
+    const struct muc_room *x = *(void *const *)a, *y = *(void *const *)b;
 
-    (void)name;
-    if (!r->cfg.public_ || r->locked)
-        return;
-    xd_elem *item = xd_elem_add_child(i->query, "item", NULL);
-    xd_elem_set_attr(item, "jid", r->jid);
-    xd_elem_set_attr(item, "name", r->cfg.name ? r->cfg.name : r->name);
+    return strcmp(x->jid, y->jid);
+}
+
+/* The public rooms, sorted by JID (the caller frees the array). */
+static void **
+public_rooms(const struct muc_service *svc, size_t *n)
+{
+    size_t all;
+    void **rooms = xd_map_values(svc->rooms, &all);
+
+    *n = 0;
+    for (size_t i = 0; i < all; i++) {
+        const struct muc_room *r = rooms[i];
+        if (r->cfg.public_ && !r->locked)
+            rooms[(*n)++] = rooms[i];
+    }
+    qsort(rooms, *n, sizeof(*rooms), by_jid);
+    return rooms;
+}
+
+/* Where the page of `size` rooms starts in the sorted `rooms` (XEP-0059:
+ * after an id, before one, the last page, or from an index). */
+static size_t
+page_start(void **rooms, size_t n, const xd_rsm *rsm, size_t size)
+{
+    size_t i = 0;
+
+    if (rsm->after != NULL) {
+        while (i < n &&
+               strcmp(((struct muc_room *)rooms[i])->jid, rsm->after) <= 0)
+            i++;
+        return i;
+    }
+    if (rsm->before != NULL) {
+        size_t end = *rsm->before == '\0' ? n : 0; /* "": the last page */
+        while (end < n &&
+               strcmp(((struct muc_room *)rooms[end])->jid, rsm->before) < 0)
+            end++;
+        return end > size ? end - size : 0;
+    }
+    if (rsm->index > 0)
+        return (size_t)rsm->index < n ? (size_t)rsm->index : n;
+    return 0;
 }
 
 static void
@@ -115,26 +149,53 @@ room_info(struct muc_room *room, const xd_stanza *in)
     xd_component_send(room->svc->comp, r);
 }
 
-/* XEP-0045 6.1 / 6.3: the service's own disco answers: rooms as items, the
- * conference identity. disco#info of the domain is the framework's. */
+/* XEP-0045 6.3: the public rooms as the service's items, in JID order and
+ * in pages of at most max_disco_items (XEP-0059; a requester that asks for
+ * no page gets the first one, with <set/> saying how many there are, as a
+ * list of thousands would not fit in one stanza). disco#info of the domain
+ * is the framework's. */
 static xd_verdict
 disco_items(xd_component *c, const xd_stanza *in, void *arg)
 {
     struct muc_service *svc = arg;
     const char *to = xd_stanza_to(in);
     const xd_elem *q = xd_elem_first(xd_stanza_root(in));
+    xd_rsm rsm;
+    size_t n;
 
     (void)c;
     if (to == NULL || strcmp(to, svc->domain) != 0 ||
         xd_elem_attr(q, "node") != NULL ||
         strcmp(xd_stanza_type(in), "get") != 0)
         return XD_PASS;
+    if (xd_rsm_parse(q, &rsm) != 0) {
+        muc_refuse(svc, in, "bad-request", "a malformed result set request");
+        return XD_HANDLED;
+    }
+    void **rooms = public_rooms(svc, &n);
+    size_t size = (size_t)svc->conf.max_disco_items;
+    if (rsm.max >= 0 && (size_t)rsm.max < size)
+        size = (size_t)rsm.max;
+    size_t first = page_start(rooms, n, &rsm, size);
+    size_t last = first + size < n ? first + size : n;
     xd_stanza *r = result(in);
-    struct items_ctx i = {
-        xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_ITEMS),
-        xd_stanza_from(in),
-    };
-    xd_map_each(svc->rooms, add_room_item, &i);
+    xd_elem *query =
+        xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_ITEMS);
+    for (size_t i = first; i < last; i++) {
+        const struct muc_room *room = rooms[i];
+        xd_elem *item = xd_elem_add_child(query, "item", NULL);
+        xd_elem_set_attr(item, "jid", room->jid);
+        xd_elem_set_attr(item, "name",
+                         room->cfg.name ? room->cfg.name : room->name);
+    }
+    int asked = xd_elem_child(q, "set", XD_NS_RSM) != NULL;
+    if (asked || last - first < n) {
+        const struct muc_room *f = first < last ? rooms[first] : NULL;
+        const struct muc_room *l = first < last ? rooms[last - 1] : NULL;
+        xd_rsm_add_result(query, f ? f->jid : NULL, (long)first,
+                          l ? l->jid : NULL, (long)n);
+    }
+    free(rooms);
     xd_component_send(svc->comp, r);
     return XD_HANDLED;
 }

@@ -3,11 +3,11 @@
 occupant ids), as clients meet it: locked new rooms, passwords,
 members-only, bans, nick conflicts, one nick from two resources, status
 codes, what presence reveals in semi-anonymous and non-anonymous rooms,
-presence updates, nick changes, leaving, full rooms, disco, temporary rooms
-vanishing."""
+presence updates, nick changes, leaving, full rooms, disco (the room list
+in XEP-0059 pages), temporary rooms vanishing."""
 import asyncio
 
-from xdtest import MUC_DOMAIN, MUC_NS, XDATA, check, passed, \
+from xdtest import Failure, MUC_DOMAIN, MUC_NS, XDATA, check, passed, \
     mc_collect, mc_drain, main, mc_affiliate, mc_codes, mc_configure, \
     mc_create, mc_item, mc_join, mc_leave, mc_login, mc_next, \
     mc_occupant_id, mc_from, send_iq, mc_error
@@ -15,6 +15,8 @@ from xdtest import MUC_DOMAIN, MUC_NS, XDATA, check, passed, \
 ROOM = "room1@" + MUC_DOMAIN
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
 DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+RSM = "http://jabber.org/protocol/rsm"
+PAGE = 3  # max_disco_items of this test's service
 
 
 def presence_from(c, jid, ptype=None):
@@ -48,6 +50,20 @@ async def disco_items(c, jid):
     return [i.get("jid") for i in q.findall("{%s}item" % DISCO_ITEMS)], None
 
 
+async def rooms_page(c, rsm=""):
+    """One page of the service's rooms: ([room JIDs], <first/>, <last/>,
+    <count/>), the last three None without a <set/>."""
+    res, err = await send_iq(c, "get", "<query xmlns='%s'>%s</query>"
+                             % (DISCO_ITEMS, rsm), to=MUC_DOMAIN)
+    if err:
+        raise Failure("disco#items of the service: %s" % err)
+    q = res.xml.find("{%s}query" % DISCO_ITEMS)
+    s = q.find("{%s}set" % RSM)
+    return ([i.get("jid") for i in q.findall("{%s}item" % DISCO_ITEMS)],) + \
+        tuple(None if s is None else s.findtext("{%s}%s" % (RSM, t))
+              for t in ("first", "last", "count"))
+
+
 async def ping(c, jid):
     return await send_iq(c, "get", "<ping xmlns='urn:xmpp:ping'/>", to=jid)
 
@@ -56,7 +72,7 @@ async def test(rig):
     for u in ("alice", "bob", "carol", "dave"):
         rig.adduser(u + "@localhost", "pencil")
     rig.start_xmppd()
-    rig.start_muc()
+    rig.start_muc(max_disco_items=PAGE)
     a = await mc_login(rig, "alice@localhost/a", "pencil")
     b = await mc_login(rig, "bob@localhost/b", "pencil")
     c = await mc_login(rig, "carol@localhost/c", "pencil")
@@ -300,11 +316,33 @@ async def test(rig):
     # -- the service lists public rooms, not hidden ones (6.3) --
     hidden = "hidden@" + MUC_DOMAIN
     await mc_create(a, hidden, "Alice", {"muc#roomconfig_publicroom": "0"})
-    items, err = await disco_items(d, MUC_DOMAIN)
-    check(err is None and ROOM in items and club in items,
-          "disco#items of the service lists the public rooms (6.3): %s"
-          % items)
-    check(hidden not in items, "a hidden room is not listed (6.3)")
+    page, first, last, count = await rooms_page(d)
+    check(len(page) == PAGE and count is not None and int(count) > PAGE and
+          first == page[0] and last == page[-1],
+          "disco#items without <set/>: the first %d rooms, with a <set/> "
+          "giving first, last and the count (XEP-0059) %s of %s"
+          % (PAGE, page, count))
+    rooms = list(page)
+    while len(rooms) < int(count):
+        page, _, last, _ = await rooms_page(
+            d, "<set xmlns='%s'><max>2</max><after>%s</after></set>"
+            % (RSM, last))
+        if not page:
+            raise Failure("no page after %s (%d of %s)"
+                          % (last, len(rooms), count))
+        rooms += page
+    check(rooms == sorted(set(rooms)), "page by page (max 2, after), every "
+          "room once, in JID order %s" % rooms)
+    check(ROOM in rooms and club in rooms,
+          "disco#items of the service lists the public rooms (6.3)")
+    check(hidden not in rooms, "a hidden room is not listed (6.3)")
+    page, *_ = await rooms_page(d, "<set xmlns='%s'><max>2</max><before/>"
+                                "</set>" % RSM)
+    check(page == rooms[-2:], "an empty <before/>: the last page %s" % page)
+    page, first, _, n = await rooms_page(d, "<set xmlns='%s'><max>0</max>"
+                                         "</set>" % RSM)
+    check(page == [] and first is None and n == count,
+          "<max>0</max>: only the count (XEP-0059 2.6)")
     info, _ = await disco_info(d, hidden)
     check(info and "muc_hidden" in info[1], "disco#info shows muc_hidden")
 
