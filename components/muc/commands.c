@@ -17,6 +17,8 @@
 
 #define NODE_LIST    "urn:xmppd:muc:list-rooms"
 #define NODE_DESTROY "urn:xmppd:muc:destroy-room"
+/* Room JIDs one answer lists at most: 2,000 fit well within a stanza. */
+#define LIST_MAX 2000
 
 static int
 is_admin(xd_component *c, const char *requester, const char *target, void *arg)
@@ -34,13 +36,20 @@ is_admin(xd_component *c, const char *requester, const char *target, void *arg)
     return ok;
 }
 
+struct listing {
+    xd_elem *field;
+    size_t n;
+};
+
 static void
 add_room(const char *name, void *value, void *arg)
 {
     const struct muc_room *r = value;
+    struct listing *l = arg;
 
     (void)name;
-    xd_form_field_add_value(arg, r->jid);
+    if (l->n++ < LIST_MAX)
+        xd_form_field_add_value(l->field, r->jid);
 }
 
 static xd_command_status
@@ -60,8 +69,18 @@ list_rooms(xd_component *c, const xd_stanza *iq, const xd_elem *submitted,
     xd_elem *x = xd_form_add(reply, "result", "Rooms", NULL);
     snprintf(count, sizeof(count), "%zu", xd_map_count(svc->rooms));
     xd_form_add_field(x, "count", "text-single", "Number of rooms", count);
-    xd_elem *f = xd_form_add_field(x, "rooms", "jid-multi", "Rooms", NULL);
-    xd_map_each(svc->rooms, add_room, f);
+    struct listing l = {
+        xd_form_add_field(x, "rooms", "jid-multi", "Rooms", NULL), 0
+    };
+    xd_map_each(svc->rooms, add_room, &l);
+    if (l.n > LIST_MAX) {
+        char text[96];
+        snprintf(text, sizeof(text), "%d of the %zu rooms are listed.",
+                 LIST_MAX, l.n);
+        xd_elem *note = xd_elem_add_child(reply, "note", XD_NS_COMMANDS);
+        xd_elem_set_attr(note, "type", "warn");
+        xd_elem_add_text(note, text, strlen(text));
+    }
     return XD_COMMAND_COMPLETED;
 }
 
