@@ -87,6 +87,28 @@ muc_history_add(struct muc_history *h, xd_stanza *msg, int64_t when_us,
     h->n++;
 }
 
+void
+muc_history_forget(struct muc_history *h, const char *room_jid, const char *sid)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        const xd_elem *e = xd_elem_child(xd_stanza_root(at(h, i)->msg),
+                                         "stanza-id", MUC_NS_SID);
+        for (; e != NULL; e = xd_elem_next_match(e, "stanza-id", MUC_NS_SID)) {
+            const char *by = xd_elem_attr(e, "by"), *id = xd_elem_attr(e, "id");
+            if (by && id && strcmp(by, room_jid) == 0 && strcmp(id, sid) == 0)
+                break;
+        }
+        if (e == NULL)
+            continue;
+        xd_stanza_unref(at(h, i)->msg);
+        for (size_t j = i; j + 1 < h->n; j++)
+            *at(h, j) = *at(h, j + 1);
+        h->n--;
+        at(h, h->n)->msg = NULL;
+        return;
+    }
+}
+
 /* How many messages the room keeps and sends at most. */
 static size_t
 room_history_max(const struct muc_room *room)
@@ -125,6 +147,12 @@ load_one(const struct muc_archived *a, void *arg)
 
     if (st == NULL) {
         xd_log_warnx("%s: archived message %s unreadable", l->room->jid, a->id);
+        return;
+    }
+    if (xd_stanza_child_text(st, "body", XD_NS_CLIENT) == NULL) {
+        /* As live: only messages with a body are history (not subjects,
+         * tombstones or retractions). */
+        xd_stanza_unref(st);
         return;
     }
     /* The archive keeps messages as they were before the room added its

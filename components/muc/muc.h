@@ -18,6 +18,7 @@
  *   register.c     nickname registration with a room (jabber:iq:register)
  *   occupant_id.c  XEP-0421 occupant identifiers
  *   hats.c         XEP-0317 hats, given and taken by ad-hoc commands
+ *   moderate.c     XEP-0425 moderated retraction of a message
  *   commands.c     XEP-0133 administration (list rooms, destroy a room)
  *   store.c        SQLite: rooms, affiliations, archive, the service key
  *   archive.c      XEP-0313 archive queries per room, with XEP-0059 paging
@@ -34,15 +35,17 @@
 #include <xmppd/map.h>
 #include <xmppd/stanza.h>
 
-#define MUC_NS       "http://jabber.org/protocol/muc"
-#define MUC_NS_USER  "http://jabber.org/protocol/muc#user"
-#define MUC_NS_ADMIN "http://jabber.org/protocol/muc#admin"
-#define MUC_NS_OWNER "http://jabber.org/protocol/muc#owner"
-#define MUC_NS_MAM   "urn:xmpp:mam:2"
-#define MUC_NS_SID   "urn:xmpp:sid:0"
-#define MUC_NS_DELAY "urn:xmpp:delay"
-#define MUC_NS_OCCID "urn:xmpp:occupant-id:0"
-#define MUC_NS_HATS  "urn:xmpp:hats:0"
+#define MUC_NS          "http://jabber.org/protocol/muc"
+#define MUC_NS_USER     "http://jabber.org/protocol/muc#user"
+#define MUC_NS_ADMIN    "http://jabber.org/protocol/muc#admin"
+#define MUC_NS_OWNER    "http://jabber.org/protocol/muc#owner"
+#define MUC_NS_MAM      "urn:xmpp:mam:2"
+#define MUC_NS_SID      "urn:xmpp:sid:0"
+#define MUC_NS_DELAY    "urn:xmpp:delay"
+#define MUC_NS_OCCID    "urn:xmpp:occupant-id:0"
+#define MUC_NS_HATS     "urn:xmpp:hats:0"
+#define MUC_NS_MODERATE "urn:xmpp:message-moderate:1"
+#define MUC_NS_RETRACT  "urn:xmpp:message-retract:1"
 
 /* Affiliations and roles, ordered so that comparisons mean "at least". */
 enum muc_affiliation {
@@ -298,6 +301,9 @@ void muc_register_iq(struct muc_room *room, const xd_stanza *in,
 void muc_occupant_id(const struct muc_service *svc, const struct muc_room *room,
                      const char *bare, char out[48]);
 
+/* moderate.c: answers an XEP-0425 <moderate/> iq to the room. */
+void muc_moderate_iq(struct muc_room *room, const xd_stanza *in);
+
 /* hats.c: registers the don/doff commands at the rooms' JIDs. */
 void muc_hats_register(struct muc_service *svc);
 /* Adds <hats/> with the hats of bare JID `jid` to a presence's root (nothing
@@ -385,6 +391,11 @@ struct muc_archive_filter {
     long max;              /* page size */
 };
 void muc_store_archive_filter_init(struct muc_archive_filter *f);
+/* The stored XML of archive entry `id` (*xml: the caller frees it) / its
+ * replacement (a tombstone). 0, XD_ENOTFOUND or XD_EIO. */
+int muc_store_archive_get(xd_db *db, const char *room, int64_t id, char **xml);
+int muc_store_archive_set(xd_db *db, const char *room, int64_t id,
+                          const char *xml);
 /* The archive id of stanza-id `id` in room: 0, XD_ENOTFOUND (also for a
  * malformed id) or XD_EIO. */
 int muc_store_archive_find(xd_db *db, const char *room, const char *id,
@@ -422,6 +433,9 @@ void muc_history_free(struct muc_history *h); /* NULL is a no-op */
 /* Remembers msg (a reference is taken) sent at when_us; keeps at most max. */
 void muc_history_add(struct muc_history *h, xd_stanza *msg, int64_t when_us,
                      size_t max);
+/* Forgets the message whose stanza-id by room_jid is `sid`, if kept. */
+void muc_history_forget(struct muc_history *h, const char *room_jid,
+                        const char *sid);
 /* Refills an empty history of a persistent room from its archive. */
 int muc_history_load(struct muc_room *room);
 /* Sends the history a joining session asked for with `req` (the <history/>

@@ -135,7 +135,7 @@ room_info(struct muc_room *room, const xd_stanza *in)
     static const char *const features[] = {
         MUC_NS,      XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS, MUC_NS_MAM,
         MUC_NS_SID,  MUC_NS_OCCID,     XD_NS_PING,        NS_REGISTER,
-        MUC_NS_HATS, XD_NS_COMMANDS,
+        MUC_NS_HATS, XD_NS_COMMANDS,   MUC_NS_MODERATE,
     };
     xd_elem *id = xd_elem_add_child(q, "identity", NULL);
     xd_elem_set_attr(id, "category", "conference");
@@ -334,6 +334,8 @@ room_iq(xd_component *c, const xd_stanza *in, void *arg)
         muc_owner_iq(room, in, bare);
     } else if (strcmp(ns, NS_REGISTER) == 0) {
         muc_register_iq(room, in, bare);
+    } else if (strcmp(ns, MUC_NS_MODERATE) == 0) {
+        muc_moderate_iq(room, in);
     } else if (strcmp(ns, MUC_NS_MAM) == 0) {
         if (!may_see_archive(room, xd_stanza_from(in), bare))
             muc_refuse(svc, in, "forbidden", "you may not read this archive");

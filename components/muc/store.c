@@ -418,6 +418,50 @@ muc_store_archive_filter_init(struct muc_archive_filter *f)
 }
 
 int
+muc_store_archive_get(xd_db *db, const char *room, int64_t id, char **xml)
+{
+    sqlite3_stmt *q;
+    int rc;
+
+    if (xd_db_prepare(db, "SELECT xml FROM archive WHERE id = ? AND room = ?",
+                      &q) != 0)
+        return XD_EIO;
+    sqlite3_bind_int64(q, 1, id);
+    bind_text(q, 2, room);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && col_text(q, 0) != NULL) {
+        *xml = xd_xstrdup(col_text(q, 0));
+        rc = 0;
+    } else {
+        rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? XD_ENOTFOUND
+                                                   : db_error(db, room);
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
+int
+muc_store_archive_set(xd_db *db, const char *room, int64_t id, const char *xml)
+{
+    sqlite3_stmt *q;
+    int rc = 0;
+
+    if (xd_db_prepare(db,
+                      "UPDATE archive SET xml = ? WHERE id = ? AND room = ?",
+                      &q) != 0)
+        return XD_EIO;
+    bind_text(q, 1, xml);
+    sqlite3_bind_int64(q, 2, id);
+    bind_text(q, 3, room);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        rc = db_error(db, room);
+    else if (sqlite3_changes(xd_db_handle(db)) == 0)
+        rc = XD_ENOTFOUND;
+    sqlite3_reset(q);
+    return rc;
+}
+
+int
 muc_store_archive_find(xd_db *db, const char *room, const char *id,
                        int64_t *out)
 {
