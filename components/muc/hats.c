@@ -219,83 +219,87 @@ read_form(const xd_elem *submitted, int with_title, char **jid,
     return 0;
 }
 
+/* Puts the hat on (stored first for a persistent room): NULL, or why not. */
+static const char *
+give(struct muc_room *room, const char *jid, const char *uri, const char *title)
+{
+    if (*find(room, jid, uri) == NULL && count_of(room, jid) >= HATS_PER_USER)
+        return "That user wears as many hats as allowed.";
+    if (room->cfg.persistent &&
+        muc_store_hat_set(room->svc->db, room->name, jid, uri, title) != 0) {
+        xd_log_warnx("%s: the hat of %s could not be stored", room->jid, jid);
+        return "The hat could not be stored.";
+    }
+    put_on(room, jid, uri, title);
+    return NULL;
+}
+
+/* Takes the hat off (from the store first): NULL, or why not. */
+static const char *
+take(struct muc_room *room, const char *jid, const char *uri)
+{
+    struct muc_hat **pp = find(room, jid, uri);
+
+    if (*pp == NULL)
+        return "That user does not wear that hat.";
+    if (room->cfg.persistent &&
+        muc_store_hat_remove(room->svc->db, room->name, jid, uri) != 0) {
+        xd_log_warnx("%s: the hat of %s could not be removed from the store",
+                     room->jid, jid);
+        return "The hat could not be removed.";
+    }
+    struct muc_hat *h = *pp;
+    *pp = h->next;
+    hat_free(h);
+    return NULL;
+}
+
+/* don and doff: the same form (doff's without a title), the same rules. */
 static xd_command_status
-don(xd_component *c, const xd_stanza *iq, const xd_elem *submitted, int stage,
-    xd_elem *reply, void **state, void *arg)
+change(xd_component *c, const xd_stanza *iq, const xd_elem *submitted,
+       int stage, xd_elem *reply, void *arg, int donning)
 {
     struct muc_room *room = room_at(arg, xd_stanza_to(iq));
-    const char *uri, *title;
+    const char *uri, *title, *why;
     char *jid = NULL;
 
-    (void)state;
     if (stage < 0)
         return XD_COMMAND_COMPLETED;
     /* Checked again at each stage: the room may have changed since. */
     if (!may_change_hats(c, xd_stanza_from(iq), xd_stanza_to(iq), arg))
         return XD_COMMAND_FORBIDDEN;
     if (submitted == NULL) {
-        ask(reply, "Assign a hat", 1);
+        ask(reply, donning ? "Assign a hat" : "Remove a hat", donning);
         return XD_COMMAND_EXECUTING;
     }
-    if (read_form(submitted, 1, &jid, &uri, &title) != 0)
+    if (read_form(submitted, donning, &jid, &uri, &title) != 0)
         return XD_COMMAND_BAD_REQUEST;
-    if (*find(room, jid, uri) == NULL && count_of(room, jid) >= HATS_PER_USER) {
-        note(reply, "error", "That user wears as many hats as allowed.");
-        free(jid);
-        return XD_COMMAND_COMPLETED;
+    why = donning ? give(room, jid, uri, title) : take(room, jid, uri);
+    if (why != NULL) {
+        note(reply, "error", why);
+    } else {
+        xd_log_info("%s: %s %s %s the hat %s", room->jid, xd_stanza_from(iq),
+                    donning ? "gives" : "takes from", jid, uri);
+        show(room, jid);
     }
-    if (room->cfg.persistent &&
-        muc_store_hat_set(room->svc->db, room->name, jid, uri, title) != 0) {
-        xd_log_warnx("%s: the hat of %s could not be stored", room->jid, jid);
-        note(reply, "error", "The hat could not be stored.");
-        free(jid);
-        return XD_COMMAND_COMPLETED;
-    }
-    put_on(room, jid, uri, title);
-    xd_log_info("%s: %s gives %s the hat %s", room->jid, xd_stanza_from(iq),
-                jid, uri);
-    show(room, jid);
     free(jid);
     return XD_COMMAND_COMPLETED;
+}
+
+static xd_command_status
+don(xd_component *c, const xd_stanza *iq, const xd_elem *submitted, int stage,
+    xd_elem *reply, void **state, void *arg)
+{
+    (void)state;
+    return change(c, iq, submitted, stage, reply, arg, 1);
 }
 
 static xd_command_status
 doff(xd_component *c, const xd_stanza *iq, const xd_elem *submitted, int stage,
      xd_elem *reply, void **state, void *arg)
 {
-    struct muc_room *room = room_at(arg, xd_stanza_to(iq));
-    const char *uri, *title;
-    char *jid = NULL;
-
     (void)state;
-    if (stage < 0)
-        return XD_COMMAND_COMPLETED;
-    if (!may_change_hats(c, xd_stanza_from(iq), xd_stanza_to(iq), arg))
-        return XD_COMMAND_FORBIDDEN;
-    if (submitted == NULL) {
-        ask(reply, "Remove a hat", 0);
-        return XD_COMMAND_EXECUTING;
-    }
-    if (read_form(submitted, 0, &jid, &uri, &title) != 0)
-        return XD_COMMAND_BAD_REQUEST;
-    struct muc_hat **pp = find(room, jid, uri);
-    if (*pp == NULL) {
-        note(reply, "error", "That user does not wear that hat.");
-    } else if (room->cfg.persistent &&
-               muc_store_hat_remove(room->svc->db, room->name, jid, uri) != 0) {
-        xd_log_warnx("%s: the hat of %s could not be removed from the store",
-                     room->jid, jid);
-        note(reply, "error", "The hat could not be removed.");
-    } else {
-        struct muc_hat *h = *pp;
-        *pp = h->next;
-        hat_free(h);
-        xd_log_info("%s: %s takes the hat %s off %s", room->jid,
-                    xd_stanza_from(iq), uri, jid);
-        show(room, jid);
-    }
-    free(jid);
-    return XD_COMMAND_COMPLETED;
+    return change(c, iq, submitted, stage, reply, arg, 0);
 }
 
 void
