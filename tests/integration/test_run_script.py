@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from xdtest import BUILD, TIMEOUT, Failure, check, free_port, login, \
+from xdtest import BUILD, TIMEOUT, Failure, check, login, \
     logout, main, next_message
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))

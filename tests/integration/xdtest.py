@@ -50,10 +50,19 @@ def passed(what):
     print("ok:", what)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n):
+    """n distinct loopback ports nobody listens on. Each is held until all
+    are picked: ports picked one after the other can come back twice."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def wait_for(pred, what, timeout=TIMEOUT):
@@ -105,9 +114,8 @@ class Rig:
     def __init__(self, **xmppd_keys):
         self.dir = tempfile.mkdtemp(prefix="xdtest-")
         self.procs = []
-        self.c2s_port = free_port()
-        self.c2s_tls_port = free_port()
-        self.component_port = free_port()
+        self.c2s_port, self.c2s_tls_port, self.component_port = \
+            free_ports(3)
         self.secret = "s3cret-echo"
         self.cert = os.path.join(self.dir, "localhost.crt")
         self.key = os.path.join(self.dir, "localhost.key")
