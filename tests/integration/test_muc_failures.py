@@ -5,12 +5,11 @@ without leaving is removed through the router's directed presence
 (RFC 6121 4.6), and the service's room limit (max_rooms)."""
 import asyncio
 
-from xdtest import MUC_DOMAIN, XDATA, check, main, mc_codes, \
-    mc_create, mc_drain, mc_error, mc_from, mc_item, mc_join, mc_login, \
-    mc_next
+from xdtest import MUC_DOMAIN, MUC_REQUEST as REQUEST, XDATA, check, main, \
+    mc_codes, mc_create, mc_drain, mc_error, mc_from, mc_item, mc_join, \
+    mc_login, mc_next, mc_request_voice
 
 ROOM = "fail@" + MUC_DOMAIN
-REQUEST = "http://jabber.org/protocol/muc#request"
 STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 
@@ -35,10 +34,7 @@ async def test(rig):
     mc_drain(a, b, c)
 
     # -- 8.6: bob asks for voice, alice approves with the same form --
-    b.send_raw("<message to='%s'><x xmlns='%s' type='submit'>"
-               "<field var='FORM_TYPE'><value>%s</value></field>"
-               "<field var='muc#role'><value>participant</value></field>"
-               "</x></message>" % (ROOM, XDATA, REQUEST))
+    mc_request_voice(b, ROOM)
     req = await mc_next(a.messages, lambda m: m.xml.find(
         "{%s}x" % XDATA) is not None, "the voice request at alice")
     fields = {f.get("var"): f.findtext("{%s}value" % XDATA)

@@ -14,7 +14,7 @@ from slixmpp.xmlstream.matcher import MatchXPath
 from xdtest import MUC, MUC_DOMAIN, MUC_NS, MUC_USER, XDATA, check, mc_collect, \
     mc_drain, mc_log_count, main, mc_configure, mc_create, mc_join, \
     mc_leave, mc_login, mc_next, mc_occupant_id, mc_from, \
-    mc_error, mc_wait_log_count, mc_fields
+    mc_error, mc_wait_log_count, mc_fields, mc_request_voice
 
 CHAT = "chat@" + MUC_DOMAIN
 HIST = "hist@" + MUC_DOMAIN
@@ -274,10 +274,7 @@ async def test(rig):
     check(is_error(m) and mc_error(m)[0] == "forbidden",
           "a visitor's groupchat in a moderated room: forbidden (7.4) got "
           "%s" % (mc_error(m),))
-    d.send_raw("<message to='%s'><x xmlns='%s' type='submit'><field "
-               "var='FORM_TYPE'><value>%s#request</value></field><field "
-               "var='muc#role'><value>participant</value></field></x>"
-               "</message>" % (mod, XDATA, MUC_NS))
+    mc_request_voice(d, mod)
     m = await mc_next(a.messages, lambda m: m.xml.find(
         "{%s}x" % XDATA) is not None, "the voice request at alice")
     form = m.xml.find("{%s}x" % XDATA)

@@ -844,6 +844,18 @@ async def mc_create(c, room, nick, fields=None):
     return me
 
 
+MUC_REQUEST = MUC_NS + "#request"
+
+
+def mc_request_voice(c, room):
+    """A visitor asks the room for voice (XEP-0045 7.13: a submitted
+    muc#request form asking for the participant role)."""
+    c.send_raw("<message to='%s'><x xmlns='%s' type='submit'><field "
+               "var='FORM_TYPE'><value>%s</value></field><field "
+               "var='muc#role'><value>participant</value></field></x>"
+               "</message>" % (room, XDATA, MUC_REQUEST))
+
+
 async def mc_affiliate(c, room, jid, affiliation):
     """muc#admin affiliation change; (reply, error condition or None)."""
     return await send_iq(c, "set", "<query xmlns='%s'><item jid='%s' "
