@@ -77,14 +77,15 @@ struct query {
     long sent;
 };
 
-/* XEP-0045 as in presence: real JIDs are for everyone in a non-anonymous
- * room, for moderators in a semi-anonymous one. */
+/* As in presence (muc_sees_jids): everyone in a non-anonymous room, its
+ * moderators in a semi-anonymous one; a requester outside the room is no
+ * moderator. */
 static int
 may_see_real_jids(const struct muc_room *room, const char *requester)
 {
     const struct muc_occupant *o = muc_occupant_by_jid(room, requester);
 
-    return !room->cfg.semianon || (o != NULL && o->role == MUC_ROLE_MODERATOR);
+    return o != NULL ? muc_sees_jids(o) : !room->cfg.semianon;
 }
 
 static void
