@@ -300,6 +300,7 @@ handle_starttls(struct c2s *c)
         return;
     }
     c2s_send(c, xd_stanza_new("proceed", XD_NS_TLS));
+    c->state = C2S_HEADER; /* nothing counts until the new header */
     if (c->ops->starttls(c->t) != 0) {
         xd_log_warnx("%s: cannot start TLS", c->ops->peer(c->t));
         c->ops->error(c->t, "internal-server-error", NULL);
@@ -383,6 +384,7 @@ handle_sasl(struct c2s *c, const xd_elem *in)
         c->authenticated = 1;
         r->stats.auth_ok++;
         xd_log_info("%s: %s@%s authenticated", peer, c->user, c->host);
+        c->state = C2S_HEADER; /* nothing counts until the new header */
         c->ops->restart(c->t);
     } else if (res.done < 0) {
         check_failures(c);
@@ -698,7 +700,9 @@ c2s_on_stanza(struct c2s *c, xd_stanza *st)
 
     switch (c->state) {
     case C2S_HEADER:
-        break; /* the parser only hands out stanzas after a header */
+        /* Before the first header the parser hands out nothing; after a
+         * restart (STARTTLS, SASL success) nothing until the new one. */
+        break;
     case C2S_NEGOTIATE:
         if (xd_elem_is(root, "starttls", XD_NS_TLS)) {
             handle_starttls(c);

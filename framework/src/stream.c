@@ -62,6 +62,9 @@ struct xd_stream {
     unsigned errored : 1;         /* a stream error went either way */
     unsigned finish_on_flush : 1; /* end once the output has drained */
     unsigned direct : 1;          /* plain socket: we write, not libevent */
+    unsigned feeding : 1;         /* inside the parser: callbacks run */
+    unsigned tls_server : 1;      /* tls_pending accepts (else connects) */
+    SSL *tls_pending;             /* STARTTLS begins after the current input */
     xd_stream_end end_why;
     char end_condition[48];
 };
@@ -70,6 +73,7 @@ static void stream_read_cb(struct bufferevent *bev, void *arg);
 static void stream_write_cb(struct bufferevent *bev, void *arg);
 static void stream_event_cb(struct bufferevent *bev, short what, void *arg);
 static void direct_on(xd_stream *s);
+static int begin_tls(xd_stream *s);
 
 static void
 really_free(xd_stream *s)
@@ -88,6 +92,7 @@ really_free(xd_stream *s)
     xd_buf_free(&s->out);
     if (s->rate)
         ev_token_bucket_cfg_free(s->rate);
+    SSL_free(s->tls_pending);
     free(s);
 }
 
@@ -469,7 +474,9 @@ stream_read_cb(struct bufferevent *bev, void *arg)
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
             break;
         size_t n = v.iov_len;
+        s->feeding = 1;
         int rc = xd_xml_parser_feed(s->parser, v.iov_base, n);
+        s->feeding = 0;
         /* The parser callbacks may have ended the stream, which frees the
          * bufferevent and with it `in`. */
         if (s->ended || s->free_pending)
@@ -478,14 +485,18 @@ stream_read_cb(struct bufferevent *bev, void *arg)
         if (rc != 0)
             break;
         if (s->restart_pending) {
-            /* A stream restart takes effect at a chunk boundary: a peer
-             * must wait for <success/> or <proceed/> before it opens the
-             * new stream, so nothing is lost here. */
+            /* The parser stopped at the element that restarted the stream
+             * (<proceed/>, <success/>). A peer must wait for it before it
+             * sends more (RFC 6120 5.4.3.3, 6.4.6): whatever else it sent
+             * with it was pipelined across the restart and is dropped,
+             * never read by the old stream's parser or, for STARTTLS, as
+             * the start of the TLS handshake. */
             s->restart_pending = 0;
-            xd_xml_parser_reset(s->parser);
+            evbuffer_drain(in, evbuffer_get_length(in));
+            if (s->tls_pending != NULL && begin_tls(s) != 0)
+                finish(s, XD_STREAM_END_IO, NULL);
+            break; /* the next bytes are read in a later loop turn */
         }
-        if (s->bev != cur)
-            break; /* STARTTLS replaced the bufferevent */
     }
     leave(s);
 }
@@ -795,54 +806,72 @@ xd_stream_free(xd_stream *s)
     really_free(s);
 }
 
-int
-xd_stream_starttls(xd_stream *s, struct ssl_ctx_st *ctx, int server,
-                   const char *sni)
+/* Puts the TLS filter prepared by xd_stream_starttls over the socket. What
+ * is buffered has been dropped (the peer waits for <proceed/> before its
+ * handshake, so the TLS layer must not read it as a ClientHello). */
+static int
+begin_tls(xd_stream *s)
 {
-    SSL *ssl = SSL_new(ctx);
+    SSL *ssl = s->tls_pending;
 
-    if (ssl == NULL || s->bev == NULL) {
-        SSL_free(ssl);
-        return XD_EIO;
-    }
-    /* What is buffered is the tail of the plaintext stream (the peer waits
-     * for <proceed/> before its handshake): the TLS layer must not read it
-     * as a ClientHello. */
-    struct evbuffer *plain_in = bufferevent_get_input(s->bev);
-    evbuffer_drain(plain_in, evbuffer_get_length(plain_in));
+    s->tls_pending = NULL;
     direct_off(s); /* the filter below writes through libevent */
-    if (!server && sni != NULL)
-        SSL_set_tlsext_host_name(ssl, sni);
     struct bufferevent *tls = bufferevent_openssl_filter_new(
         s->base, s->bev, ssl,
-        server ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING,
+        s->tls_server ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING,
         BEV_OPT_CLOSE_ON_FREE);
     if (tls == NULL) {
+        xd_log_warnx("%s: cannot start TLS", s->peer);
         SSL_free(ssl);
         return XD_EIO;
     }
     /* The filter now owns the socket bufferevent; anything still queued
      * on it (our <proceed/>) goes out first, in the clear. */
     attach(s, tls);
-    s->header_sent = 0;
-    xd_stream_restart(s);
     return 0;
+}
+
+int
+xd_stream_starttls(xd_stream *s, struct ssl_ctx_st *ctx, int server,
+                   const char *sni)
+{
+    SSL *ssl = SSL_new(ctx);
+
+    if (ssl == NULL || s->bev == NULL || s->tls_pending != NULL) {
+        SSL_free(ssl);
+        return XD_EIO;
+    }
+    if (!server && sni != NULL)
+        SSL_set_tlsext_host_name(ssl, sni);
+    s->tls_pending = ssl;
+    s->tls_server = server ? 1 : 0;
+    xd_stream_restart(s);
+    if (s->feeding)
+        return 0; /* the read loop begins TLS once this input is done */
+    return begin_tls(s);
 }
 
 void
 xd_stream_restart(xd_stream *s)
 {
     s->header_sent = 0;
-    if (s->depth > 0)
+    /* From a callback this stops the parser at the current element; the
+     * read loop drops the rest of the input. */
+    xd_xml_parser_reset(s->parser);
+    if (s->feeding)
         s->restart_pending = 1;
-    else
-        xd_xml_parser_reset(s->parser);
+    else if (s->bev != NULL)
+        evbuffer_drain(bufferevent_get_input(s->bev),
+                       evbuffer_get_length(bufferevent_get_input(s->bev)));
 }
 
 int
 xd_stream_is_tls(const xd_stream *s)
 {
-    return s->bev != NULL && bufferevent_openssl_get_ssl(s->bev) != NULL;
+    SSL *ssl = s->bev != NULL ? bufferevent_openssl_get_ssl(s->bev) : NULL;
+
+    /* Secure once the handshake is over, not when the filter is set. */
+    return ssl != NULL && SSL_is_init_finished(ssl);
 }
 
 const char *

@@ -295,13 +295,16 @@ test_starttls(struct event_base *base)
     CHECK(xd_stream_starttls(b.s, sctx, 1, NULL) == 0, "server side TLS");
     CHECK(xd_stream_starttls(a.s, cctx, 0, "example.com") == 0,
           "client side TLS");
-    CHECK(xd_stream_is_tls(a.s) && xd_stream_is_tls(b.s), "both TLS");
+    CHECK(!xd_stream_is_tls(a.s) && !xd_stream_is_tls(b.s),
+          "not secure before the handshake");
     /* The restarted streams open again over TLS. */
     xd_stream_open(a.s, "example.com", NULL, NULL, "1.0");
     run_until(base, &b.opened, 2);
     xd_stream_open(b.s, NULL, "example.com", "def", "1.0");
     run_until(base, &a.opened, 2);
     CHECK(a.opened == 2 && b.opened == 2, "headers after TLS");
+    CHECK(xd_stream_is_tls(a.s) && xd_stream_is_tls(b.s),
+          "both TLS once the handshake is over");
     xd_stream_send_stanza(a.s, message("secret"));
     run_until(base, &b.stanzas, 1);
     CHECK(b.stanzas == 1 && strcmp(b.last_body, "secret") == 0,

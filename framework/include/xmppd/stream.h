@@ -116,12 +116,18 @@ void xd_stream_error(xd_stream *s, const char *condition, const char *text);
 void xd_stream_close(xd_stream *s);
 
 /* Wraps the connection in TLS (after <proceed/> has been sent or received)
- * and resets the parser. server: 1 to accept, 0 to connect. 0 or XD_EIO. */
+ * and restarts the stream (xd_stream_restart). Called from the `stanza`
+ * callback, TLS begins once that callback returns. server: 1 to accept, 0
+ * to connect. 0 or XD_EIO. */
 int xd_stream_starttls(xd_stream *s, struct ssl_ctx_st *ctx, int server,
                        const char *sni);
-/* Expects a new stream header from the peer (after SASL success). */
+/* Expects a new stream header from the peer (after SASL success or
+ * STARTTLS). Nothing the peer sent before is reported any more: called
+ * from the `stanza` callback, the rest of the input read so far is
+ * dropped, so nothing pipelined crosses the restart. */
 void xd_stream_restart(xd_stream *s);
 
+/* 1 once the TLS handshake has completed (not merely begun). */
 int xd_stream_is_tls(const xd_stream *s);
 /* "addr:port" of the peer, for logs; borrowed. */
 const char *xd_stream_peer(const xd_stream *s);
