@@ -50,15 +50,37 @@ def passed(what):
     print("ok:", what)
 
 
+# ctest gives every integration test a block of PORT_BLOCK ports of its
+# own, below the kernel's ephemeral range (32768 and up), so that tests run
+# in parallel never pick the same port and no outgoing connection takes a
+# port a rig is about to listen on.
+PORT_BLOCK = 100
+_port_next = [int(os.environ.get("XD_PORT_BASE", "0"))]
+
+
 def free_ports(n):
-    """n distinct loopback ports nobody listens on. Each is held until all
-    are picked: ports picked one after the other can come back twice."""
+    """n distinct loopback ports nobody listens on: the next ones of this
+    test's block (XD_PORT_BASE), else ports the kernel picks. Each is held
+    until all are picked: ports picked one after the other can come back
+    twice."""
     socks = []
+    base = int(os.environ.get("XD_PORT_BASE", "0"))
     try:
-        for _ in range(n):
+        while len(socks) < n:
             s = socket.socket()
+            port = 0
+            if base:
+                port = _port_next[0]
+                _port_next[0] += 1
+                if port >= base + PORT_BLOCK:
+                    raise Failure("the test used up its %d ports"
+                                  % PORT_BLOCK)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                s.close()  # taken: try the next one
+                continue
             socks.append(s)
-            s.bind(("127.0.0.1", 0))
         return [s.getsockname()[1] for s in socks]
     finally:
         for s in socks:
