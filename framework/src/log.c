@@ -2,6 +2,10 @@
  * log.c: the process's log. Its settings are the one process-wide state in
  * libxmppd: a log line can come from any module, and passing a logger to
  * every function would buy nothing but noise.
+ *
+ * Messages carry peer text (a stream header's 'to', stanzas at debug
+ * level), so every byte that could end a line or drive a terminal is
+ * written as an escape: one call is always exactly one line.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -73,20 +77,111 @@ xd_log_enabled(xd_log_level level)
     return level <= logger.level;
 }
 
+/* Appends an escape to out if it fits (with its NUL); its length or 0. */
+static size_t
+put_escape(char *out, size_t room, const char *fmt, unsigned v)
+{
+    char e[8];
+    int n = snprintf(e, sizeof(e), fmt, v);
+
+    if (n <= 0 || (size_t)n >= room)
+        return 0;
+    memcpy(out, e, (size_t)n + 1);
+    return (size_t)n;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes) and its code
+ * point in *cp, or 0 when the bytes there are not UTF-8 (overlong forms,
+ * surrogates and code points past U+10FFFF included). */
+static size_t
+utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
+{
+    size_t len;
+    unsigned min, c = s[0];
+
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, c &= 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, c &= 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, c &= 0x07, min = 0x10000;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/*
+ * Copies in (n bytes) to out (cap bytes, always NUL-terminated) with C0
+ * controls and DEL as \n, \r, \t or \xHH, the C1 controls and U+2028 and
+ * U+2029 (which some viewers take for line ends) as \uHHHH, and bytes that
+ * are not UTF-8 as \xHH. Backslashes are kept as they are: XEP-0106 JIDs
+ * are full of them, and a literal "\n" cannot end a line. Stops before
+ * what would not fit whole. Returns the length written.
+ */
+static size_t
+escape_line(const char *in, size_t n, char *out, size_t cap)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t o = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i], cp;
+        size_t len = c < 0x80 ? 1 : utf8_seq(s + i, n - i, &cp), w;
+
+        if (c < 0x20 || c == 0x7f) {
+            const char *named = c == '\n'   ? "\\n"
+                                : c == '\r' ? "\\r"
+                                : c == '\t' ? "\\t"
+                                            : NULL;
+            w = put_escape(out + o, cap - o, named ? named : "\\x%02x", c);
+            len = 1;
+        } else if (len == 0) {
+            w = put_escape(out + o, cap - o, "\\x%02x", c);
+            len = 1;
+        } else if (len > 1 && ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 ||
+                               cp == 0x2029)) {
+            w = put_escape(out + o, cap - o, "\\u%04x", cp);
+        } else if (o + len < cap) {
+            memcpy(out + o, s + i, len);
+            out[o + len] = '\0';
+            w = len;
+        } else {
+            w = 0;
+        }
+        if (w == 0)
+            break;
+        o += w;
+        i += len;
+    }
+    return o;
+}
+
 static void
 vlog(xd_log_level level, const char *area, int with_errno, const char *fmt,
      va_list ap)
 {
     static const int priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
                                       LOG_DEBUG };
-    char msg[2048];
+    char raw[2048], msg[2048];
     int saved = errno;
-    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    int n = vsnprintf(raw, sizeof(raw), fmt, ap);
 
     if (n < 0)
         return;
-    if (with_errno && (size_t)n < sizeof(msg))
-        snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(saved));
+    if (with_errno && (size_t)n < sizeof(raw))
+        snprintf(raw + n, sizeof(raw) - (size_t)n, ": %s", strerror(saved));
+    escape_line(raw, strlen(raw), msg, sizeof(msg));
     if (logger.use_syslog) {
         syslog(priorities[level], "%s: %s: %s", area, level_names[level], msg);
         return;

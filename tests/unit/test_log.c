@@ -1,4 +1,8 @@
-/* Unit tests for log.c: the line format, level filtering, errno. */
+/*
+ * Unit tests for log.c: the line format, level filtering, errno, and the
+ * escaping of control characters that would let logged peer text forge
+ * lines or drive a terminal.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +33,59 @@ capture_end(int saved, int fds[2])
     ssize_t n = read(fds[0], out, sizeof(out) - 1);
     out[n > 0 ? n : 0] = '\0';
     close(fds[0]);
+}
+
+/* What one warnx of "[%s]" with `in` writes after "unit[pid] area: warn: ". */
+static const struct {
+    const char *in, *want;
+} escapes[] = {
+    { "plain text", "[plain text]" },
+    { "a\nunit[1] area: info: forged", "[a\\nunit[1] area: info: forged]" },
+    { "cr\r lf\n tab\t", "[cr\\r lf\\n tab\\t]" },
+    { "esc\x1b[31m bell\a nul-less\x01",
+      "[esc\\x1b[31m bell\\x07 nul-less\\x01]" },
+    { "del\x7f", "[del\\x7f]" },
+    /* C1 controls (U+009B is CSI) and the Unicode line separators. */
+    { "csi\xc2\x9b"
+      "2J nel\xc2\x85",
+      "[csi\\u009b2J nel\\u0085]" },
+    { "ls\xe2\x80\xa8 ps\xe2\x80\xa9", "[ls\\u2028 ps\\u2029]" },
+    /* Valid UTF-8 is kept; a stray byte is shown as an escape. */
+    { "caf\xc3\xa9 \xe6\x97\xa5", "[caf\xc3\xa9 \xe6\x97\xa5]" },
+    { "bad\xff\xc3(", "[bad\\xff\\xc3(]" },
+    { "back\\slash", "[back\\slash]" },
+};
+
+static int
+check_escapes(void)
+{
+    int bad = 0, saved = -1, fds[2];
+    char want[512];
+
+    for (size_t i = 0; i < XD_NELEM(escapes); i++) {
+        capture_start(&saved, fds);
+        xd_log_warnx("[%s]", escapes[i].in);
+        capture_end(saved, fds);
+        snprintf(want, sizeof(want), "unit[%d] area: warn: %s\n", (int)getpid(),
+                 escapes[i].want);
+        if (strcmp(out, want) != 0) {
+            fprintf(stderr, "FAIL escape case %zu:\n%s\nwant:\n%s", i, out,
+                    want);
+            bad++;
+        }
+    }
+    /* A message made only of control characters still makes one line. */
+    static char ctl[3000];
+    memset(ctl, '\n', sizeof(ctl) - 1);
+    capture_start(&saved, fds);
+    xd_log_warnx("%s", ctl);
+    capture_end(saved, fds);
+    char *nl = strchr(out, '\n');
+    if (nl == NULL || nl[1] != '\0' || strncmp(nl - 2, "\\n", 2) != 0) {
+        fprintf(stderr, "FAIL a long message is not one line: %.80s...\n", out);
+        bad++;
+    }
+    return bad;
 }
 
 int
@@ -65,6 +122,10 @@ main(void)
         passed++;
     else
         failed++, fprintf(stderr, "FAIL level names\n");
+    if (check_escapes() == 0)
+        passed++;
+    else
+        failed++;
     xd_config_free(cfg);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

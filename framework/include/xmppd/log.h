@@ -6,6 +6,9 @@
  *     muc[812] room: warn: rename rooms.db: No space left on device
  * `_warn` appends strerror(errno), `_warnx` does not. `info` is for operators
  * (start, stop, link up/down); stanza contents appear only at debug.
+ * Messages may hold peer text: control characters, C1 controls, U+2028/9
+ * and bytes that are not UTF-8 are written as \n, \xHH or \uHHHH
+ * escapes, so one call is always one line that no peer can forge.
  * The logger's settings are the one piece of process-wide state in libxmppd.
  */
 #ifndef XMPPD_LOG_H
