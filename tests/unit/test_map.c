@@ -1,4 +1,8 @@
-/* Unit tests for map.c: insert, replace, remove, growth, tombstones, values. */
+/*
+ * Unit tests for map.c: insert, replace, remove, growth, tombstones, values,
+ * and a hash seeded per map (keys come from peers: with one fixed hash
+ * function, keys chosen to collide turn every lookup into a scan).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,47 @@ count_each(const char *key, void *value, void *arg)
     (void)key;
     (void)value;
     (*(size_t *)arg)++;
+}
+
+struct order {
+    const char *keys[64];
+    size_t n;
+};
+
+static void
+record_order(const char *key, void *value, void *arg)
+{
+    struct order *o = arg;
+
+    (void)value;
+    if (o->n < XD_NELEM(o->keys))
+        o->keys[o->n++] = key;
+}
+
+/* Two maps holding the same keys lay them out in different slots, so the
+ * order xd_map_each visits them in differs: each map has its own seed.
+ * With 64 keys the chance that two seeds give the same order is nil. */
+static void
+check_seeded(void)
+{
+    xd_map *a = xd_map_new(), *b = xd_map_new();
+    struct order oa = { .n = 0 }, ob = { .n = 0 };
+    char key[32];
+
+    for (int i = 0; i < 64; i++) {
+        snprintf(key, sizeof(key), "user%d@localhost", i);
+        xd_map_put(a, key, a);
+        xd_map_put(b, key, b);
+    }
+    xd_map_each(a, record_order, &oa);
+    xd_map_each(b, record_order, &ob);
+    int same = oa.n == ob.n;
+    for (size_t i = 0; same && i < oa.n; i++)
+        same = strcmp(oa.keys[i], ob.keys[i]) == 0;
+    check(oa.n == 64 && ob.n == 64 && !same,
+          "two maps place the same keys differently (seeded hash)", 0);
+    xd_map_free(a);
+    xd_map_free(b);
 }
 
 int
@@ -96,6 +141,7 @@ main(void)
           (int)n);
     free(vals);
     xd_map_free(m);
+    check_seeded();
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

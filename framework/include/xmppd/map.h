@@ -1,6 +1,8 @@
 /*
  * map.h: a string-keyed hash table (routing tables, sessions, rooms).
  * Keys are copied; values are the caller's pointers (never freed by the map).
+ * Keys may come from peers: each map hashes with SipHash keyed by its own
+ * random seed, so no one can choose keys that collide.
  */
 #ifndef XMPPD_MAP_H
 #define XMPPD_MAP_H
@@ -14,7 +16,8 @@ extern "C" {
 
 typedef struct xd_map xd_map;
 
-/* An empty map; the caller owns it. */
+/* An empty map with a fresh random hash seed; the caller owns it. Aborts
+ * when the system has no randomness, as when it has no memory. */
 xd_map *xd_map_new(void);
 /* Frees the map and its key copies, not the values. NULL is a no-op. */
 void xd_map_free(xd_map *m);
