@@ -5,13 +5,22 @@
  * synchronous=NORMAL: in WAL mode a committed transaction survives the
  * process being killed (SIGKILL), which is what the router promises; only
  * a power loss can take back the last commits.
+ *
+ * The files hold SCRAM keys, archives and room passwords: the database is
+ * made owner-only (0600) before SQLite first opens it, whatever the umask,
+ * and SQLite gives the -wal and -shm files it creates the database's mode.
+ * Files left group- or world-readable by an older version are tightened.
  */
 #define XD_LOG_AREA "db"
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -98,6 +107,55 @@ migrate(xd_db *db, const char *const *migrations, size_t n)
     return 0;
 }
 
+/* Takes group and other permissions away from an existing file (fd, or
+ * path when fd is -1). A file system that cannot do it (EPERM) is warned
+ * about, not refused: the data is there already. */
+static void
+tighten(const char *path, int fd)
+{
+    struct stat st;
+
+    if ((fd >= 0 ? fstat(fd, &st) : stat(path, &st)) != 0) {
+        if (errno != ENOENT)
+            xd_log_warn("%s: stat", path);
+        return;
+    }
+    if ((st.st_mode & 077) == 0)
+        return;
+    mode_t mode = st.st_mode & 0700;
+    if ((fd >= 0 ? fchmod(fd, mode) : chmod(path, mode)) != 0)
+        xd_log_warn("%s: cannot make it owner-only (mode %03o)", path,
+                    (unsigned)st.st_mode & 0777);
+    else
+        xd_log_info("%s: mode %03o made owner-only", path,
+                    (unsigned)st.st_mode & 0777);
+}
+
+/* Creates the database file owner-only if it is missing, and tightens it
+ * and the -wal and -shm beside it if they are looser. In-memory and URI
+ * names are SQLite's business. */
+static void
+make_owner_only(const char *path, int with_journals)
+{
+    if (path[0] == '\0' || strcmp(path, ":memory:") == 0 ||
+        strncmp(path, "file:", 5) == 0)
+        return;
+    if (!with_journals) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return; /* SQLite says why when it tries */
+        tighten(path, fd);
+        close(fd);
+        return;
+    }
+    static const char *const journals[] = { "-wal", "-shm", "-journal" };
+    for (size_t i = 0; i < XD_NELEM(journals); i++) {
+        char *f = xd_xasprintf("%s%s", path, journals[i]);
+        tighten(f, -1);
+        free(f);
+    }
+}
+
 int
 xd_db_open(const char *path, const char *const *migrations, size_t n_migrations,
            xd_db **out)
@@ -105,6 +163,7 @@ xd_db_open(const char *path, const char *const *migrations, size_t n_migrations,
     xd_db *db = xd_xcalloc(1, sizeof(*db));
 
     db->path = xd_xstrdup(path);
+    make_owner_only(path, 0);
     if (sqlite3_open_v2(path, &db->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                             SQLITE_OPEN_NOMUTEX,
@@ -123,8 +182,10 @@ xd_db_open(const char *path, const char *const *migrations, size_t n_migrations,
                         "PRAGMA cache_size = -32768;"
                         "PRAGMA mmap_size = 268435456;"
                         "PRAGMA wal_autocheckpoint = 4000;"
-                        "PRAGMA journal_size_limit = 67108864;") != 0 ||
-        migrate(db, migrations, n_migrations) != 0)
+                        "PRAGMA journal_size_limit = 67108864;") != 0)
+        goto fail;
+    make_owner_only(path, 1);
+    if (migrate(db, migrations, n_migrations) != 0)
         goto fail;
     *out = db;
     return 0;

@@ -1,10 +1,13 @@
 /*
  * Unit tests for db.c: migrations from nothing, reopening, a schema newer
- * than the program, WAL mode, the statement cache, and write batches.
+ * than the program, WAL mode, the statement cache, write batches, and the
+ * files' modes: they hold SCRAM keys, archives and room passwords, so the
+ * database, its -wal and its -shm are readable by their owner only.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -36,6 +39,71 @@ static const char *const broken[] = {
     "ALTER TABLE t ADD COLUMN w TEXT;",
     "CREATE TABLE u (x); THIS IS NOT SQL;",
 };
+
+/* True when path exists and neither group nor others may touch it. */
+static int
+owner_only(const char *path, const char *suffix)
+{
+    char f[96];
+    struct stat st;
+
+    snprintf(f, sizeof(f), "%s%s", path, suffix);
+    if (stat(f, &st) != 0) {
+        fprintf(stderr, "  %s: missing\n", f);
+        return 0;
+    }
+    if ((st.st_mode & 077) != 0)
+        fprintf(stderr, "  %s: mode %03o\n", f, (unsigned)st.st_mode & 0777);
+    return (st.st_mode & 077) == 0;
+}
+
+static void
+unlink_all(const char *path)
+{
+    const char *suffixes[] = { "", "-wal", "-shm" };
+    char f[96];
+
+    for (size_t i = 0; i < XD_NELEM(suffixes); i++) {
+        snprintf(f, sizeof(f), "%s%s", path, suffixes[i]);
+        unlink(f);
+    }
+}
+
+static void
+check_modes(const char *dir)
+{
+    char path[80];
+    xd_db *db = NULL;
+    mode_t old = umask(022); /* the usual umask, which gives 0644 */
+
+    snprintf(path, sizeof(path), "%s/modes.db", dir);
+    expect(xd_db_open(path, v1, 1, &db) == 0 &&
+               xd_db_exec(db, "INSERT INTO t VALUES ('a', 1)") == 0,
+           "a new database for the modes");
+    expect(owner_only(path, "") && owner_only(path, "-wal") &&
+               owner_only(path, "-shm"),
+           "a new database, its -wal and -shm are owner-only");
+    xd_db_close(db);
+    unlink_all(path);
+
+    /* A database made by an older version (or by hand) is tightened. */
+    sqlite3 *raw = NULL;
+    sqlite3_open(path, &raw);
+    sqlite3_exec(raw, "PRAGMA journal_mode = WAL; CREATE TABLE x (y);", NULL,
+                 NULL, NULL);
+    expect(!owner_only(path, ""), "(the old database is world-readable)");
+    db = NULL;
+    expect(xd_db_open(path, v1, 1, &db) == 0 &&
+               xd_db_exec(db, "INSERT INTO t VALUES ('b', 1)") == 0,
+           "an old database opens");
+    expect(owner_only(path, "") && owner_only(path, "-wal") &&
+               owner_only(path, "-shm"),
+           "an old database, its -wal and -shm are made owner-only");
+    xd_db_close(db);
+    sqlite3_close(raw);
+    unlink_all(path);
+    umask(old);
+}
 
 int
 main(void)
@@ -112,6 +180,7 @@ main(void)
     expect(xd_db_open(path, v2, 2, &db) == 0 && xd_db_version(db) == 2,
            "and left the database at the last good version");
     xd_db_close(db);
+    check_modes(dir);
 
     char f[80];
     const char *suffixes[] = { "", "-wal", "-shm" };
