@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include <xmppd/log.h>
+#include <xmppd/redact.h>
 #include <xmppd/stream.h>
 #include <xmppd/xml_parser.h>
 
@@ -277,8 +278,11 @@ xd_stream_send(xd_stream *s, const xd_elem *e)
     if (s->opts.out_max_stanza_bytes != 0 &&
         s->out.len > s->opts.out_max_stanza_bytes)
         return XD_ELIMIT;
-    if (xd_log_enabled(XD_LOG_DEBUG))
-        xd_log_debug("%s: out: %.*s", s->peer, (int)s->out.len, s->out.data);
+    if (xd_log_enabled(XD_LOG_DEBUG)) {
+        char *x = xd_redact_to_string(e, s->opts.content_ns);
+        xd_log_debug("%s: out: %s", s->peer, x);
+        free(x);
+    }
     bufferevent_write(s->bev, s->out.data, s->out.len);
     return check_output(s);
 }
@@ -380,7 +384,7 @@ on_stanza(void *arg, xd_stanza *st)
         return;
     }
     if (xd_log_enabled(XD_LOG_DEBUG)) {
-        char *x = xd_elem_to_string(root, s->opts.content_ns);
+        char *x = xd_redact_to_string(root, s->opts.content_ns);
         xd_log_debug("%s: in: %s", s->peer, x);
         free(x);
     }
