@@ -141,6 +141,8 @@ local_deliver(struct router *r, const xd_jid *to, xd_stanza *st)
         router_bounce(r, st, "service-unavailable");
         return;
     }
+    if (kind == XD_STANZA_MESSAGE)
+        mam_strip_forged_ids(st, to);
     if (kind == XD_STANZA_MESSAGE && xd_stanza_from(st) != NULL &&
         mam_archivable(st))
         mam_archive(r, to, xd_stanza_from(st), st, 1);

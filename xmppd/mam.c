@@ -3,7 +3,8 @@
  * result set paging and per-account preferences (default always, never or
  * roster). Chat and normal messages with a body are archived on both sides
  * as they pass; inbound ones get an XEP-0359 <stanza-id/> naming their
- * archive id.
+ * archive id, and no message reaches an account with a <stanza-id/> that
+ * claims to be the account's but is not the router's.
  */
 #define XD_LOG_AREA "mam"
 #include <stdio.h>
@@ -85,6 +86,39 @@ archive_id(char out[17])
     out[16] = '\0';
 }
 
+/* Whether a stanza-id's `by` names the account (its bare JID, compared in
+ * prepared form, so BOB@LOCALHOST and bob@localhost/x are it too). */
+static int
+by_account(const char *by, const xd_jid *account)
+{
+    xd_jid *j = NULL;
+    int ours;
+
+    if (by == NULL || xd_jid_parse(by, &j) != 0)
+        return 0;
+    ours = strcmp(xd_jid_bare_str(j), xd_jid_bare_str(account)) == 0;
+    xd_jid_free(j);
+    return ours;
+}
+
+void
+mam_strip_forged_ids(xd_stanza *st, const xd_jid *account)
+{
+    /* XEP-0359 4: an entity that stamps stanza-ids deletes those whose
+     * 'by' is what it would set, even when it adds none. The router
+     * stamps for its accounts with their bare JID; a client takes the
+     * first stanza-id by its own JID for the archive id, so a sender's
+     * forged one would shadow ours. Other entities' ids are kept. */
+    xd_elem *e = xd_elem_child(xd_stanza_root(st), "stanza-id", XD_NS_SID);
+
+    while (e != NULL) {
+        xd_elem *next = xd_elem_next_match(e, "stanza-id", XD_NS_SID);
+        if (by_account(xd_elem_attr(e, "by"), account))
+            xd_elem_remove(e);
+        e = next;
+    }
+}
+
 int
 mam_archivable(const xd_stanza *st)
 {
@@ -105,6 +139,8 @@ mam_archive(struct router *r, const xd_jid *account, const char *peer,
     char sid[17];
     sqlite3_stmt *q;
 
+    /* Outbound too: what the account sends is archived for it. */
+    mam_strip_forged_ids(st, account);
     if (strcmp(mode, "never") == 0 || xd_jid_parse(peer, &p) != 0)
         goto out;
     if (strcmp(mode, "roster") == 0) {
