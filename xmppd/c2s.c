@@ -650,6 +650,8 @@ handle_session_stanza(struct c2s *c, xd_stanza *st)
             c2s_send(c, err);
         return;
     }
+    if (kind == XD_STANZA_MESSAGE) /* before its archive and its carbons */
+        mam_strip_forged_ids(st, c->jid);
     if (kind == XD_STANZA_MESSAGE && xd_stanza_to(st) != NULL &&
         mam_archivable(st))
         mam_archive(r, c->jid, xd_stanza_to(st), st, 0);

@@ -139,8 +139,6 @@ mam_archive(struct router *r, const xd_jid *account, const char *peer,
     char sid[17];
     sqlite3_stmt *q;
 
-    /* Outbound too: what the account sends is archived for it. */
-    mam_strip_forged_ids(st, account);
     if (strcmp(mode, "never") == 0 || xd_jid_parse(peer, &p) != 0)
         goto out;
     if (strcmp(mode, "roster") == 0) {

@@ -327,7 +327,8 @@ void mam_archive(struct router *r, const xd_jid *account, const char *peer,
                  xd_stanza *st, int inbound);
 /* Removes from message st every XEP-0359 <stanza-id/> whose 'by' names
  * `account`, which only the router may stamp (called for every message
- * to an account, whatever its source, before archiving and delivery). */
+ * to an account, whatever its source, and every message an account's
+ * client sends, before archiving, carbons and delivery). */
 void mam_strip_forged_ids(xd_stanza *st, const xd_jid *account);
 /* Archive queries and preferences from the account's session (takes
  * ownership). */
