@@ -81,8 +81,13 @@ conn_limits_admit(struct router *r, const char *addr)
         return refuse(r, addr, "c2s_max_connections");
     struct conn_count *cc = xd_map_get(r->conn_addrs, addr);
     if (cc == NULL) {
-        if (xd_map_count(r->conn_addrs) >= TRACKED_MAX)
+        /* A prune walks the whole table: once a second at most, or a
+         * stream of new addresses would make each of them cost that. */
+        if (xd_map_count(r->conn_addrs) >= TRACKED_MAX &&
+            r->conn_pruned != now) {
+            r->conn_pruned = now;
             prune(r);
+        }
         if (xd_map_count(r->conn_addrs) >= TRACKED_MAX)
             return refuse(r, addr, "too many addresses");
         cc = xd_xcalloc(1, sizeof(*cc));

@@ -89,6 +89,7 @@ struct router {
     xd_map *conn_addrs; /* conn_limits.c: address -> connections */
     unsigned long long c2s_connections; /* client connections open */
     time_t conn_refused_logged;         /* conn_limits.c: refusals logged */
+    time_t conn_pruned;                 /* conn_limits.c: the last prune */
     unsigned long conn_refused;         /* refused since then */
     struct c2s *c2s_all;                /* every client session, bound or not */
     struct comp_link *links_all;        /* every component connection */
