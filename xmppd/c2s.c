@@ -354,13 +354,27 @@ handle_sasl(struct c2s *c, const xd_elem *in)
         c2s_send(c, sasl_failure("encryption-required", NULL));
         return;
     }
-    if (xd_elem_is(in, "auth", XD_NS_SASL) && auth_limits_blocked(r, peer)) {
-        c2s_send(c, sasl_failure("temporary-auth-failure",
-                                 "too many failed logins from your "
-                                 "address; try again later"));
-        return;
+    if (xd_elem_is(in, "auth", XD_NS_SASL)) {
+        /* A new <auth/> abandons the exchange under way. */
+        if (c->sasl != NULL) {
+            sasl_free(c->sasl);
+            c->sasl = NULL;
+            auth_limits_end(r, peer);
+        }
+        /* An exchange counts for the address from its <auth/>: exchanges
+         * opened at once would otherwise all pass the check before the
+         * first of their proofs fails. */
+        if (auth_limits_begin(r, peer) != 0) {
+            c2s_send(c, sasl_failure("temporary-auth-failure",
+                                     "too many failed logins from your "
+                                     "address; try again later"));
+            return;
+        }
     }
+    int begun = c->sasl != NULL || xd_elem_is(in, "auth", XD_NS_SASL);
     sasl_step(r, c->host, secure, &c->sasl, in, &res, &user);
+    if (res.done != 0 && begun)
+        auth_limits_end(r, peer);
     if (res.done < 0) {
         r->stats.auth_failed++;
         c->sasl_failures++;
@@ -385,6 +399,8 @@ handle_sasl(struct c2s *c, const xd_elem *in)
         r->stats.auth_ok++;
         xd_log_info("%s: %s@%s authenticated", peer, c->user, c->host);
         c->state = C2S_HEADER; /* nothing counts until the new header */
+        if (c->ops->authenticated != NULL)
+            c->ops->authenticated(c->t);
         c->ops->restart(c->t);
     } else if (res.done < 0) {
         check_failures(c);
@@ -786,6 +802,8 @@ c2s_free(struct c2s *c)
     xd_stanza_unref(c->last_presence);
     xd_map_free(c->directed);
     sm_free(c);
+    if (c->sasl != NULL) /* an exchange without an outcome */
+        auth_limits_end(r, c->ops->peer(c->t));
     sasl_free(c->sasl);
     xd_jid_free(c->jid);
     free(c->user);

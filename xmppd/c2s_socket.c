@@ -3,6 +3,7 @@
  * TCP connection, with STARTTLS or direct TLS (XEP-0368).
  */
 #define XD_LOG_AREA "c2s"
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <event2/bufferevent.h>
@@ -18,6 +19,7 @@ struct c2s_socket {
     struct router *r;
     xd_stream *stream;
     struct c2s *session;
+    char addr[64]; /* admitted by conn_limits_admit(); released on free */
 };
 
 static void
@@ -89,6 +91,7 @@ sock_free(void *t)
 {
     struct c2s_socket *s = t;
 
+    conn_limits_release(s->r, s->addr);
     xd_stream_free(s->stream);
     free(s);
 }
@@ -109,6 +112,26 @@ sock_attach(void *t, struct c2s *c)
     s->session = c;
 }
 
+/* Before authentication a stanza is small (SASL, an XEP-0077 form): the
+ * stream is held to c2s_preauth_max_stanza_bytes until then. */
+static xd_xml_limits
+preauth_limits(const struct router *r)
+{
+    xd_xml_limits lim = r->limits;
+
+    if (r->conf.c2s_preauth_max_stanza_bytes < lim.max_stanza_bytes)
+        lim.max_stanza_bytes = (size_t)r->conf.c2s_preauth_max_stanza_bytes;
+    return lim;
+}
+
+static void
+sock_authenticated(void *t)
+{
+    struct c2s_socket *s = t;
+
+    xd_stream_set_limits(s->stream, &s->r->limits);
+}
+
 static const struct c2s_transport_ops socket_ops = {
     .open = sock_open,
     .send = sock_send,
@@ -121,6 +144,7 @@ static const struct c2s_transport_ops socket_ops = {
     .free = sock_free,
     .compact = sock_compact,
     .attach = sock_attach,
+    .authenticated = sock_authenticated,
 };
 
 static void
@@ -161,12 +185,12 @@ static const xd_stream_callbacks socket_callbacks = {
 };
 
 void
-c2s_socket_accept(struct router *r, int fd, int direct_tls)
+c2s_socket_accept(struct router *r, int fd, int direct_tls, const char *addr)
 {
     struct c2s_socket *s = xd_xcalloc(1, sizeof(*s));
     xd_stream_opts opts = {
         .content_ns = XD_NS_CLIENT,
-        .limits = r->limits,
+        .limits = preauth_limits(r),
         .out_high_water = r->conf.out_high_water_bytes,
     };
     struct bufferevent *bev;
@@ -179,6 +203,7 @@ c2s_socket_accept(struct router *r, int fd, int direct_tls)
                   : NULL;
         if (bev == NULL) {
             xd_log_warnx("cannot set up TLS for a new connection");
+            conn_limits_release(r, addr);
             SSL_free(ssl);
             evutil_closesocket(fd);
             free(s);
@@ -188,6 +213,7 @@ c2s_socket_accept(struct router *r, int fd, int direct_tls)
         bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
     }
     s->r = r;
+    snprintf(s->addr, sizeof(s->addr), "%s", addr);
     s->stream = xd_stream_new(bev, &opts, &socket_callbacks, s);
     if (xd_stream_set_read_rate(s->stream,
                                 (size_t)r->conf.c2s_max_bytes_per_s) != 0)

@@ -5,7 +5,8 @@
  * constant time; a wrong secret gets not-authorized, a domain that is
  * already bound gets conflict. Once up, stanzas to the component's domains
  * go over the link, and its stanzas are routed on if their 'from' is one of
- * its domains.
+ * its domains. A connection that has not completed its handshake within
+ * component_handshake_timeout_s is ended.
  */
 #define XD_LOG_AREA "component"
 #include <ctype.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <openssl/sha.h>
 
 #include <xmppd/log.h>
@@ -22,8 +24,9 @@
 struct comp_link {
     struct router *r;
     xd_stream *stream;
-    struct comp_conf *conf; /* known after the header; bound after the
-                               handshake when conf->link == this */
+    struct comp_conf *conf;        /* known after the header; bound after the
+                                      handshake when conf->link == this */
+    struct event *handshake_timer; /* until the handshake is done */
     struct comp_link *prev, *next;
     char id[17];
 };
@@ -159,6 +162,8 @@ link_free(struct comp_link *l)
         r->links_all = l->next;
     if (l->next)
         l->next->prev = l->prev;
+    if (l->handshake_timer != NULL)
+        event_free(l->handshake_timer);
     xd_stream_free(l->stream);
     free(l);
 }
@@ -233,6 +238,8 @@ handle_handshake(struct comp_link *l, xd_stanza *st)
     xd_map_put(r->comp_links, l->conf->domain, l);
     for (char **d = l->conf->extra_domains; d && *d; d++)
         xd_map_put(r->comp_links, *d, l);
+    if (l->handshake_timer != NULL)
+        evtimer_del(l->handshake_timer);
     xd_stream_send_raw(l->stream, "<handshake/>", 12);
     xd_log_info("component %s connected", l->conf->domain);
 }
@@ -288,6 +295,21 @@ static const xd_stream_callbacks link_callbacks = {
     .closed = on_closed,
 };
 
+static void
+handshake_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct comp_link *l = arg;
+
+    (void)fd;
+    (void)what;
+    if (link_is_bound(l))
+        return;
+    xd_log_info("%s: no component handshake after %llu s",
+                xd_stream_peer(l->stream),
+                l->r->conf.component_handshake_timeout_s);
+    xd_stream_error(l->stream, "connection-timeout", NULL);
+}
+
 void
 comp_link_accept(struct router *r, int fd)
 {
@@ -298,9 +320,13 @@ comp_link_accept(struct router *r, int fd)
         .out_high_water = r->conf.out_high_water_bytes,
         .io_chunk = XD_STREAM_LINK_IO_CHUNK,
     };
+    struct timeval tv = { (time_t)r->conf.component_handshake_timeout_s, 0 };
 
     l->r = r;
     l->stream = xd_stream_new_fd(r->base, fd, &opts, &link_callbacks, l);
+    l->handshake_timer = evtimer_new(r->base, handshake_timeout_cb, l);
+    if (l->handshake_timer != NULL)
+        evtimer_add(l->handshake_timer, &tv);
     l->next = r->links_all;
     if (r->links_all)
         r->links_all->prev = l;

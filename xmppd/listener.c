@@ -1,13 +1,24 @@
 /*
  * listener.c: the router's TCP listeners: c2s with STARTTLS, c2s with
- * direct TLS (XEP-0368), and the XEP-0114 component port.
+ * direct TLS (XEP-0368), and the XEP-0114 component port. Client
+ * connections are admitted by conn_limits.c. Out of descriptors, a
+ * listener sheds the connections waiting on it (with a spare descriptor
+ * kept for that) and pauses, instead of being woken again at once for the
+ * same pending connection.
  */
 #define XD_LOG_AREA "listener"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
@@ -20,15 +31,46 @@ enum listener_kind { LISTEN_C2S, LISTEN_C2S_TLS, LISTEN_COMPONENT };
 static const char *const kind_names[] = { "c2s", "c2s direct TLS",
                                           "component" };
 
+/* How long a listener rests after running out of descriptors. */
+#define PAUSE_MS 250
+/* Pending connections shed at most per pause. */
+#define SHED_MAX 64
+/* Running out of descriptors is logged at most this often. */
+#define REFUSED_LOG_S 10
+
+/* The peer's address as the per-address limits key it. */
+static void
+peer_address(const struct sockaddr *sa, char *out, size_t size)
+{
+    char text[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN + 4];
+
+    text[0] = '\0';
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text,
+                  sizeof(text));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, text,
+                  sizeof(text));
+    snprintf(peer, sizeof(peer), "[%s]:0", text);
+    auth_limits_address(peer, out, size);
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
           int socklen, void *arg)
 {
     struct router_listener *ctx = arg;
+    char addr[64];
 
     (void)l;
-    (void)sa;
     (void)socklen;
+    if (ctx->kind != LISTEN_COMPONENT) {
+        peer_address(sa, addr, sizeof(addr));
+        if (conn_limits_admit(ctx->r, addr) != 0) {
+            evutil_closesocket(fd);
+            return;
+        }
+    }
     /* Stanzas go out as the loop turn ends, in as few writes as there are
      * turns: waiting for more (Nagle) only adds latency. */
     int one = 1;
@@ -37,10 +79,10 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
                      evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     switch (ctx->kind) {
     case LISTEN_C2S:
-        c2s_socket_accept(ctx->r, fd, 0);
+        c2s_socket_accept(ctx->r, fd, 0, addr);
         break;
     case LISTEN_C2S_TLS:
-        c2s_socket_accept(ctx->r, fd, 1);
+        c2s_socket_accept(ctx->r, fd, 1, addr);
         break;
     case LISTEN_COMPONENT:
         comp_link_accept(ctx->r, fd);
@@ -49,15 +91,84 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 }
 
 static void
+spare_open(struct router *r)
+{
+    if (r->spare_open)
+        return;
+    r->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    r->spare_open = r->spare_fd >= 0;
+}
+
+static void
+spare_close(struct router *r)
+{
+    if (r->spare_open)
+        close(r->spare_fd);
+    r->spare_open = 0;
+}
+
+/* Accepts and closes what waits on the listener, with the spare
+ * descriptor freed for it: the peers learn at once that there is no room,
+ * rather than waiting in the backlog. Returns how many were shed. */
+static unsigned
+shed_pending(struct router_listener *ctx)
+{
+    evutil_socket_t lfd = evconnlistener_get_fd(ctx->l);
+    unsigned n = 0;
+
+    while (n < SHED_MAX) {
+        spare_close(ctx->r);
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0)
+            break;
+        close(fd);
+        n++;
+    }
+    spare_open(ctx->r);
+    return n;
+}
+
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct router_listener *ctx = arg;
+
+    (void)fd;
+    (void)what;
+    if (ctx->l != NULL)
+        evconnlistener_enable(ctx->l);
+}
+
+static void
 accept_error_cb(struct evconnlistener *l, void *arg)
 {
     struct router_listener *ctx = arg;
     int err = EVUTIL_SOCKET_ERROR();
+    time_t now = time(NULL);
 
-    (void)l;
-    /* EMFILE and friends: keep listening; the next accept may succeed. */
-    xd_log_warnx("accept on %s listener: %s", kind_names[ctx->kind],
-                 evutil_socket_error_to_string(err));
+    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+        xd_log_warnx("accept on %s listener: %s", kind_names[ctx->kind],
+                     evutil_socket_error_to_string(err));
+        return;
+    }
+    /* Out of descriptors or memory: the pending connection stays pending,
+     * and a listener left armed would be woken for it again at once,
+     * spinning the loop. Shed what waits, rest, then listen again. */
+    ctx->refused += shed_pending(ctx);
+    evconnlistener_disable(l);
+    struct timeval tv = { 0, PAUSE_MS * 1000 };
+    if (ctx->resume == NULL)
+        ctx->resume = evtimer_new(ctx->r->base, resume_cb, ctx);
+    if (ctx->resume == NULL || evtimer_add(ctx->resume, &tv) != 0)
+        evconnlistener_enable(l); /* better busy than deaf */
+    if (now - ctx->refused_logged >= REFUSED_LOG_S) {
+        xd_log_warnx("accept on %s listener: %s; %lu connection(s) shed, "
+                     "pausing",
+                     kind_names[ctx->kind], evutil_socket_error_to_string(err),
+                     ctx->refused);
+        ctx->refused_logged = now;
+        ctx->refused = 0;
+    }
 }
 
 static int
@@ -97,6 +208,16 @@ listeners_start(struct router *r)
     const struct xmppd_conf *c = &r->conf;
     int rc;
 
+    spare_open(r);
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+        nofile.rlim_cur != RLIM_INFINITY &&
+        (unsigned long long)nofile.rlim_cur < c->c2s_max_connections + 64)
+        xd_log_info("descriptor limit %llu is below c2s_max_connections "
+                    "(%llu) and what the router needs besides; past it, "
+                    "new connections are shed",
+                    (unsigned long long)nofile.rlim_cur,
+                    c->c2s_max_connections);
     if (c->component_port &&
         (rc = listen_one(r, LISTEN_COMPONENT, c->component_address,
                          (unsigned)c->component_port)) != 0)
@@ -120,5 +241,12 @@ listeners_stop(struct router *r)
         if (r->listeners[i].l != NULL)
             evconnlistener_free(r->listeners[i].l);
         r->listeners[i].l = NULL;
+        if (r->listeners[i].resume != NULL)
+            event_free(r->listeners[i].resume);
+        r->listeners[i].resume = NULL;
     }
+    spare_close(r);
+    /* Connections still open release nothing from here on: no listener is
+     * left to admit more. */
+    conn_limits_free(r);
 }

@@ -8,6 +8,7 @@
  *   c2s_socket.c      the socket transport of a client session
  *   sasl.c            SASL mechanisms (SCRAM-SHA-256, SCRAM-SHA-1, PLAIN)
  *   auth_limits.c     failed logins per client address
+ *   conn_limits.c     client connections per address and in all
  *   sessions.c        the table of bound client sessions
  *   route.c           the routing decision and bounces
  *   local.c           delivery to accounts of local hosts
@@ -79,9 +80,19 @@ struct router {
         struct router *r;
         int kind; /* listener.c's enum listener_kind */
         struct evconnlistener *l;
+        struct event *resume;  /* re-enables l after running out of fds */
+        time_t refused_logged; /* when the last such refusal was logged */
+        unsigned long refused; /* connections shed since then */
     } listeners[3];
-    struct c2s *c2s_all;         /* every client session, bound or not */
-    struct comp_link *links_all; /* every component connection */
+    int spare_fd; /* listener.c: kept to shed a connection at EMFILE */
+    int spare_open;
+    xd_map *conn_addrs; /* conn_limits.c: address -> connections */
+    unsigned long long c2s_connections; /* client connections open */
+    time_t conn_refused_logged;         /* conn_limits.c: refusals logged */
+    time_t conn_pruned;                 /* conn_limits.c: the last prune */
+    unsigned long conn_refused;         /* refused since then */
+    struct c2s *c2s_all;                /* every client session, bound or not */
+    struct comp_link *links_all;        /* every component connection */
     struct event *sig_int, *sig_term, *sig_hup, *shutdown_timer;
     struct evconnlistener *control; /* control.c */
     struct event *compact_timer;    /* c2s.c: quiet connections shrink */
@@ -137,6 +148,9 @@ struct c2s_transport_ops {
     int (*compact)(void *t);
     /* Hands the transport to another session (XEP-0198 resumption). */
     void (*attach)(void *t, struct c2s *c);
+    /* Optional: the client has authenticated; the limits that hold before
+     * authentication (c2s_preauth_max_stanza_bytes) are lifted. */
+    void (*authenticated)(void *t);
 };
 
 struct c2s *c2s_new(struct router *r, const struct c2s_transport_ops *ops,
@@ -182,13 +196,33 @@ int c2s_is_available(const struct c2s *c);
 int c2s_priority(const struct c2s *c);
 
 /* c2s_socket.c: accepts a connected socket (direct_tls: TLS from the first
- * byte, XEP-0368). */
-void c2s_socket_accept(struct router *r, int fd, int direct_tls);
+ * byte, XEP-0368) admitted by conn_limits_admit() for `addr`, which the
+ * transport releases when it is freed (also when this fails). */
+void c2s_socket_accept(struct router *r, int fd, int direct_tls,
+                       const char *addr);
+
+/* conn_limits.c: client connections per address (auth_limits_address())
+ * and in all. Admits one more connection from addr (0), or refuses it
+ * (XD_ELIMIT, logged now and then) under c2s_max_connections,
+ * c2s_max_connections_per_address or c2s_connects_per_address_per_min. */
+int conn_limits_admit(struct router *r, const char *addr);
+/* An admitted connection has closed. */
+void conn_limits_release(struct router *r, const char *addr);
+/* Frees the table (connections released later release nothing). */
+void conn_limits_free(struct router *r);
 
 /* auth_limits.c: failed logins per client address ("ip:port" given). */
-/* "1.2.3.4:5678" or "[::1]:5678" to the address alone. */
+/* "1.2.3.4:5678" or "[::1]:5678" to the key of per-address limits: the
+ * IPv4 address ("::ffff:1.2.3.4" too), or an IPv6 address's /64
+ * ("2001:db8::/64"). */
 void auth_limits_address(const char *peer, char *out, size_t size);
+/* 1 when failures and exchanges under way reach sasl_ip_max_failures. */
 int auth_limits_blocked(struct router *r, const char *peer);
+/* An exchange begins (<auth/>): 0, or XD_ELIMIT when the address is
+ * blocked. Each 0 is matched by one auth_limits_end(). */
+int auth_limits_begin(struct router *r, const char *peer);
+/* The exchange has its outcome, or was abandoned. */
+void auth_limits_end(struct router *r, const char *peer);
 /* Records a failure; returns how many ms to wait before answering it. */
 unsigned auth_limits_failure(struct router *r, const char *peer);
 void auth_limits_free(struct router *r);

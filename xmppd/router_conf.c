@@ -31,6 +31,10 @@ const xd_config_key xmppd_conf_keys[] = {
                   "127.0.0.1", "address the XEP-0114 listener binds to"),
     XD_CFG_UINT("component_port", struct xmppd_conf, component_port, 5347, 0,
                 65535, "XEP-0114 component port; 0 disables it"),
+    XD_CFG_UINT("component_handshake_timeout_s", struct xmppd_conf,
+                component_handshake_timeout_s, 10, 1, 3600,
+                "seconds a connection to the component port has to complete "
+                "its XEP-0114 handshake"),
     XD_CFG_UINT("max_stanza_bytes", struct xmppd_conf, max_stanza_bytes, 262144,
                 1024, 16777216,
                 "largest stanza accepted; larger ones end the stream with "
@@ -60,11 +64,29 @@ const xd_config_key xmppd_conf_keys[] = {
                 "bytes per second read from one client connection (bursts "
                 "of one second); reading slows, nothing is dropped; 0: no "
                 "limit"),
+    XD_CFG_UINT("c2s_max_connections", struct xmppd_conf, c2s_max_connections,
+                10000, 1, 10000000,
+                "client connections at once, from all addresses; one more "
+                "is closed at once"),
+    XD_CFG_UINT("c2s_max_connections_per_address", struct xmppd_conf,
+                c2s_max_connections_per_address, 32, 1, 1000000,
+                "client connections at once from one IPv4 address or IPv6 "
+                "/64; one more is closed at once"),
+    XD_CFG_UINT("c2s_connects_per_address_per_min", struct xmppd_conf,
+                c2s_connects_per_address_per_min, 60, 0, 1000000,
+                "client connections accepted from one IPv4 address or IPv6 "
+                "/64 per minute; more are closed at once; 0: no limit"),
+    XD_CFG_UINT("c2s_preauth_max_stanza_bytes", struct xmppd_conf,
+                c2s_preauth_max_stanza_bytes, 8192, 1024, 16777216,
+                "largest stanza accepted before authentication (at most "
+                "max_stanza_bytes); larger ones end the stream with "
+                "policy-violation"),
     XD_CFG_UINT("sasl_ip_max_failures", struct xmppd_conf, sasl_ip_max_failures,
                 10, 1, 1000000,
-                "failed logins from one address within sasl_ip_block_s; "
-                "past half of it each failure is answered a second late, "
-                "past all of it the address is refused"),
+                "failed logins from one IPv4 address or IPv6 /64 within "
+                "sasl_ip_block_s, exchanges under way included; past half "
+                "of it each failure is answered a second late, past all of "
+                "it the address is refused"),
     XD_CFG_UINT("sasl_ip_block_s", struct xmppd_conf, sasl_ip_block_s, 300, 1,
                 86400,
                 "how long failures are remembered, and an address refused"),

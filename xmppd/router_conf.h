@@ -20,6 +20,7 @@ struct xmppd_conf {
     int sasl_plain;
     char *component_address;
     unsigned long long component_port;
+    unsigned long long component_handshake_timeout_s;
     unsigned long long max_stanza_bytes;
     unsigned long long scram_iterations;
     unsigned long long out_high_water_bytes;
@@ -28,6 +29,10 @@ struct xmppd_conf {
     unsigned long long offline_max_messages;
     unsigned long long max_sessions_per_account;
     unsigned long long c2s_max_bytes_per_s;
+    unsigned long long c2s_max_connections;
+    unsigned long long c2s_max_connections_per_address;
+    unsigned long long c2s_connects_per_address_per_min; /* 0: no limit */
+    unsigned long long c2s_preauth_max_stanza_bytes;
     unsigned long long sasl_ip_max_failures;
     unsigned long long sasl_ip_block_s;
     unsigned long long c2s_ping_interval_s;

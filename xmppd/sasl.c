@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stringprep.h>
+
 #include <xmppd/base64.h>
 #include <xmppd/log.h>
 #include <xmppd/scram.h>
@@ -146,6 +148,29 @@ scram_final(struct sasl *s, const unsigned char *msg, size_t len,
     free(final);
 }
 
+/* For an account that does not exist, the key derivation a real one would
+ * run (accounts_check_password()), with the iterations new accounts get:
+ * answering at once would tell which accounts exist. A password SASLprep
+ * refuses is refused before any derivation for a real account too. */
+static void
+plain_decoy(struct router *r, const char *password)
+{
+    static const unsigned char salt[16];
+    xd_scram_creds creds;
+    char *prepped = NULL;
+
+    if (stringprep_profile(password, &prepped, "SASLprep", 0) ==
+            STRINGPREP_OK &&
+        *prepped != '\0')
+        (void)xd_scram_creds_make(XD_SCRAM_SHA256, prepped, salt, sizeof(salt),
+                                  (unsigned)r->conf.scram_iterations, &creds);
+    if (prepped != NULL) {
+        explicit_bzero(prepped, strlen(prepped));
+        free(prepped);
+    }
+    explicit_bzero(&creds, sizeof(creds));
+}
+
 static void
 plain(struct router *r, const char *host, const unsigned char *msg, size_t len,
       struct sasl_result *res, char **user_out)
@@ -165,8 +190,12 @@ plain(struct router *r, const char *host, const unsigned char *msg, size_t len,
     const char *authcid = (const char *)nul1 + 1;
     char *password =
         xd_xstrndup((const char *)nul2 + 1, len - (size_t)(nul2 + 1 - msg));
-    if (xd_jid_prep_local(authcid, &user) != 0 ||
-        accounts_check_password(r->db, host, user, password) != 0) {
+    int rc = xd_jid_prep_local(authcid, &user) != 0
+                 ? XD_ENOTFOUND
+                 : accounts_check_password(r->db, host, user, password);
+    if (rc == XD_ENOTFOUND)
+        plain_decoy(r, password);
+    if (rc != 0) {
         res->reply = failure("not-authorized");
         goto done;
     }

@@ -960,3 +960,11 @@ xd_stream_set_arg(xd_stream *s, void *arg)
 {
     s->arg = arg;
 }
+
+void
+xd_stream_set_limits(xd_stream *s, const xd_xml_limits *lim)
+{
+    s->opts.limits = *lim;
+    if (s->parser != NULL)
+        xd_xml_parser_set_limits(s->parser, lim);
+}

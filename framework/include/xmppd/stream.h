@@ -147,6 +147,9 @@ void xd_stream_resume(xd_stream *s);
 int xd_stream_set_read_rate(xd_stream *s, size_t bytes_per_s);
 /* Changes the callbacks' argument (when a session takes a stream over). */
 void xd_stream_set_arg(xd_stream *s, void *arg);
+/* Replaces the input limits (copied), from the next byte read: a server
+ * lifts its pre-authentication limits this way. */
+void xd_stream_set_limits(xd_stream *s, const xd_xml_limits *lim);
 
 #ifdef __cplusplus
 }

@@ -97,6 +97,9 @@ void xd_xml_parser_reset(xd_xml_parser *p);
 int xd_xml_parser_release(xd_xml_parser *p);
 /* NULL is a no-op. */
 void xd_xml_parser_free(xd_xml_parser *p);
+/* Replaces the parser's limits (0 fields: the defaults), from the next
+ * byte fed: a stream lifts its pre-authentication limits this way. */
+void xd_xml_parser_set_limits(xd_xml_parser *p, const xd_xml_limits *lim);
 
 /*
  * Parses one standalone element (no stream around it) from a complete

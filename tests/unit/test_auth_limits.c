@@ -1,0 +1,109 @@
+/*
+ * test_auth_limits.c: the per-address limits of the router: the address
+ * key (IPv6 by /64), failed logins with exchanges under way counted from
+ * their <auth/> (auth_limits.c), and connections per address, in all and
+ * per minute (conn_limits.c).
+ */
+#include <string.h>
+
+#include <xmppd/map.h>
+
+#include "check.h"
+#include "router.h"
+
+static void
+test_address_key(void)
+{
+    static const struct {
+        const char *peer, *key;
+    } cases[] = {
+        { "192.0.2.7:5222", "192.0.2.7" },
+        { "192.0.2.7", "192.0.2.7" },
+        { "[2001:db8:1:2:3:4:5:6]:40000", "2001:db8:1:2::/64" },
+        { "[2001:db8:1:2:ffff:ffff:ffff:ffff]:1", "2001:db8:1:2::/64" },
+        { "[2001:db8:1:3::1]:1", "2001:db8:1:3::/64" },
+        { "[::1]:5222", "::/64" },
+        { "[::ffff:192.0.2.7]:5222", "192.0.2.7" },
+        { "?", "?" },
+    };
+
+    for (size_t i = 0; i < XD_NELEM(cases); i++) {
+        char key[64];
+        auth_limits_address(cases[i].peer, key, sizeof(key));
+        CHECK(strcmp(key, cases[i].key) == 0, "case %zu: %s -> %s, not %s", i,
+              cases[i].peer, key, cases[i].key);
+    }
+}
+
+static void
+test_exchanges_count(void)
+{
+    struct router r;
+    const char *a = "[2001:db8::1]:1", *a2 = "[2001:db8::2]:2";
+
+    memset(&r, 0, sizeof(r));
+    r.auth_failures = xd_map_new();
+    r.conf.sasl_ip_max_failures = 3;
+    r.conf.sasl_ip_block_s = 300;
+    /* Three exchanges at once are all the address may have, from any of
+     * the addresses of its /64. */
+    CHECK(auth_limits_begin(&r, a) == 0, "first exchange");
+    CHECK(auth_limits_begin(&r, a2) == 0, "second, same /64");
+    CHECK(auth_limits_begin(&r, a) == 0, "third");
+    CHECK(auth_limits_begin(&r, a) == XD_ELIMIT, "a fourth at once");
+    CHECK(auth_limits_begin(&r, "192.0.2.1:1") == 0, "another address");
+    /* One fails: its place is taken by the failure. */
+    auth_limits_end(&r, a);
+    auth_limits_failure(&r, a);
+    CHECK(auth_limits_begin(&r, a) == XD_ELIMIT, "1 failure + 2 under way");
+    /* One succeeds: its place comes back. */
+    auth_limits_end(&r, a);
+    CHECK(auth_limits_begin(&r, a) == 0, "after a success");
+    auth_limits_end(&r, a);
+    auth_limits_end(&r, a);
+    auth_limits_end(&r, a);
+    auth_limits_end(&r, a); /* one too many: no underflow */
+    CHECK(!auth_limits_blocked(&r, a), "1 failure, nothing under way");
+    auth_limits_failure(&r, a);
+    auth_limits_failure(&r, a);
+    CHECK(auth_limits_blocked(&r, a) && auth_limits_begin(&r, a) != 0,
+          "3 failures: blocked");
+    auth_limits_free(&r);
+}
+
+static void
+test_connections(void)
+{
+    struct router r;
+
+    memset(&r, 0, sizeof(r));
+    r.conf.c2s_max_connections = 3;
+    r.conf.c2s_max_connections_per_address = 2;
+    r.conf.c2s_connects_per_address_per_min = 3;
+    CHECK(conn_limits_admit(&r, "a") == 0, "a 1");
+    CHECK(conn_limits_admit(&r, "a") == 0, "a 2");
+    CHECK(conn_limits_admit(&r, "a") == XD_ELIMIT, "a 3: per address");
+    CHECK(conn_limits_admit(&r, "b") == 0, "b 1");
+    CHECK(conn_limits_admit(&r, "c") == XD_ELIMIT, "c 1: in all");
+    conn_limits_release(&r, "a");
+    CHECK(r.c2s_connections == 2, "released: %llu open", r.c2s_connections);
+    CHECK(conn_limits_admit(&r, "a") == 0, "a again after a release");
+    conn_limits_release(&r, "a");
+    CHECK(conn_limits_admit(&r, "a") == XD_ELIMIT,
+          "a 4th connection within the minute: per minute");
+    conn_limits_release(&r, "b");
+    conn_limits_release(&r, "b"); /* one too many: no underflow */
+    CHECK(r.c2s_connections == 1, "%llu open", r.c2s_connections);
+    conn_limits_free(&r);
+    conn_limits_release(&r, "a"); /* after the table is gone: nothing */
+    CHECK(r.c2s_connections == 0, "freed");
+}
+
+int
+main(void)
+{
+    test_address_key();
+    test_exchanges_count();
+    test_connections();
+    return check_report();
+}
