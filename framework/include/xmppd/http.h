@@ -27,11 +27,11 @@
  *
  * Other protocols (the email gateway's SMTP): http_client.c keeps the
  * libcurl multi driver (sockets, timers, completion, cancel) apart from the
- * one function that sets an easy handle up for HTTP (`easy_setup_http`). An
- * SMTP sender is a second setup function beside it (CURLOPT_MAIL_FROM,
- * CURLOPT_MAIL_RCPT, CURLOPT_READFUNCTION, "smtp"/"smtps" protocols) and a
- * public `xd_http_smtp_send` that hands the easy handle to the same driver;
- * nothing else changes.
+ * one function that sets an easy handle up for HTTP (`easy_setup_http`).
+ * SMTP is a second setup function (CURLOPT_MAIL_FROM, CURLOPT_MAIL_RCPT,
+ * CURLOPT_READFUNCTION, smtp/smtps only) in an smtp_client.c of its own,
+ * handing its easy handle to the same driver on the same client: the
+ * driver then moves to an internal header, and nothing else changes.
  */
 #ifndef XMPPD_HTTP_H
 #define XMPPD_HTTP_H
