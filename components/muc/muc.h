@@ -114,6 +114,11 @@ struct muc_service {
     xd_map *rooms;            /* room local part -> struct muc_room */
     unsigned char id_key[32]; /* XEP-0421 HMAC key, kept in the store */
     xd_buf scratch;           /* for measuring messages */
+    /* Rooms that ended (no longer in `rooms`) but are not freed yet: they
+     * are freed by muc_rooms_reap once the event-loop callback that ended
+     * them has returned, so no caller ever holds a freed room. */
+    struct muc_room *ending;
+    struct event *reap; /* makes muc_rooms_reap run; owned */
 };
 
 struct muc_session {
@@ -160,6 +165,8 @@ struct muc_room {
     struct muc_history *history;
     size_t noccupants;
     int destroyed;
+    int ended;                    /* on svc->ending, out of svc->rooms */
+    struct muc_room *next_ending; /* svc->ending list */
     /* Every session's real JID, for broadcasts; rebuilt when stale. */
     const char **recipients;
     size_t nrecipients;
@@ -200,8 +207,13 @@ void muc_commands_register(struct muc_service *svc);
 /* Creates a locked room owned by `owner` (a bare JID). */
 struct muc_room *muc_room_create(struct muc_service *svc, const char *name,
                                  const char *owner);
-/* Frees a room that has no occupant and is not (yet) persistent. */
+/* Ends a room that has no occupant and is not (yet) persistent: it leaves
+ * the service's rooms at once and is freed by muc_rooms_reap, so `room`
+ * stays valid until the current event-loop callback returns. */
 void muc_room_forget_if_unused(struct muc_room *room);
+/* Frees the rooms that ended (called from the loop after each callback that
+ * ended one, and at exit). */
+void muc_rooms_reap(struct muc_service *svc);
 /* Stores the room's row (persistent rooms only). 0 or XD_EIO (logged). */
 int muc_room_save(struct muc_room *room);
 /* Stores the room with all its affiliations, in one transaction. */
@@ -224,7 +236,8 @@ size_t muc_room_owner_count(const struct muc_room *room);
 /* The room `name` (a prepped local part) of svc, or NULL. */
 struct muc_room *muc_room_find(struct muc_service *svc, const char *name);
 /* Destroys a room: every occupant gets unavailable with <destroy/> (reason
- * and alternate venue when not NULL), the store forgets it, it is freed. */
+ * and alternate venue when not NULL), the store forgets it, and it ends
+ * (freed later, as for muc_room_forget_if_unused). */
 void muc_room_destroy(struct muc_room *room, const char *reason,
                       const char *alt_jid, const char *alt_password);
 /* The affiliation of a bare JID with the room. */

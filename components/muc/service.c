@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include <xmppd/command.h>
 #include <xmppd/jid.h>
 #include <xmppd/log.h>
@@ -269,6 +271,10 @@ occupant_iq(struct muc_room *room, const char *nick, const xd_stanza *in)
         relay_reply(svc->comp, NULL, rl);
 }
 
+/* Who may read a room's archive: members and up, the occupants (who got in
+ * past the members list and the password), and anyone at all only for a
+ * public room that asks neither. A public password-protected room is
+ * listed, but what is said in it is for those who know the password. */
 static int
 may_see_archive(const struct muc_room *room, const char *from, const char *bare)
 {
@@ -276,10 +282,12 @@ may_see_archive(const struct muc_room *room, const char *from, const char *bare)
 
     if (aff == MUC_AFF_OUTCAST)
         return 0;
+    if (aff >= MUC_AFF_MEMBER)
+        return 1;
     if (room->cfg.members_only)
-        return aff >= MUC_AFF_MEMBER;
-    return room->cfg.public_ || muc_occupant_by_jid(room, from) != NULL ||
-           aff >= MUC_AFF_MEMBER;
+        return 0;
+    return muc_occupant_by_jid(room, from) != NULL ||
+           (room->cfg.public_ && !room->cfg.password_protected);
 }
 
 static xd_verdict
@@ -387,6 +395,14 @@ on_link(xd_component *c, int up, void *arg)
 /* --- setup -------------------------------------------------------------------
  */
 
+static void
+reap_rooms(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    muc_rooms_reap(arg);
+}
+
 struct muc_service *
 muc_service_new(const xd_config *cfg, const char *section,
                 struct event_base *base)
@@ -404,6 +420,8 @@ muc_service_new(const xd_config *cfg, const char *section,
     if (svc->conf.default_max_users > svc->conf.max_occupants)
         svc->conf.default_max_users = svc->conf.max_occupants;
     svc->rooms = xd_map_new();
+    svc->reap = event_new(base ? base : xd_component_base(svc->comp), -1, 0,
+                          reap_rooms, svc);
     if (muc_store_open(svc->conf.db_path, &svc->db) != 0 ||
         muc_store_key(svc->db, svc->id_key) != 0 || muc_rooms_load(svc) != 0) {
         xd_log_warnx("[%s] %s: the database cannot be used", section,
@@ -436,6 +454,8 @@ muc_service_free(struct muc_service *svc)
         muc_rooms_free(svc);
         xd_map_free(svc->rooms);
     }
+    if (svc->reap)
+        event_free(svc->reap);
     xd_db_close(svc->db);
     xd_component_free(svc->comp);
     xd_config_unbind(muc_keys, &svc->conf);
