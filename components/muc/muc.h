@@ -75,19 +75,22 @@ struct muc_conf {
     char *db_path;       /* muc.db */
     char *admins;        /* service admins: bare JIDs, space separated */
     char *room_creators; /* "*", or bare JIDs and domains */
-    unsigned long long max_rooms;         /* 10000 */
-    unsigned long long max_disco_items;   /* 100 rooms per disco#items page */
-    unsigned long long max_occupants;     /* 1000: cap of any max users */
-    unsigned long long default_max_users; /* 200 */
-    unsigned long long max_message_bytes; /* 16384 */
-    unsigned long long occupant_rate;     /* 10 messages/s, 0: unlimited */
-    unsigned long long occupant_burst;    /* 30 */
-    unsigned long long history_default;   /* 20 sent on join by default */
-    unsigned long long history_max;       /* 100 kept and sent at most */
-    int default_persistent;               /* 0 */
-    int default_public;                   /* 1 */
-    int default_archive;                  /* 1 */
-    int default_semianon;                 /* 1: real JIDs to moderators */
+    unsigned long long max_rooms;           /* 10000 */
+    unsigned long long max_disco_items;     /* 100 rooms per disco#items page */
+    unsigned long long max_occupants;       /* 1000: cap of any max users */
+    unsigned long long default_max_users;   /* 200 */
+    unsigned long long max_message_bytes;   /* 16384 */
+    unsigned long long occupant_rate;       /* 10 messages/s, 0: unlimited */
+    unsigned long long occupant_burst;      /* 30 */
+    unsigned long long max_invites;         /* 5 per message */
+    unsigned long long max_pending_invites; /* 100 per room, for declines */
+    unsigned long long max_presence_bytes;  /* 8192 */
+    unsigned long long history_default;     /* 20 sent on join by default */
+    unsigned long long history_max;         /* 100 kept and sent at most */
+    int default_persistent;                 /* 0 */
+    int default_public;                     /* 1 */
+    int default_archive;                    /* 1 */
+    int default_semianon;                   /* 1: real JIDs to moderators */
 };
 
 struct muc_room_config {
@@ -144,6 +147,14 @@ struct muc_affiliation_entry {
     char *nick;   /* registered (reserved) nick, NULL: none */
 };
 
+/* A mediated invitation the room sent (7.8.2), kept so that only the real
+ * inviter is sent the invitee's decline. */
+struct muc_invite {
+    char *invitee; /* bare JID */
+    char *inviter; /* full JID */
+    struct muc_invite *next;
+};
+
 /* XEP-0317: a hat a user (bare JID) wears in a room. */
 struct muc_hat {
     char *jid, *uri, *title;
@@ -155,13 +166,15 @@ struct muc_room {
     char *name; /* local part */
     char *jid;  /* name@domain */
     struct muc_room_config cfg;
-    int locked;           /* created, owner has not configured it (201) */
-    char *subject;        /* NULL: never set */
-    char *subject_from;   /* nick (or room JID) that set it */
-    xd_map *occupants;    /* nick -> struct muc_occupant */
-    xd_map *sessions;     /* real full JID -> struct muc_occupant */
-    xd_map *affiliations; /* bare JID -> struct muc_affiliation_entry */
-    struct muc_hat *hats; /* in the order they were given */
+    int locked;                 /* created, owner has not configured it (201) */
+    char *subject;              /* NULL: never set */
+    char *subject_from;         /* nick (or room JID) that set it */
+    xd_map *occupants;          /* nick -> struct muc_occupant */
+    xd_map *sessions;           /* real full JID -> struct muc_occupant */
+    xd_map *affiliations;       /* bare JID -> struct muc_affiliation_entry */
+    struct muc_hat *hats;       /* in the order they were given */
+    struct muc_invite *invites; /* newest first, max_pending_invites */
+    size_t ninvites;
     struct muc_history *history;
     size_t noccupants;
     int destroyed;
@@ -300,6 +313,8 @@ void muc_send_copy(struct muc_service *svc, const xd_stanza *st,
 /* ---- message.c / admin.c / owner.c / register.c ----------------------------
  */
 xd_verdict muc_message_in(xd_component *c, const xd_stanza *in, void *arg);
+/* Forgets the room's pending invitations (when it is freed). */
+void muc_invites_free(struct muc_room *room);
 /* Sends st to every session of every occupant. */
 void muc_broadcast(struct muc_room *room, const xd_stanza *st);
 /* Changes o's role (none: kicked, 307), told to everyone. */
@@ -310,6 +325,11 @@ void muc_admin_iq(struct muc_room *room, const xd_stanza *in, const char *bare);
 void muc_owner_iq(struct muc_room *room, const xd_stanza *in, const char *bare);
 void muc_register_iq(struct muc_room *room, const xd_stanza *in,
                      const char *bare);
+/* An owner's or admin's answer (a submitted muc#register form) to a
+ * registration request of a members-only room: approved, the user becomes
+ * a member with the nick, if it had no affiliation. */
+void muc_register_decision(struct muc_room *room, const xd_stanza *in,
+                           const xd_elem *form);
 /* occupant_id.c: the XEP-0421 id of bare in room (NUL-terminated). */
 void muc_occupant_id(const struct muc_service *svc, const struct muc_room *room,
                      const char *bare, char out[48]);

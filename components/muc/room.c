@@ -74,6 +74,7 @@ room_free(struct muc_room *r)
     xd_map_each(r->affiliations, free_aff, NULL);
     xd_map_free(r->affiliations);
     muc_hats_free(r);
+    muc_invites_free(r);
     xd_map_free(r->occupants); /* empty by now */
     xd_map_free(r->sessions);
     muc_history_free(r->history);
