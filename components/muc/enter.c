@@ -672,6 +672,16 @@ muc_presence_in(xd_component *c, const xd_stanza *in, void *arg)
         refuse_entry(svc, in, "jid-malformed", "a nickname is required");
         goto done;
     }
+    /* Every presence is copied to every session in the room (and a joiner
+     * gets everyone's): its size times the room's is what one stanza makes
+     * the service send. */
+    xd_buf_reset(&svc->scratch);
+    xd_elem_serialise(xd_stanza_root(in), XD_NS_COMPONENT, &svc->scratch);
+    if (svc->scratch.len > svc->conf.max_presence_bytes) {
+        refuse_entry(svc, in, "not-acceptable",
+                     "the presence is too large for this room");
+        goto done;
+    }
     const char *raw = strchr(xd_stanza_to(in), '/');
     if (o == NULL)
         enter(svc, room, name, nick, raw && strcmp(raw + 1, nick) != 0, from,

@@ -15,11 +15,13 @@
 
 #include "muc.h"
 
-#define NS_REQUEST "http://jabber.org/protocol/muc#request"
+#define NS_REQUEST  "http://jabber.org/protocol/muc#request"
+#define NS_REGISTER "http://jabber.org/protocol/muc#register"
 
-/* Token bucket per occupant: 0 when it may send now. */
+/* Token bucket per occupant: 1 when it may send `cost` messages now (and
+ * they are counted), else 0. */
 static int
-rate_ok(struct muc_occupant *o)
+rate_ok(struct muc_occupant *o, double cost)
 {
     const struct muc_conf *conf = &o->room->svc->conf;
     int64_t now = muc_now_us();
@@ -31,9 +33,9 @@ rate_ok(struct muc_occupant *o)
     o->refilled_us = now;
     if (o->tokens > (double)conf->occupant_burst)
         o->tokens = (double)conf->occupant_burst;
-    if (o->tokens < 1.0)
+    if (o->tokens < cost)
         return 0;
-    o->tokens -= 1.0;
+    o->tokens -= cost;
     return 1;
 }
 
@@ -45,10 +47,10 @@ payload_bytes(const xd_stanza *in, xd_buf *scratch)
     return scratch->len;
 }
 
-/* The service's size and rate limits for what o sends: 1, or the error is
- * sent and 0. */
+/* The service's size and rate limits for what o sends, which counts as
+ * `cost` messages: 1, or the error is sent and 0. */
 static int
-within_limits(struct muc_occupant *o, const xd_stanza *in)
+within_limits(struct muc_occupant *o, const xd_stanza *in, size_t cost)
 {
     struct muc_service *svc = o->room->svc;
 
@@ -56,7 +58,7 @@ within_limits(struct muc_occupant *o, const xd_stanza *in)
         muc_refuse(svc, in, "not-acceptable", "the message is too long");
         return 0;
     }
-    if (!rate_ok(o)) {
+    if (!rate_ok(o, (double)cost)) {
         xd_component_send(svc->comp, xd_stanza_error_reply(
                                          in, XD_ERRT_WAIT, "policy-violation",
                                          "too many messages: slow "
@@ -155,7 +157,7 @@ groupchat(struct muc_room *room, struct muc_occupant *o, const xd_stanza *in)
         muc_refuse(svc, in, "forbidden", "visitors may not speak in this room");
         return;
     }
-    if (!within_limits(o, in))
+    if (!within_limits(o, in, 1))
         return;
     if (subject != NULL && body == NULL) {
         change_subject(room, o, in, subject);
@@ -212,7 +214,7 @@ private_message(struct muc_room *room, struct muc_occupant *o, const char *nick,
                    "private messages are not allowed to you in this room");
         return;
     }
-    if (!within_limits(o, in))
+    if (!within_limits(o, in, 1))
         return;
     xd_stanza *out = from_occupant(in, o);
     if (xd_elem_child(xd_stanza_root(out), "x", MUC_NS_USER) == NULL)
@@ -223,6 +225,70 @@ private_message(struct muc_room *room, struct muc_occupant *o, const char *nick,
 }
 
 /* --- invitations ---------------------------------------------------------- */
+
+void
+muc_invites_free(struct muc_room *room)
+{
+    while (room->invites != NULL) {
+        struct muc_invite *i = room->invites;
+        room->invites = i->next;
+        free(i->invitee);
+        free(i->inviter);
+        free(i);
+    }
+    room->ninvites = 0;
+}
+
+/* Remembers that `inviter` invited `invitee`, forgetting the oldest past
+ * max_pending_invites. */
+static void
+remember_invite(struct muc_room *room, const char *invitee, const char *inviter)
+{
+    struct muc_invite *i = xd_xcalloc(1, sizeof(*i));
+
+    i->invitee = xd_xstrdup(invitee);
+    i->inviter = xd_xstrdup(inviter);
+    i->next = room->invites;
+    room->invites = i;
+    if (++room->ninvites <= room->svc->conf.max_pending_invites)
+        return;
+    struct muc_invite **pp = &room->invites;
+    while ((*pp)->next != NULL)
+        pp = &(*pp)->next;
+    free((*pp)->invitee);
+    free((*pp)->inviter);
+    free(*pp);
+    *pp = NULL;
+    room->ninvites--;
+}
+
+/* Takes the invitation of `invitee` by `to` (its full JID, or its bare JID
+ * when `to` is bare) out of the room's memory: its inviter's full JID (the
+ * caller frees it), or NULL when there is none. */
+static char *
+take_invite(struct muc_room *room, const char *invitee, const xd_jid *to)
+{
+    for (struct muc_invite **pp = &room->invites; *pp; pp = &(*pp)->next) {
+        struct muc_invite *i = *pp;
+        if (strcmp(i->invitee, invitee) != 0)
+            continue;
+        size_t blen = strlen(xd_jid_bare_str(to));
+        int match =
+            xd_jid_resource(to) != NULL
+                ? strcmp(i->inviter, xd_jid_str(to)) == 0
+                : strncmp(i->inviter, xd_jid_bare_str(to), blen) == 0 &&
+                      (i->inviter[blen] == '/' || i->inviter[blen] == '\0');
+        if (!match)
+            continue;
+        char *inviter = i->inviter;
+        *pp = i->next;
+        free(i->invitee);
+        free(i);
+        room->ninvites--;
+        return inviter;
+    }
+    return NULL;
+}
 
 static void
 invite(struct muc_room *room, struct muc_occupant *o, const xd_elem *inv,
@@ -245,10 +311,17 @@ invite(struct muc_room *room, struct muc_occupant *o, const xd_elem *inv,
                    "only admins may invite to this members-only room");
         return;
     }
-    if (room->cfg.members_only &&
-        muc_room_affiliation(room, xd_jid_bare_str(invitee)) < MUC_AFF_MEMBER)
-        muc_room_set_affiliation(room, xd_jid_bare_str(invitee), MUC_AFF_MEMBER,
-                                 NULL, NULL);
+    /* An invitation lifts no ban: only an admin's muc#admin change does. */
+    const char *bare = xd_jid_bare_str(invitee);
+    enum muc_affiliation theirs = muc_room_affiliation(room, bare);
+    if (theirs == MUC_AFF_OUTCAST) {
+        xd_jid_free(invitee);
+        muc_refuse(svc, in, "forbidden", "that user is banned from the room");
+        return;
+    }
+    if (room->cfg.members_only && theirs == MUC_AFF_NONE)
+        muc_room_set_affiliation(room, bare, MUC_AFF_MEMBER, NULL, NULL);
+    remember_invite(room, bare, xd_stanza_from(in));
     xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
     xd_stanza_set_from(m, room->jid);
     xd_stanza_set_to(m, xd_jid_str(invitee));
@@ -271,6 +344,31 @@ invite(struct muc_room *room, struct muc_occupant *o, const xd_elem *inv,
     xd_jid_free(invitee);
 }
 
+/* The invitations of one message: at most max_invites, within the size
+ * limit, each counted against the sender's rate like a message. */
+static void
+invite_all(struct muc_room *room, struct muc_occupant *o, const xd_elem *first,
+           const xd_stanza *in)
+{
+    size_t n = 0;
+
+    for (const xd_elem *i = first; i;
+         i = xd_elem_next_match(i, "invite", MUC_NS_USER))
+        n++;
+    if (n > room->svc->conf.max_invites) {
+        muc_refuse(room->svc, in, "not-acceptable",
+                   "too many invitations in one message");
+        return;
+    }
+    if (!within_limits(o, in, n))
+        return;
+    for (const xd_elem *i = first; i;
+         i = xd_elem_next_match(i, "invite", MUC_NS_USER))
+        invite(room, o, i, in);
+}
+
+/* A decline goes to the one who invited the decliner, and to no one when
+ * nobody did: the room relays no decline on anyone's word. */
 static void
 decline(struct muc_room *room, const xd_elem *dec, const xd_stanza *in)
 {
@@ -283,9 +381,15 @@ decline(struct muc_room *room, const xd_elem *dec, const xd_stanza *in)
         muc_refuse(room->svc, in, "jid-malformed", "the decline needs a 'to'");
         return;
     }
+    char *real = take_invite(room, xd_jid_bare_str(from), inviter);
+    if (real == NULL) {
+        muc_refuse(room->svc, in, "not-acceptable",
+                   "no invitation from that user to decline");
+        goto done;
+    }
     xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
     xd_stanza_set_from(m, room->jid);
-    xd_stanza_set_to(m, xd_jid_str(inviter));
+    xd_stanza_set_to(m, real);
     xd_elem *x = xd_elem_add_child(xd_stanza_root(m), "x", MUC_NS_USER);
     xd_elem *d = xd_elem_add_child(x, "decline", NULL);
     xd_elem_set_attr(d, "from", xd_jid_bare_str(from));
@@ -293,6 +397,8 @@ decline(struct muc_room *room, const xd_elem *dec, const xd_stanza *in)
     if (reason)
         xd_elem_set_child_text(d, "reason", NULL, reason);
     xd_component_send(room->svc->comp, m);
+    free(real);
+done:
     xd_jid_free(inviter);
     xd_jid_free(from);
 }
@@ -410,6 +516,12 @@ muc_message_in(xd_component *c, const xd_stanza *in, void *arg)
         decline(room, decl, in);
         goto done;
     }
+    const xd_elem *form = xd_form_find(xd_stanza_root(in));
+    const char *form_type = form ? xd_form_form_type(form) : NULL;
+    if (nick == NULL && form_type && strcmp(form_type, NS_REGISTER) == 0) {
+        muc_register_decision(room, in, form); /* admins may be outside */
+        goto done;
+    }
     if (o == NULL) {
         muc_refuse(svc, in, "not-acceptable",
                    "only occupants may send messages to the room");
@@ -425,13 +537,10 @@ muc_message_in(xd_component *c, const xd_stanza *in, void *arg)
     }
     const xd_elem *inv = x ? xd_elem_child(x, "invite", MUC_NS_USER) : NULL;
     if (inv != NULL) {
-        for (; inv; inv = xd_elem_next_match(inv, "invite", MUC_NS_USER))
-            invite(room, o, inv, in);
+        invite_all(room, o, inv, in);
         goto done;
     }
-    const xd_elem *form = xd_form_find(xd_stanza_root(in));
-    if (form && xd_form_form_type(form) &&
-        strcmp(xd_form_form_type(form), NS_REQUEST) == 0) {
+    if (form_type && strcmp(form_type, NS_REQUEST) == 0) {
         voice_request(room, o, form, in);
         goto done;
     }

@@ -75,19 +75,22 @@ struct muc_conf {
     char *db_path;       /* muc.db */
     char *admins;        /* service admins: bare JIDs, space separated */
     char *room_creators; /* "*", or bare JIDs and domains */
-    unsigned long long max_rooms;         /* 10000 */
-    unsigned long long max_disco_items;   /* 100 rooms per disco#items page */
-    unsigned long long max_occupants;     /* 1000: cap of any max users */
-    unsigned long long default_max_users; /* 200 */
-    unsigned long long max_message_bytes; /* 16384 */
-    unsigned long long occupant_rate;     /* 10 messages/s, 0: unlimited */
-    unsigned long long occupant_burst;    /* 30 */
-    unsigned long long history_default;   /* 20 sent on join by default */
-    unsigned long long history_max;       /* 100 kept and sent at most */
-    int default_persistent;               /* 0 */
-    int default_public;                   /* 1 */
-    int default_archive;                  /* 1 */
-    int default_semianon;                 /* 1: real JIDs to moderators */
+    unsigned long long max_rooms;           /* 10000 */
+    unsigned long long max_disco_items;     /* 100 rooms per disco#items page */
+    unsigned long long max_occupants;       /* 1000: cap of any max users */
+    unsigned long long default_max_users;   /* 200 */
+    unsigned long long max_message_bytes;   /* 16384 */
+    unsigned long long occupant_rate;       /* 10 messages/s, 0: unlimited */
+    unsigned long long occupant_burst;      /* 30 */
+    unsigned long long max_invites;         /* 5 per message */
+    unsigned long long max_pending_invites; /* 100 per room, for declines */
+    unsigned long long max_presence_bytes;  /* 8192 */
+    unsigned long long history_default;     /* 20 sent on join by default */
+    unsigned long long history_max;         /* 100 kept and sent at most */
+    int default_persistent;                 /* 0 */
+    int default_public;                     /* 1 */
+    int default_archive;                    /* 1 */
+    int default_semianon;                   /* 1: real JIDs to moderators */
 };
 
 struct muc_room_config {
@@ -114,6 +117,11 @@ struct muc_service {
     xd_map *rooms;            /* room local part -> struct muc_room */
     unsigned char id_key[32]; /* XEP-0421 HMAC key, kept in the store */
     xd_buf scratch;           /* for measuring messages */
+    /* Rooms that ended (no longer in `rooms`) but are not freed yet: they
+     * are freed by muc_rooms_reap once the event-loop callback that ended
+     * them has returned, so no caller ever holds a freed room. */
+    struct muc_room *ending;
+    struct event *reap; /* makes muc_rooms_reap run; owned */
 };
 
 struct muc_session {
@@ -139,6 +147,14 @@ struct muc_affiliation_entry {
     char *nick;   /* registered (reserved) nick, NULL: none */
 };
 
+/* A mediated invitation the room sent (7.8.2), kept so that only the real
+ * inviter is sent the invitee's decline. */
+struct muc_invite {
+    char *invitee; /* bare JID */
+    char *inviter; /* full JID */
+    struct muc_invite *next;
+};
+
 /* XEP-0317: a hat a user (bare JID) wears in a room. */
 struct muc_hat {
     char *jid, *uri, *title;
@@ -150,16 +166,20 @@ struct muc_room {
     char *name; /* local part */
     char *jid;  /* name@domain */
     struct muc_room_config cfg;
-    int locked;           /* created, owner has not configured it (201) */
-    char *subject;        /* NULL: never set */
-    char *subject_from;   /* nick (or room JID) that set it */
-    xd_map *occupants;    /* nick -> struct muc_occupant */
-    xd_map *sessions;     /* real full JID -> struct muc_occupant */
-    xd_map *affiliations; /* bare JID -> struct muc_affiliation_entry */
-    struct muc_hat *hats; /* in the order they were given */
+    int locked;                 /* created, owner has not configured it (201) */
+    char *subject;              /* NULL: never set */
+    char *subject_from;         /* nick (or room JID) that set it */
+    xd_map *occupants;          /* nick -> struct muc_occupant */
+    xd_map *sessions;           /* real full JID -> struct muc_occupant */
+    xd_map *affiliations;       /* bare JID -> struct muc_affiliation_entry */
+    struct muc_hat *hats;       /* in the order they were given */
+    struct muc_invite *invites; /* newest first, max_pending_invites */
+    size_t ninvites;
     struct muc_history *history;
     size_t noccupants;
     int destroyed;
+    int ended;                    /* on svc->ending, out of svc->rooms */
+    struct muc_room *next_ending; /* svc->ending list */
     /* Every session's real JID, for broadcasts; rebuilt when stale. */
     const char **recipients;
     size_t nrecipients;
@@ -200,8 +220,13 @@ void muc_commands_register(struct muc_service *svc);
 /* Creates a locked room owned by `owner` (a bare JID). */
 struct muc_room *muc_room_create(struct muc_service *svc, const char *name,
                                  const char *owner);
-/* Frees a room that has no occupant and is not (yet) persistent. */
+/* Ends a room that has no occupant and is not (yet) persistent: it leaves
+ * the service's rooms at once and is freed by muc_rooms_reap, so `room`
+ * stays valid until the current event-loop callback returns. */
 void muc_room_forget_if_unused(struct muc_room *room);
+/* Frees the rooms that ended (called from the loop after each callback that
+ * ended one, and at exit). */
+void muc_rooms_reap(struct muc_service *svc);
 /* Stores the room's row (persistent rooms only). 0 or XD_EIO (logged). */
 int muc_room_save(struct muc_room *room);
 /* Stores the room with all its affiliations, in one transaction. */
@@ -224,7 +249,8 @@ size_t muc_room_owner_count(const struct muc_room *room);
 /* The room `name` (a prepped local part) of svc, or NULL. */
 struct muc_room *muc_room_find(struct muc_service *svc, const char *name);
 /* Destroys a room: every occupant gets unavailable with <destroy/> (reason
- * and alternate venue when not NULL), the store forgets it, it is freed. */
+ * and alternate venue when not NULL), the store forgets it, and it ends
+ * (freed later, as for muc_room_forget_if_unused). */
 void muc_room_destroy(struct muc_room *room, const char *reason,
                       const char *alt_jid, const char *alt_password);
 /* The affiliation of a bare JID with the room. */
@@ -287,6 +313,8 @@ void muc_send_copy(struct muc_service *svc, const xd_stanza *st,
 /* ---- message.c / admin.c / owner.c / register.c ----------------------------
  */
 xd_verdict muc_message_in(xd_component *c, const xd_stanza *in, void *arg);
+/* Forgets the room's pending invitations (when it is freed). */
+void muc_invites_free(struct muc_room *room);
 /* Sends st to every session of every occupant. */
 void muc_broadcast(struct muc_room *room, const xd_stanza *st);
 /* Changes o's role (none: kicked, 307), told to everyone. */
@@ -297,6 +325,11 @@ void muc_admin_iq(struct muc_room *room, const xd_stanza *in, const char *bare);
 void muc_owner_iq(struct muc_room *room, const xd_stanza *in, const char *bare);
 void muc_register_iq(struct muc_room *room, const xd_stanza *in,
                      const char *bare);
+/* An owner's or admin's answer (a submitted muc#register form) to a
+ * registration request of a members-only room: approved, the user becomes
+ * a member with the nick, if it had no affiliation. */
+void muc_register_decision(struct muc_room *room, const xd_stanza *in,
+                           const xd_elem *form);
 /* occupant_id.c: the XEP-0421 id of bare in room (NUL-terminated). */
 void muc_occupant_id(const struct muc_service *svc, const struct muc_room *room,
                      const char *bare, char out[48]);

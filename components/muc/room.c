@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include <xmppd/log.h>
 
 #include "muc.h"
@@ -65,13 +67,14 @@ free_aff(const char *key, void *value, void *arg)
     free(e);
 }
 
+/* Frees a room that is out of svc->rooms. */
 static void
 room_free(struct muc_room *r)
 {
-    xd_map_remove(r->svc->rooms, r->name);
     xd_map_each(r->affiliations, free_aff, NULL);
     xd_map_free(r->affiliations);
     muc_hats_free(r);
+    muc_invites_free(r);
     xd_map_free(r->occupants); /* empty by now */
     xd_map_free(r->sessions);
     muc_history_free(r->history);
@@ -95,13 +98,42 @@ muc_room_create(struct muc_service *svc, const char *name, const char *owner)
     return r;
 }
 
+/* Takes the room out of the service (a new one of the same name may be
+ * made at once) and has it freed after the current callback: the callers up
+ * the stack (a ban loop over occupants, a list of changes) still hold it. */
+static void
+room_end(struct muc_room *r)
+{
+    struct muc_service *svc = r->svc;
+
+    if (r->ended)
+        return;
+    r->ended = 1;
+    if (xd_map_get(svc->rooms, r->name) == r)
+        xd_map_remove(svc->rooms, r->name);
+    r->next_ending = svc->ending;
+    svc->ending = r;
+    if (svc->reap != NULL)
+        event_active(svc->reap, EV_TIMEOUT, 0);
+}
+
+void
+muc_rooms_reap(struct muc_service *svc)
+{
+    while (svc->ending != NULL) {
+        struct muc_room *r = svc->ending;
+        svc->ending = r->next_ending;
+        room_free(r);
+    }
+}
+
 void
 muc_room_forget_if_unused(struct muc_room *r)
 {
-    if (r->noccupants > 0 || (r->cfg.persistent && !r->locked))
+    if (r->ended || r->noccupants > 0 || (r->cfg.persistent && !r->locked))
         return;
     xd_log_info("%s: last occupant left, temporary room ends", r->jid);
-    room_free(r);
+    room_end(r);
 }
 
 /* --- persistence --------------------------------------------------------- */
@@ -316,7 +348,7 @@ muc_room_destroy(struct muc_room *r, const char *reason, const char *alt_jid,
     muc_occupants_evict_all(r, reason, alt_jid, alt_password);
     if (muc_store_room_delete(r->svc->db, r->name) != 0)
         xd_log_warnx("%s: could not be deleted from the store", r->jid);
-    room_free(r);
+    room_end(r);
 }
 
 void
@@ -326,8 +358,11 @@ muc_rooms_free(struct muc_service *svc)
     void **all = xd_map_values(svc->rooms, &n);
 
     for (size_t i = 0; i < n; i++) {
-        muc_occupants_drop_all(all[i]);
-        room_free(all[i]);
+        struct muc_room *r = all[i];
+        muc_occupants_drop_all(r);
+        xd_map_remove(svc->rooms, r->name);
+        room_free(r);
     }
     free(all);
+    muc_rooms_reap(svc);
 }

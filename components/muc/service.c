@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include <xmppd/command.h>
 #include <xmppd/jid.h>
 #include <xmppd/log.h>
@@ -39,6 +41,13 @@ static const xd_config_key muc_keys[] = {
                 "messages per second an occupant may send (0: no limit)"),
     XD_CFG_UINT("occupant_burst", struct muc_conf, occupant_burst, 30, 1,
                 1000000, "messages an occupant may send at once"),
+    XD_CFG_UINT("max_invites", struct muc_conf, max_invites, 5, 1, 1000,
+                "invitations one message may carry"),
+    XD_CFG_UINT("max_pending_invites", struct muc_conf, max_pending_invites,
+                100, 1, 100000,
+                "invitations a room remembers for their declines"),
+    XD_CFG_UINT("max_presence_bytes", struct muc_conf, max_presence_bytes, 8192,
+                512, 262144, "largest presence an occupant may send to a room"),
     XD_CFG_UINT("history_default", struct muc_conf, history_default, 20, 0,
                 100000, "messages of history sent on entry by default"),
     XD_CFG_UINT("history_max", struct muc_conf, history_max, 100, 0, 100000,
@@ -269,6 +278,10 @@ occupant_iq(struct muc_room *room, const char *nick, const xd_stanza *in)
         relay_reply(svc->comp, NULL, rl);
 }
 
+/* Who may read a room's archive: members and up, the occupants (who got in
+ * past the members list and the password), and anyone at all only for a
+ * public room that asks neither. A public password-protected room is
+ * listed, but what is said in it is for those who know the password. */
 static int
 may_see_archive(const struct muc_room *room, const char *from, const char *bare)
 {
@@ -276,10 +289,12 @@ may_see_archive(const struct muc_room *room, const char *from, const char *bare)
 
     if (aff == MUC_AFF_OUTCAST)
         return 0;
+    if (aff >= MUC_AFF_MEMBER)
+        return 1;
     if (room->cfg.members_only)
-        return aff >= MUC_AFF_MEMBER;
-    return room->cfg.public_ || muc_occupant_by_jid(room, from) != NULL ||
-           aff >= MUC_AFF_MEMBER;
+        return 0;
+    return muc_occupant_by_jid(room, from) != NULL ||
+           (room->cfg.public_ && !room->cfg.password_protected);
 }
 
 static xd_verdict
@@ -387,6 +402,14 @@ on_link(xd_component *c, int up, void *arg)
 /* --- setup -------------------------------------------------------------------
  */
 
+static void
+reap_rooms(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    muc_rooms_reap(arg);
+}
+
 struct muc_service *
 muc_service_new(const xd_config *cfg, const char *section,
                 struct event_base *base)
@@ -404,6 +427,8 @@ muc_service_new(const xd_config *cfg, const char *section,
     if (svc->conf.default_max_users > svc->conf.max_occupants)
         svc->conf.default_max_users = svc->conf.max_occupants;
     svc->rooms = xd_map_new();
+    svc->reap = event_new(base ? base : xd_component_base(svc->comp), -1, 0,
+                          reap_rooms, svc);
     if (muc_store_open(svc->conf.db_path, &svc->db) != 0 ||
         muc_store_key(svc->db, svc->id_key) != 0 || muc_rooms_load(svc) != 0) {
         xd_log_warnx("[%s] %s: the database cannot be used", section,
@@ -436,6 +461,8 @@ muc_service_free(struct muc_service *svc)
         muc_rooms_free(svc);
         xd_map_free(svc->rooms);
     }
+    if (svc->reap)
+        event_free(svc->reap);
     xd_db_close(svc->db);
     xd_component_free(svc->comp);
     xd_config_unbind(muc_keys, &svc->conf);

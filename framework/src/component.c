@@ -1,7 +1,8 @@
 /*
  * component.c: the XEP-0114 component client: the link to the router
  * (connect, handshake, reconnect with backoff and jitter), the queue of
- * stanzas sent while the link is down, and dispatch to handlers.
+ * stanzas sent while the link is down, the output held while the router
+ * reads slowly, and dispatch to handlers.
  */
 #define XD_LOG_AREA "component"
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <openssl/sha.h>
 
@@ -29,6 +31,7 @@ struct component_conf {
     unsigned long long queue_max;
     unsigned long long iq_timeout_ms;
     unsigned long long max_stanza_bytes;
+    unsigned long long out_queue_max_bytes;
 };
 
 static const xd_config_key component_keys[] = {
@@ -50,6 +53,10 @@ static const xd_config_key component_keys[] = {
                 3600000, "default time-out of an iq request"),
     XD_CFG_UINT("max_stanza_bytes", struct component_conf, max_stanza_bytes,
                 262144, 1024, 16777216, "largest stanza accepted"),
+    XD_CFG_UINT("out_queue_max_bytes", struct component_conf,
+                out_queue_max_bytes, 67108864, 1048576, 4294967296ULL,
+                "output held while the router reads slowly; past it stanzas "
+                "are dropped"),
     XD_CFG_END,
 };
 
@@ -84,6 +91,16 @@ struct xd_component {
     xd_link_fn link_fn;
     void *link_arg;
     xd_buf fan_once, fan_each; /* xd_component_send_each's buffers */
+    xd_buf out;                /* send_now's serialised stanza */
+    /* Back-pressure. Once a write to the link returns XD_EAGAIN (its output
+     * is over the high-water mark) the component stops reading from the
+     * router and holds what it sends here, in order, until the link's
+     * output drains: a burst that one stanza causes (a room's broadcast)
+     * waits instead of passing the stream's 4x limit, which would end the
+     * link and every session behind it. At most out_queue_max_bytes. */
+    struct evbuffer *held;
+    int blocked;
+    unsigned long dropped; /* stanzas not held since the last drain */
 };
 
 static void connect_now(xd_component *c);
@@ -129,6 +146,7 @@ xd_component_new_with(const xd_config *cfg, const char *section,
     if (c->base == NULL)
         goto fail;
     c->backoff_ms = c->conf.reconnect_min_ms;
+    c->held = evbuffer_new();
     c->iqs = iq_tracker_new(c);
     c->disco = disco_new();
     c->commands = commands_new(c);
@@ -164,6 +182,8 @@ xd_component_free(xd_component *c)
     free(c->queue);
     xd_buf_free(&c->fan_once);
     xd_buf_free(&c->fan_each);
+    xd_buf_free(&c->out);
+    evbuffer_free(c->held);
     for (xd_handler *h = c->handlers, *n; h != NULL; h = n) {
         n = h->next;
         free(h->ns);
@@ -354,16 +374,57 @@ enqueue(xd_component *c, xd_stanza *st)
     return 0;
 }
 
-/* Writes st to the link: xd_stream_send's status. A stanza too big for the
+/* Keeps bytes for the link behind those held already: 0, or XD_ELIMIT when
+ * that would pass out_queue_max_bytes (nothing kept; logged once until the
+ * output drains). `data` is always whole stanzas. */
+static int
+hold(xd_component *c, const char *data, size_t len)
+{
+    size_t held = evbuffer_get_length(c->held);
+
+    if (held + len > c->conf.out_queue_max_bytes) {
+        if (c->dropped++ == 0)
+            xd_log_warnx("%s: the router reads too slowly: %zu bytes held "
+                         "(out_queue_max_bytes); dropping stanzas until it "
+                         "catches up",
+                         c->conf.domain, held);
+        return XD_ELIMIT;
+    }
+    evbuffer_add(c->held, data, len);
+    return 0;
+}
+
+/* Writes bytes (whole stanzas) to the link, or holds them while its output
+ * is over the high-water mark; the first write over it stops reading from
+ * the router until link_writable. 0, XD_ESTATE (the link is closing; not
+ * written) or XD_ELIMIT (held bytes at their bound; dropped). */
+static int
+link_write(xd_component *c, const char *data, size_t len)
+{
+    if (c->blocked)
+        return hold(c, data, len);
+    int rc = xd_stream_send_raw(c->stream, data, len);
+    if (rc != XD_EAGAIN)
+        return rc;
+    c->blocked = 1;
+    xd_stream_pause(c->stream);
+    return 0;
+}
+
+/* Writes st to the link: link_write's status. A stanza too big for the
  * router is dropped (logged) and, when it answers an iq, the asker gets
  * <resource-constraint/> instead of waiting for ever. */
 static int
 send_now(xd_component *c, const xd_stanza *st)
 {
-    int rc = xd_stream_send(c->stream, xd_stanza_root(st));
-
-    if (rc != XD_ELIMIT)
-        return rc;
+    xd_buf_reset(&c->out);
+    xd_elem_serialise(xd_stanza_root(st), XD_NS_COMPONENT, &c->out);
+    if (c->out.len <= (size_t)c->conf.max_stanza_bytes) {
+        if (xd_log_enabled(XD_LOG_DEBUG))
+            xd_log_debug("%s: out: %.*s", c->conf.domain, (int)c->out.len,
+                         c->out.data);
+        return link_write(c, c->out.data, c->out.len);
+    }
     const char *to = xd_stanza_to(st), *type = xd_stanza_type(st);
     xd_log_warnx("%s: a %s to %s is over max_stanza_bytes (%llu); not sent",
                  c->conf.domain, xd_elem_name(xd_stanza_root(st)),
@@ -378,9 +439,35 @@ send_now(xd_component *c, const xd_stanza *st)
         xd_stanza_error_reply(req, XD_ERRT_WAIT, "resource-constraint",
                               "the answer is too large to send");
     xd_stanza_unref(req);
-    rc = xd_stream_send(c->stream, xd_stanza_root(err));
+    int rc = send_now(c, err); /* small: no further round */
     xd_stanza_unref(err);
     return rc;
+}
+
+/* The link's output drained below half its high-water mark: what was held
+ * goes out until the mark is passed again; once nothing is held, reading
+ * from the router resumes. */
+static void
+link_writable(xd_component *c)
+{
+    while (evbuffer_get_length(c->held) > 0) {
+        size_t n = evbuffer_get_contiguous_space(c->held);
+        if (n > XD_STREAM_LINK_IO_CHUNK)
+            n = XD_STREAM_LINK_IO_CHUNK;
+        const char *p = (const char *)evbuffer_pullup(c->held, (ev_ssize_t)n);
+        int rc = xd_stream_send_raw(c->stream, p, n);
+        if (rc == XD_ESTATE)
+            return; /* closing: on_closed lets the rest go */
+        evbuffer_drain(c->held, n);
+        if (rc == XD_EAGAIN)
+            return; /* over the mark again: the next drain calls us */
+    }
+    if (c->dropped > 0)
+        xd_log_info("%s: the router caught up; %lu stanza(s) were dropped",
+                    c->conf.domain, c->dropped);
+    c->dropped = 0;
+    c->blocked = 0;
+    xd_stream_resume(c->stream);
 }
 
 int
@@ -393,10 +480,8 @@ xd_component_send(xd_component *c, xd_stanza *st)
     int rc = send_now(c, st);
     if (rc == XD_ESTATE) /* the link is closing: keep it for the next */
         return enqueue(c, st);
-    if (rc == XD_EAGAIN) /* the router reads slower than we answer */
-        xd_stream_pause(c->stream);
     xd_stanza_unref(st);
-    return 0;
+    return rc; /* 0, or XD_ELIMIT: dropped, too much held */
 }
 
 /* One copy per recipient, each its own stanza (the link is down, or the
@@ -449,11 +534,13 @@ xd_component_send_each(xd_component *c, const xd_stanza *st,
                          c->conf.domain, name, n);
             return XD_ELIMIT;
         }
-        int rc = xd_stream_send_raw(c->stream, b->data, b->len);
-        if (rc == XD_EAGAIN)
-            xd_stream_pause(c->stream); /* written; read no more for now */
-        else if (rc != 0)
+        int rc = link_write(c, b->data, b->len);
+        if (rc == XD_ESTATE)
             return send_copies(c, st, to + i, n - i); /* closing: queue */
+        if (rc == XD_ELIMIT) { /* held to the bound: the rest would be too */
+            c->dropped += n - i - 1;
+            return XD_ELIMIT;
+        }
     }
     return 0;
 }
@@ -581,6 +668,14 @@ on_closed(xd_stream *s, xd_stream_end why, const char *condition, void *arg)
     xd_stream_free(s);
     c->stream = NULL;
     c->up = 0;
+    /* What was held was for this link's sessions, gone with it. */
+    size_t held = evbuffer_get_length(c->held);
+    if (held > 0)
+        xd_log_info("%s: %zu bytes held for the router are lost with the link",
+                    c->conf.domain, held);
+    evbuffer_drain(c->held, held);
+    c->blocked = 0;
+    c->dropped = 0;
     iq_tracker_fail_all(c->iqs);
     if (was_up && c->link_fn)
         c->link_fn(c, 0, c->link_arg);
@@ -614,7 +709,7 @@ on_connected(xd_stream *s, void *arg)
     if (!c->up)
         xd_stream_open(s, c->conf.domain, NULL, NULL, NULL);
     else
-        xd_stream_resume(s); /* the router caught up with our output */
+        link_writable(c); /* the router caught up with our output */
 }
 
 static void
@@ -631,6 +726,11 @@ connect_now(xd_component *c)
     opts.limits.max_stanza_bytes = (size_t)c->conf.max_stanza_bytes;
     /* The router takes what we take: a bigger stanza would end the link. */
     opts.out_max_stanza_bytes = (size_t)c->conf.max_stanza_bytes;
+    /* Past the mark, link_write holds the rest: the stream's output is at
+     * most the mark and one stanza, which this keeps under its 4x limit. */
+    opts.out_high_water = XD_STREAM_OUT_HIGH_WATER_DEFAULT;
+    if (opts.out_high_water < opts.out_max_stanza_bytes)
+        opts.out_high_water = opts.out_max_stanza_bytes;
     if (xd_stream_connect(c->base, c->conf.router_host,
                           (unsigned)c->conf.router_port, &opts, &cb, c,
                           &c->stream) != 0) {

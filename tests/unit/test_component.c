@@ -3,7 +3,10 @@
  * fake router on a loopback socket in the same event loop: the handshake
  * digest, a refused secret then a reconnect, stanzas queued while the link
  * is down and flushed in order, iq results, time-outs and link loss, the
- * automatic service-unavailable, disco#info and ping.
+ * automatic service-unavailable, disco#info and ping, and a burst of
+ * output bigger than four times the link's high-water mark (one stanza in,
+ * many big ones out, to a router that does not read for a while), which
+ * the component holds while it stops reading instead of losing its link.
  */
 #include "check.h"
 #include <stdio.h>
@@ -91,6 +94,135 @@ answer_big(xd_component *c, const xd_stanza *in, void *arg)
     xd_stanza_unref(m);
     xd_component_send(c, r);
     return XD_HANDLED;
+}
+
+/* --- back-pressure: one stanza in, ~12 MB out ----------------------------- */
+
+#define BURST_TO    80
+#define BURST_BYTES 150000
+
+struct burst {
+    xd_stanza *big;           /* from room@comp.example, no to */
+    const char *to[BURST_TO]; /* u0@example.com ... */
+    char names[BURST_TO][32];
+    int handled, up, down;
+};
+
+static xd_verdict
+on_burst(xd_component *c, const xd_stanza *in, void *arg)
+{
+    struct burst *b = arg;
+    const char *body = xd_stanza_child_text(in, "body", XD_NS_CLIENT);
+
+    b->handled++;
+    if (body != NULL && strcmp(body, "go") == 0) {
+        xd_component_send_each(c, b->big, b->to, BURST_TO);
+        return XD_HANDLED;
+    }
+    xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
+    xd_stanza_set_to(m, "last@example.com");
+    xd_stanza_set_child_text(m, "body", XD_NS_CLIENT, "last");
+    xd_component_send(c, m);
+    return XD_HANDLED;
+}
+
+static void
+on_burst_link(xd_component *c, int up, void *arg)
+{
+    struct burst *b = arg;
+
+    (void)c;
+    if (up)
+        b->up++;
+    else
+        b->down++;
+}
+
+/* held_max: the component's out_queue_max_bytes, 0 for its default (which
+ * holds the whole burst). */
+static void
+backpressure(unsigned long held_max)
+{
+    struct router r;
+    struct burst b = { 0 };
+    char ini[512], extra[64] = "", *body = xd_xmalloc(BURST_BYTES + 1);
+    xd_config *cfg = NULL;
+    xd_component *comp = NULL;
+
+    router_open(&r);
+    if (held_max > 0)
+        snprintf(extra, sizeof(extra), "out_queue_max_bytes = %lu\n", held_max);
+    snprintf(ini, sizeof(ini),
+             "[c]\ndomain = comp.example\nsecret = s3cret\n"
+             "router_host = 127.0.0.1\nrouter_port = %u\n%s",
+             r.port, extra);
+    xd_config_load_string(ini, "test.ini", &cfg);
+    CHECK(xd_component_new(cfg, "c", r.base, &comp) == 0, "component made");
+    xd_component_on(comp, XD_STANZA_MESSAGE, NULL, on_burst, &b);
+    xd_component_on_link(comp, on_burst_link, &b);
+    memset(body, 'x', BURST_BYTES);
+    body[BURST_BYTES] = '\0';
+    b.big = xd_stanza_new("message", XD_NS_CLIENT);
+    xd_stanza_set_from(b.big, "room@comp.example");
+    xd_stanza_set_child_text(b.big, "body", XD_NS_CLIENT, body);
+    free(body);
+    for (int i = 0; i < BURST_TO; i++) {
+        snprintf(b.names[i], sizeof(b.names[i]), "u%d@example.com", i);
+        b.to[i] = b.names[i];
+    }
+    xd_component_start(comp);
+    run_until(r.base, &b.up, 1);
+    CHECK(b.up == 1, "the second component comes up");
+
+    /* The router stops reading; one message makes 80 x 150 KB. */
+    xd_stream_pause(r.s);
+    router_send(&r, "<message from='a@example.com/r' to='room@comp.example'>"
+                    "<body>go</body></message>");
+    run_for_ms(r.base, 300);
+    CHECK(b.handled == 1 && b.down == 0 && xd_component_is_up(comp),
+          "a burst of 4x the high-water mark from one stanza keeps the link "
+          "(handled %d, down %d)",
+          b.handled, b.down);
+    router_send(&r, "<message from='a@example.com/r' to='room@comp.example'>"
+                    "<body>then</body></message>");
+    run_for_ms(r.base, 200);
+    /* (With a small bound, what is held may all fit in the socket's buffers
+     * by now, and reading resumes: nothing to check.) */
+    CHECK(held_max > 0 || b.handled == 1,
+          "while its output waits, the component reads nothing more "
+          "(handled %d)",
+          b.handled);
+
+    /* The router reads again: everything arrives, in order (or, with a
+     * small bound, what was held, then the next answer: the rest was
+     * dropped but the link stayed). */
+    xd_stream_resume(r.s);
+    int want = held_max ? 1 : BURST_TO + 1;
+    for (int i = 0; i < 100 && (r.ngot < want || b.handled < 2 ||
+                                strcmp(got_text(&r, r.ngot - 1, "body") ?: "",
+                                       "last") != 0);
+         i++)
+        run_for_ms(r.base, 100);
+    if (held_max == 0)
+        CHECK(r.ngot == BURST_TO + 1 && b.handled == 2 && b.down == 0 &&
+                  strcmp(got_text(&r, BURST_TO, "body"), "last") == 0 &&
+                  strcmp(xd_stanza_to(r.got[BURST_TO - 1]),
+                         "u79@example.com") == 0,
+              "all %d stanzas arrive in order once the router reads (got "
+              "%d, handled %d, down %d)",
+              BURST_TO + 1, r.ngot, b.handled, b.down);
+    else
+        CHECK(r.ngot > 0 && r.ngot < BURST_TO + 1 && b.handled == 2 &&
+                  b.down == 0 &&
+                  strcmp(got_text(&r, r.ngot - 1, "body"), "last") == 0,
+              "past out_queue_max_bytes stanzas are dropped, the link stays "
+              "and the next answer arrives (got %d, handled %d, down %d)",
+              r.ngot, b.handled, b.down);
+
+    xd_stanza_unref(b.big);
+    xd_component_free(comp);
+    router_close(&r);
+    xd_config_free(cfg);
 }
 
 int
@@ -259,5 +391,8 @@ main(void)
     xd_component_free(comp);
     router_close(&r);
     xd_config_free(cfg);
+
+    backpressure(0);
+    backpressure(1048576);
     return check_report();
 }

@@ -11,8 +11,10 @@
  * jitter; stanzas sent while the link is down are queued (bounded) and
  * flushed once it is back. When the router reads slower than the component
  * writes (past the stream's high-water mark), the component stops reading
- * from the router until its output has drained: a busy room slows its
- * senders instead of growing without bound.
+ * from the router and holds further output (in order, up to
+ * out_queue_max_bytes) until the link's output has drained: a burst that
+ * one stanza causes (a room's broadcast) slows the senders instead of
+ * passing the stream's 4x limit, which would close the link.
  *
  * Section keys (xd_component_new reads them from its config section):
  *   domain              the component's JID domain (required)
@@ -24,6 +26,7 @@
  *   queue_max           10000    stanzas held while the link is down
  *   iq_timeout_ms       30000    default xd_component_iq time-out
  *   max_stanza_bytes    262144   stanza limit both ways (the router's)
+ *   out_queue_max_bytes 67108864 output held while the router reads slowly
  */
 #ifndef XMPPD_COMPONENT_H
 #define XMPPD_COMPONENT_H
@@ -91,7 +94,8 @@ void xd_component_on_link(xd_component *c, xd_link_fn fn, void *arg);
  * Sends a stanza (takes ownership of st in every case). `from` is set to the
  * component's domain when absent. While the link is down it is queued; when
  * the queue is full it returns XD_ELIMIT and drops the stanza: whether to
- * bounce an error to its sender is the caller's decision. 0 otherwise. A
+ * bounce an error to its sender is the caller's decision; likewise when the
+ * output held for a slow router is at out_queue_max_bytes. 0 otherwise. A
  * stanza over max_stanza_bytes is never sent (the router would close the
  * link): it is logged and, if it is an iq result, its asker gets
  * <resource-constraint/> instead.
