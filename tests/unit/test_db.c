@@ -2,7 +2,8 @@
  * Unit tests for db.c: migrations from nothing, reopening, a schema newer
  * than the program, WAL mode, the statement cache, write batches, and the
  * files' modes: they hold SCRAM keys, archives and room passwords, so the
- * database, its -wal and its -shm are readable by their owner only.
+ * database, its -wal and its -shm are readable by their owner only; and
+ * the one-call statements with typed arguments (xd_db_run, xd_db_get).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -78,6 +78,8 @@ int xd_db_prepare(xd_db *db, const char *sql, struct sqlite3_stmt **out);
  * order. Strings are not copied: they are read before the call returns.
  * The SQL follows the xd_db_prepare rule (a string literal). The statement
  * is reset and its bindings cleared before these return, whatever happens.
+ * (The macros are C: from C++, fill an xd_db_arg array and call the _args
+ * functions.)
  */
 typedef enum xd_db_kind {
     XD_DB_K_NULL,
