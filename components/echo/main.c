@@ -21,7 +21,7 @@ echo_message(xd_component *comp, const xd_stanza *in, void *arg)
     /* Never answer errors or bodiless messages: two echoes would loop. */
     if (body == NULL || xd_stanza_is_error(in))
         return XD_PASS;
-    xd_stanza *out = xd_stanza_reply(in); /* to/from swapped; id, type kept */
+    xd_stanza *out = xd_stanza_reply(in); /* to/from swapped, type kept */
     xd_stanza_set_child_text(out, "body", XD_NS_CLIENT, body);
     xd_component_send(comp, out); /* takes ownership of out */
     e->answered++;

@@ -458,3 +458,17 @@ xd_component_command_answer(xd_component *c, const xd_stanza *iq)
         return answer_info(cmds, cmd, iq, requester);
     return NULL;
 }
+
+xd_elem *
+xd_command_add_note(xd_elem *reply, xd_command_note type, const char *text)
+{
+    static const char *const names[] = {
+        [XD_COMMAND_NOTE_INFO] = "info",
+        [XD_COMMAND_NOTE_WARN] = "warn",
+        [XD_COMMAND_NOTE_ERROR] = "error",
+    };
+    xd_elem *n = xd_elem_add_child_text(reply, "note", XD_NS_COMMANDS, text);
+
+    xd_elem_set_attr(n, "type", names[type]);
+    return n;
+}

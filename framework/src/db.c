@@ -382,3 +382,153 @@ stop_checkpoints(xd_db *db)
     pthread_cond_destroy(&db->ckpt_wake);
     db->ckpt_running = 0;
 }
+
+/* --- statements with typed arguments -------------------------------------- */
+
+/* Checks args against the statement's parameters and columns (`outputs`: 0
+ * none allowed, 1 one per column) and binds the inputs. 0 or XD_EINVAL /
+ * XD_EIO, logged. */
+static int
+bind_args(xd_db *db, sqlite3_stmt *st, const char *sql, const xd_db_arg *args,
+          size_t n, int outputs)
+{
+    int in = 0, out = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (args[i].kind >= XD_DB_K_OUT_INT)
+            out++;
+        else
+            in++;
+    if (in != sqlite3_bind_parameter_count(st) ||
+        (outputs ? out != sqlite3_column_count(st) : out != 0)) {
+        xd_log_warnx("%s: %d input(s) and %d output(s) given for %d "
+                     "parameter(s) and %d column(s)%s: %s",
+                     db->path, in, out, sqlite3_bind_parameter_count(st),
+                     sqlite3_column_count(st),
+                     outputs ? "" : " (no outputs here)", sql);
+        return XD_EINVAL;
+    }
+    int idx = 0;
+    for (size_t i = 0; i < n; i++) {
+        const xd_db_arg *a = &args[i];
+        int rc = SQLITE_OK;
+        switch (a->kind) {
+        case XD_DB_K_NULL:
+            rc = sqlite3_bind_null(st, ++idx);
+            break;
+        case XD_DB_K_INT:
+            rc = sqlite3_bind_int64(st, ++idx, a->u.i);
+            break;
+        case XD_DB_K_DOUBLE:
+            rc = sqlite3_bind_double(st, ++idx, a->u.d);
+            break;
+        case XD_DB_K_TEXT:
+            /* Static: the bindings are cleared before the call returns. */
+            rc = a->u.text ? sqlite3_bind_text(st, ++idx, a->u.text, -1,
+                                               SQLITE_STATIC)
+                           : sqlite3_bind_null(st, ++idx);
+            break;
+        case XD_DB_K_BLOB:
+            rc = sqlite3_bind_blob64(st, ++idx, a->u.blob.p ? a->u.blob.p : "",
+                                     a->u.blob.n, SQLITE_STATIC);
+            break;
+        default:
+            continue; /* an output */
+        }
+        if (rc != SQLITE_OK) {
+            xd_log_warnx("%s: parameter %d: %s: %s", db->path, idx,
+                         sqlite3_errstr(rc), sql);
+            return XD_EIO;
+        }
+    }
+    return 0;
+}
+
+/* The status for a failed sqlite3_step, logged unless the caller expects
+ * it (a duplicate key). */
+static int
+step_failed(xd_db *db, const char *sql)
+{
+    int ext = sqlite3_extended_errcode(db->db);
+
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return XD_EEXIST;
+    xd_log_warnx("%s: %s: %s", db->path, sqlite3_errmsg(db->db), sql);
+    return XD_EIO;
+}
+
+int
+xd_db_run_args(xd_db *db, const char *sql, const xd_db_arg *args, size_t n)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((rc = xd_db_prepare(db, sql, &st)) != 0)
+        return rc;
+    if ((rc = bind_args(db, st, sql, args, n, 0)) == 0) {
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        if (s != SQLITE_DONE)
+            rc = step_failed(db, sql);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int
+xd_db_get_args(xd_db *db, const char *sql, const xd_db_arg *args, size_t n)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((rc = xd_db_prepare(db, sql, &st)) != 0)
+        return rc;
+    if ((rc = bind_args(db, st, sql, args, n, 1)) != 0)
+        goto out;
+    int s = sqlite3_step(st);
+    if (s == SQLITE_DONE) {
+        rc = XD_ENOTFOUND;
+        goto out;
+    }
+    if (s != SQLITE_ROW) {
+        rc = step_failed(db, sql);
+        goto out;
+    }
+    int col = 0;
+    for (size_t i = 0; i < n; i++) {
+        const xd_db_arg *a = &args[i];
+        switch (a->kind) {
+        case XD_DB_K_OUT_INT:
+            *a->u.out_i = sqlite3_column_int64(st, col++);
+            break;
+        case XD_DB_K_OUT_DOUBLE:
+            *a->u.out_d = sqlite3_column_double(st, col++);
+            break;
+        case XD_DB_K_OUT_TEXT: {
+            const unsigned char *t = sqlite3_column_text(st, col);
+            *a->u.out_text =
+                t ? xd_xstrndup((const char *)t,
+                                (size_t)sqlite3_column_bytes(st, col))
+                  : NULL;
+            col++;
+            break;
+        }
+        default:
+            break; /* an input */
+        }
+    }
+out:
+    /* Also ends the read of a SELECT; a RETURNING write was done in full
+     * by its first step. */
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int
+xd_db_changes(xd_db *db)
+{
+    return sqlite3_changes(db->db);
+}

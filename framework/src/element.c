@@ -390,6 +390,23 @@ xd_elem_add_text(xd_elem *e, const char *text, size_t len)
 }
 
 void
+xd_elem_add_str(xd_elem *e, const char *text)
+{
+    if (text != NULL)
+        xd_elem_add_text(e, text, strlen(text));
+}
+
+xd_elem *
+xd_elem_add_child_text(xd_elem *e, const char *name, const char *ns,
+                       const char *text)
+{
+    xd_elem *c = xd_elem_add_child(e, name, ns);
+
+    xd_elem_add_str(c, text);
+    return c;
+}
+
+void
 xd_elem_clear(xd_elem *e)
 {
     for (xd_elem *c = e->first; c != NULL; c = c->next)

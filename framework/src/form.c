@@ -4,6 +4,7 @@
  * the tree they were given.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <xmppd/form.h>
@@ -69,6 +70,25 @@ xd_form_field_add_option(xd_elem *field, const char *label, const char *value)
     if (label != NULL)
         xd_elem_set_attr(o, "label", label);
     add_value(o, value);
+}
+
+xd_elem *
+xd_form_add_int(xd_elem *x, const char *var, const char *type,
+                const char *label, long long value)
+{
+    char num[24]; /* "-9223372036854775808" and a NUL */
+
+    snprintf(num, sizeof(num), "%lld", value);
+    return xd_form_add_field(x, var, type, label, num);
+}
+
+void
+xd_form_field_add_int_option(xd_elem *field, long long value)
+{
+    char num[24];
+
+    snprintf(num, sizeof(num), "%lld", value);
+    xd_form_field_add_option(field, num, num);
 }
 
 xd_elem *

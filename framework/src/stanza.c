@@ -91,20 +91,39 @@ xd_stanza_set_child_text(xd_stanza *st, const char *name, const char *ns,
     xd_elem_set_child_text(xd_stanza_root(st), name, ns, text);
 }
 
+/* Ids made by this module: the length xd_stanza_iq_new always used. */
+#define STANZA_ID_LEN 16
+
+static void
+set_fresh_id(xd_stanza *st)
+{
+    char id[STANZA_ID_LEN + 1];
+
+    xd_random_id(id, STANZA_ID_LEN);
+    xd_stanza_set_id(st, id);
+}
+
 xd_stanza *
 xd_stanza_reply(const xd_stanza *in)
 {
     const xd_elem *root = xd_stanza_root(in);
     xd_stanza *out = xd_stanza_new(xd_elem_name(root), xd_elem_ns(root));
-    const char *type = xd_stanza_type(in);
+    xd_stanza_kind kind = xd_stanza_kind_of(in);
 
     xd_stanza_set_to(out, xd_stanza_from(in));
     xd_stanza_set_from(out, xd_stanza_to(in));
-    xd_stanza_set_id(out, xd_stanza_id(in));
-    if (xd_stanza_kind_of(in) == XD_STANZA_IQ)
+    /* An iq result is matched to its request by the id; a message answering
+     * a message is a message of its own, and one that reused the user's id
+     * would be taken by clients for the user's (corrections, receipts and
+     * de-duplication all go by id). */
+    if (kind == XD_STANZA_MESSAGE)
+        set_fresh_id(out);
+    else
+        xd_stanza_set_id(out, xd_stanza_id(in));
+    if (kind == XD_STANZA_IQ)
         xd_stanza_set_type(out, "result");
     else
-        xd_stanza_set_type(out, type);
+        xd_stanza_set_type(out, xd_stanza_type(in));
     return out;
 }
 
@@ -113,17 +132,58 @@ xd_stanza_iq_new(const char *type, const char *id, const char *to,
                  const char *from)
 {
     xd_stanza *iq = xd_stanza_new("iq", XD_NS_CLIENT);
-    char random_id[17];
 
-    if (id == NULL) {
-        xd_random_id(random_id, sizeof(random_id) - 1);
-        id = random_id;
-    }
     xd_stanza_set_type(iq, type);
-    xd_stanza_set_id(iq, id);
+    if (id != NULL)
+        xd_stanza_set_id(iq, id);
+    else
+        set_fresh_id(iq);
     xd_stanza_set_to(iq, to);
     xd_stanza_set_from(iq, from);
     return iq;
+}
+
+xd_stanza *
+xd_stanza_message_new(const char *type, const char *to, const char *from,
+                      const char *body)
+{
+    xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
+
+    xd_stanza_set_type(m, type);
+    set_fresh_id(m);
+    xd_stanza_set_to(m, to);
+    xd_stanza_set_from(m, from);
+    if (body != NULL)
+        xd_stanza_set_child_text(m, "body", XD_NS_CLIENT, body);
+    return m;
+}
+
+xd_stanza *
+xd_stanza_presence_new(const char *type, const char *to, const char *from)
+{
+    xd_stanza *p = xd_stanza_new("presence", XD_NS_CLIENT);
+
+    xd_stanza_set_type(p, type);
+    xd_stanza_set_to(p, to);
+    xd_stanza_set_from(p, from);
+    return p;
+}
+
+xd_stanza *
+xd_stanza_iq_result(const xd_stanza *in)
+{
+    const char *type = xd_stanza_type(in);
+
+    if (xd_stanza_kind_of(in) != XD_STANZA_IQ || type == NULL ||
+        (strcmp(type, "get") != 0 && strcmp(type, "set") != 0))
+        return NULL;
+    return xd_stanza_reply(in);
+}
+
+xd_elem *
+xd_stanza_add_child(xd_stanza *st, const char *name, const char *ns)
+{
+    return xd_elem_add_child(xd_stanza_root(st), name, ns);
 }
 
 static const char *const type_names[] = {
@@ -180,6 +240,9 @@ xd_stanza_error_reply(const xd_stanza *in, xd_error_type type,
         return NULL;
     xd_stanza *out = xd_stanza_reply(in);
     xd_elem *oroot = xd_stanza_root(out);
+    /* RFC 6120 8.3.1: an error carries the id of what it answers, also for
+     * a message (whose plain replies get ids of their own). */
+    xd_stanza_set_id(out, xd_stanza_id(in));
     xd_stanza_set_type(out, "error");
     for (const xd_elem *c = xd_elem_first(root); c; c = xd_elem_next(c))
         xd_elem_add_copy(oroot, c);
@@ -203,4 +266,11 @@ xd_stanza_error_condition(const xd_stanza *st)
             strcmp(xd_elem_name(c), "text") != 0)
             return xd_elem_name(c);
     return NULL;
+}
+
+xd_stanza *
+xd_stanza_error(const xd_stanza *in, const char *condition, const char *text)
+{
+    return xd_stanza_error_reply(in, xd_stanza_error_default_type(condition),
+                                 condition, text);
 }

@@ -206,6 +206,25 @@ last_sessionid(struct router *r, char *sid, size_t len)
     snprintf(sid, len, "%s", s ? s : "");
 }
 
+/* xd_command_add_note: one call, the three XEP-0050 types. */
+static void
+test_note(void)
+{
+    xd_stanza *st = xd_stanza_new("command", CMDS);
+    xd_elem *cmd = xd_stanza_root(st);
+
+    xd_command_add_note(cmd, XD_COMMAND_NOTE_INFO, "Done & dusted.");
+    xd_command_add_note(cmd, XD_COMMAND_NOTE_WARN, "Careful");
+    xd_command_add_note(cmd, XD_COMMAND_NOTE_ERROR, NULL);
+    char *s = xd_elem_to_string(cmd, NULL);
+    CHECK(strcmp(s, "<command xmlns='" CMDS "'><note type='info'>Done &amp; "
+                    "dusted.</note><note type='warn'>Careful</note><note "
+                    "type='error'/></command>") == 0,
+          "notes: %s", s);
+    free(s);
+    xd_stanza_unref(st);
+}
+
 int
 main(void)
 {
@@ -216,6 +235,7 @@ main(void)
     struct counters hello = { 0 }, config = { 0 }, ent = { 0 }, entcfg = { 0 };
     int handler_seen = 0;
 
+    test_note();
     router_open(&r);
     snprintf(ini, sizeof(ini),
              "[c]\ndomain = comp.example\nsecret = s3cret\n"

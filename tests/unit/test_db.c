@@ -2,7 +2,8 @@
  * Unit tests for db.c: migrations from nothing, reopening, a schema newer
  * than the program, WAL mode, the statement cache, write batches, and the
  * files' modes: they hold SCRAM keys, archives and room passwords, so the
- * database, its -wal and its -shm are readable by their owner only.
+ * database, its -wal and its -shm are readable by their owner only; and
+ * the one-call statements with typed arguments (xd_db_run, xd_db_get).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,136 @@ check_modes(const char *dir)
     umask(old);
 }
 
+/* xd_db_run / xd_db_get: typed arguments, no row, mismatches refused
+ * before anything runs, duplicates told apart, statements left reset. */
+static void
+test_typed(const char *dir)
+{
+    char path[64];
+    xd_db *db = NULL;
+    long long n = 0, len = 0;
+    double d = 0;
+    char *text = NULL, *hex = NULL;
+    static const char *const schema[] = {
+        "CREATE TABLE c (jid TEXT PRIMARY KEY, n INTEGER NOT NULL, "
+        "note TEXT, score REAL, data BLOB);",
+    };
+    static const char upsert[] = "INSERT INTO c (jid, n) VALUES (?1, 1) "
+                                 "ON CONFLICT (jid) DO UPDATE SET n = n + 1";
+    static const char lookup[] = "SELECT n, note FROM c WHERE jid = ?";
+
+    snprintf(path, sizeof(path), "%s/typed.db", dir);
+    if (xd_db_open(path, schema, 1, &db) != 0) {
+        expect(0, "typed: open");
+        return;
+    }
+    expect(xd_db_run(db, upsert, XD_DB_TEXT("a@x")) == 0 &&
+               xd_db_run(db, upsert, XD_DB_TEXT("a@x")) == 0 &&
+               xd_db_changes(db) == 1,
+           "typed: an upsert is one call");
+    text = (char *)"untouched";
+    expect(xd_db_get(db, lookup, XD_DB_TEXT("a@x"), XD_DB_OUT_INT(&n),
+                     XD_DB_OUT_TEXT(&text)) == 0 &&
+               n == 2 && text == NULL,
+           "typed: a lookup fills its outputs; SQL NULL is a NULL string");
+    n = 77;
+    expect(xd_db_get(db, lookup, XD_DB_TEXT("nobody@x"), XD_DB_OUT_INT(&n),
+                     XD_DB_OUT_TEXT(&text)) == XD_ENOTFOUND &&
+               n == 77,
+           "typed: no row is XD_ENOTFOUND and leaves the outputs alone");
+    expect(xd_db_get(db,
+                     "INSERT INTO c (jid, n) VALUES (?, 1) ON CONFLICT (jid) "
+                     "DO UPDATE SET n = n + 1 RETURNING n",
+                     XD_DB_TEXT("a@x"), XD_DB_OUT_INT(&n)) == 0 &&
+               n == 3,
+           "typed: an upsert returning the new value is one call");
+
+    /* Every input kind, read back. */
+    static const unsigned char bytes[] = { 0, 1, 0xff };
+    expect(xd_db_run(db,
+                     "INSERT INTO c (jid, n, note, score, data) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     XD_DB_TEXT("it's@x"),
+                     XD_DB_INT(-9223372036854775807LL - 1), XD_DB_TEXT("l'été"),
+                     XD_DB_DOUBLE(2.5), XD_DB_BLOB(bytes, sizeof(bytes))) == 0,
+           "typed: text, 64-bit int, double and blob in");
+    expect(xd_db_get(db,
+                     "SELECT n, note, score, length(data), hex(data) FROM c "
+                     "WHERE jid = ?",
+                     XD_DB_TEXT("it's@x"), XD_DB_OUT_INT(&n),
+                     XD_DB_OUT_TEXT(&text), XD_DB_OUT_DOUBLE(&d),
+                     XD_DB_OUT_INT(&len), XD_DB_OUT_TEXT(&hex)) == 0 &&
+               n == -9223372036854775807LL - 1 && text &&
+               strcmp(text, "l'été") == 0 && d == 2.5 && len == 3 && hex &&
+               strcmp(hex, "0001FF") == 0,
+           "typed: and out again");
+    free(text);
+    free(hex);
+    expect(xd_db_run(db, "UPDATE c SET note = ? WHERE jid = ?",
+                     XD_DB_TEXT(NULL), XD_DB_TEXT("it's@x")) == 0 &&
+               xd_db_changes(db) == 1 &&
+               xd_db_run(db, "UPDATE c SET note = ?1 WHERE jid = ?2",
+                         XD_DB_NULL, XD_DB_TEXT("nobody@x")) == 0 &&
+               xd_db_changes(db) == 0,
+           "typed: XD_DB_TEXT(NULL) and XD_DB_NULL; changes() tells an "
+           "UPDATE that found nothing");
+
+    /* Refused before anything runs: the count is always checked. */
+    static const struct {
+        int rc, get;
+        const char *what;
+    } refused[] = {
+        { XD_EINVAL, 0, "too few inputs" },
+        { XD_EINVAL, 0, "too many inputs" },
+        { XD_EINVAL, 0, "an output given to xd_db_run" },
+        { XD_EINVAL, 1, "fewer outputs than columns" },
+        { XD_EINVAL, 1, "outputs for a statement without columns" },
+        { XD_EEXIST, 0, "a duplicate primary key" },
+        { XD_EIO, 0, "a NOT NULL constraint" },
+        { XD_EIO, 1, "SQL that does not prepare" },
+    };
+    int got[XD_NELEM(refused)];
+    got[0] = xd_db_run(db, "INSERT INTO c (jid, n) VALUES (?, ?)",
+                       XD_DB_TEXT("b@x"));
+    got[1] = xd_db_run(db, "INSERT INTO c (jid, n) VALUES (?, 1)",
+                       XD_DB_TEXT("b@x"), XD_DB_INT(1));
+    got[2] = xd_db_run(db, "INSERT INTO c (jid, n) VALUES (?, 1)",
+                       XD_DB_TEXT("b@x"), XD_DB_OUT_INT(&n));
+    got[3] = xd_db_get(db, lookup, XD_DB_TEXT("a@x"), XD_DB_OUT_INT(&n));
+    got[4] = xd_db_get(db, "DELETE FROM c WHERE jid = ?", XD_DB_TEXT("a@x"),
+                       XD_DB_OUT_INT(&n));
+    got[5] = xd_db_run(db, "INSERT INTO c (jid, n) VALUES (?, 1)",
+                       XD_DB_TEXT("a@x"));
+    got[6] = xd_db_run(db, "INSERT INTO c (jid, n) VALUES (?, NULL)",
+                       XD_DB_TEXT("c@x"));
+    got[7] = xd_db_get(db, "SELECT nope FROM nowhere WHERE x = ?", XD_DB_INT(1),
+                       XD_DB_OUT_INT(&n));
+    for (size_t i = 0; i < XD_NELEM(refused); i++) {
+        char what[96];
+        snprintf(what, sizeof(what), "typed: %s is %d (got %d)",
+                 refused[i].what, refused[i].rc, got[i]);
+        expect(got[i] == refused[i].rc, what);
+    }
+    expect(xd_db_get(db, "SELECT count(*) FROM c WHERE jid IN (?, ?)",
+                     XD_DB_TEXT("b@x"), XD_DB_TEXT("c@x"),
+                     XD_DB_OUT_INT(&n)) == 0 &&
+               n == 0 &&
+               xd_db_get(db, lookup, XD_DB_TEXT("a@x"), XD_DB_OUT_INT(&n),
+                         XD_DB_OUT_TEXT(&text)) == 0 &&
+               n == 3,
+           "typed: what was refused wrote nothing");
+
+    /* Nothing is left mid-way: a SELECT holding its read open would keep
+     * the WAL from being checkpointed. */
+    int busy = 0;
+    for (sqlite3_stmt *st = sqlite3_next_stmt(xd_db_handle(db), NULL); st;
+         st = sqlite3_next_stmt(xd_db_handle(db), st))
+        busy += sqlite3_stmt_busy(st);
+    expect(busy == 0, "typed: every statement is left reset");
+    xd_db_close(db);
+    unlink_all(path);
+}
+
 int
 main(void)
 {
@@ -181,6 +312,7 @@ main(void)
            "and left the database at the last good version");
     xd_db_close(db);
     check_modes(dir);
+    test_typed(dir);
 
     char f[80];
     const char *suffixes[] = { "", "-wal", "-shm" };

@@ -178,10 +178,40 @@ test_read(void)
     xd_stanza_unref(st);
 }
 
+static void
+test_build_int(void)
+{
+    xd_stanza *st = xd_stanza_new("command", "http://jabber.org/protocol/"
+                                             "commands");
+    xd_elem *x = xd_form_add(xd_stanza_root(st), "form", NULL, NULL);
+    xd_elem *f = xd_form_add_int(x, "max", "list-single", "Maximum", 50);
+    static const long long sizes[] = { 10, 50, 100 };
+    for (size_t i = 0; i < XD_NELEM(sizes); i++)
+        xd_form_field_add_int_option(f, sizes[i]);
+    xd_form_add_int(x, "low", NULL, NULL, -9223372036854775807LL - 1);
+    xd_form_add_int(x, "high", "text-single", NULL, 9223372036854775807LL);
+    char *s = xd_elem_to_string(x, NULL);
+    CHECK(strcmp(s, "<x xmlns='jabber:x:data' type='form'>"
+                    "<field var='max' type='list-single' label='Maximum'>"
+                    "<value>50</value><option label='10'><value>10</value>"
+                    "</option><option label='50'><value>50</value></option>"
+                    "<option label='100'><value>100</value></option></field>"
+                    "<field var='low'><value>-9223372036854775808</value>"
+                    "</field><field var='high' type='text-single'><value>"
+                    "9223372036854775807</value></field></x>") == 0,
+          "integer fields: %s", s);
+    unsigned long max = 0;
+    CHECK(xd_form_uint(x, "max", 1000, &max) == 0 && max == 50,
+          "an integer field reads back");
+    free(s);
+    xd_stanza_unref(st);
+}
+
 int
 main(void)
 {
     test_build();
     test_read();
+    test_build_int();
     return check_report();
 }

@@ -88,32 +88,45 @@ test_addressing(void)
 static void
 test_reply(void)
 {
+    /* id: "=" the request's is kept, "*" a fresh one, NULL none. A chat
+     * reply that reused the user's id would be taken by clients for the
+     * user's own message (corrections, receipts, de-duplication). */
     static const struct {
-        const char *in, *out;
+        const char *in, *out, *id;
     } cases[] = {
         { "<iq xmlns='jabber:client' from='a@x/r' to='x' id='7' type='get'>"
           "<ping xmlns='urn:xmpp:ping'/></iq>",
-          "<iq to='a@x/r' from='x' id='7' type='result'/>" },
+          "<iq to='a@x/r' from='x' type='result'/>", "=" },
         { "<iq xmlns='jabber:client' from='a@x/r' id='8' type='set'/>",
-          "<iq to='a@x/r' id='8' type='result'/>" },
+          "<iq to='a@x/r' type='result'/>", "=" },
         { "<message xmlns='jabber:client' from='a@x' to='b@y' type='chat' "
           "id='m'><body>hi</body></message>",
-          "<message to='a@x' from='b@y' id='m' type='chat'/>" },
-        { "<presence xmlns='jabber:client' from='a@x' to='b@y' "
+          "<message to='a@x' from='b@y' type='chat'/>", "*" },
+        { "<presence xmlns='jabber:client' from='a@x' to='b@y' id='p' "
           "type='subscribe'/>",
-          "<presence to='a@x' from='b@y' type='subscribe'/>" },
-        { "<message xmlns='jabber:client'/>", "<message/>" },
+          "<presence to='a@x' from='b@y' type='subscribe'/>", "=" },
+        { "<presence xmlns='jabber:client' from='a@x' to='b@y'/>",
+          "<presence to='a@x' from='b@y'/>", NULL },
+        { "<message xmlns='jabber:client'/>", "<message/>", "*" },
     };
 
     for (size_t i = 0; i < XD_NELEM(cases); i++) {
         xd_stanza *in = parse(cases[i].in);
         xd_stanza *r = xd_stanza_reply(in);
-        xd_stanza_unref(in);
+        const char *in_id = xd_stanza_id(in), *id = xd_stanza_id(r);
+        const char *want = cases[i].id;
+        int id_ok = want == NULL   ? id == NULL
+                    : *want == '=' ? id && strcmp(id, in_id) == 0
+                                   : id && strlen(id) == 16 &&
+                                         (in_id == NULL || strcmp(id, in_id));
+        CHECK(id_ok, "reply %zu: id %s", i, id ? id : "(none)");
+        xd_stanza_set_id(r, NULL);
         char *s = xd_elem_to_string(xd_stanza_root(r), XD_NS_CLIENT);
         CHECK(strcmp(s, cases[i].out) == 0, "reply %zu: %s\n  got %s", i,
               cases[i].in, s);
         free(s);
         xd_stanza_unref(r);
+        xd_stanza_unref(in);
     }
 }
 
@@ -133,10 +146,11 @@ test_error_reply(void)
           "unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
           "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>nope</text>"
           "</error></iq>" },
-        { "<message xmlns='jabber:client' from='a@x' to='b@x' type='chat'>"
-          "<body>hi</body></message>",
+        { "<message xmlns='jabber:client' from='a@x' to='b@x' type='chat' "
+          "id='m7'><body>hi</body></message>",
           "recipient-unavailable", NULL, XD_ERRT_WAIT,
-          "<message to='a@x' from='b@x' type='error'><body>hi</body><error "
+          "<message to='a@x' from='b@x' id='m7' type='error'><body>hi</body>"
+          "<error "
           "type='wait'><recipient-unavailable xmlns='urn:ietf:params:xml:"
           "ns:xmpp-stanzas'/></error></message>" },
         { "<presence xmlns='jabber:client' from='a@x' to='b@x' "
@@ -265,6 +279,80 @@ test_iq_new(void)
     xd_stanza_unref(c);
 }
 
+static void
+test_builders(void)
+{
+    xd_stanza *m = xd_stanza_message_new("chat", "a@x/r", NULL, "hi <you>");
+    xd_stanza *m2 = xd_stanza_message_new(NULL, "a@x", "b@y", NULL);
+    const char *id = xd_stanza_id(m);
+
+    CHECK(id && strlen(id) == 16 && strcmp(id, xd_stanza_id(m2)) != 0,
+          "messages get a fresh id each");
+    xd_stanza_set_id(m, NULL);
+    xd_stanza_set_id(m2, NULL);
+
+    xd_stanza *p = xd_stanza_presence_new(NULL, NULL, "bot.x");
+    xd_stanza *p2 = xd_stanza_presence_new("subscribed", "a@x", "bot.x");
+    xd_stanza *iq = parse("<iq xmlns='jabber:client' from='a@x/r' to='bot.x' "
+                          "id='q1' type='get'><query xmlns='urn:v'/></iq>");
+    xd_stanza *res = xd_stanza_iq_result(iq);
+    xd_elem_add_child_text(xd_stanza_add_child(res, "query", "urn:v"), "name",
+                           NULL, "bot");
+    xd_elem *q = xd_elem_first(xd_stanza_root(res));
+    xd_elem_add_child_text(q, "name", NULL, "twice");
+    xd_elem_add_str(xd_elem_add_child(q, "os", NULL), "a&b");
+    xd_elem_add_str(q, NULL);
+    xd_stanza *err = xd_stanza_error(iq, "item-not-found", "no such thing");
+    xd_stanza *werr = xd_stanza_error(iq, "resource-constraint", NULL);
+
+    static const char *const want[] = {
+        "<message type='chat' to='a@x/r'><body>hi &lt;you&gt;</body>"
+        "</message>",
+        "<message to='a@x' from='b@y'/>",
+        "<presence from='bot.x'/>",
+        "<presence type='subscribed' to='a@x' from='bot.x'/>",
+        "<iq to='a@x/r' from='bot.x' id='q1' type='result'><query "
+        "xmlns='urn:v'><name>bot</name><name>twice</name><os>a&amp;b</os>"
+        "</query></iq>",
+        "<iq to='a@x/r' from='bot.x' id='q1' type='error'><query "
+        "xmlns='urn:v'/><error type='cancel'><item-not-found "
+        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
+        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>no such thing</text>"
+        "</error></iq>",
+        "<iq to='a@x/r' from='bot.x' id='q1' type='error'><query "
+        "xmlns='urn:v'/><error type='wait'><resource-constraint "
+        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+    };
+    xd_stanza *got[] = { m, m2, p, p2, res, err, werr };
+    for (size_t i = 0; i < XD_NELEM(got); i++) {
+        char *s = xd_elem_to_string(xd_stanza_root(got[i]), XD_NS_CLIENT);
+        CHECK(strcmp(s, want[i]) == 0, "builder %zu:\n  want %s\n  got  %s", i,
+              want[i], s);
+        free(s);
+        xd_stanza_unref(got[i]);
+    }
+
+    /* Results only answer requests: never a result or an error, never a
+     * message. */
+    static const char *const not_requests[] = {
+        "<iq xmlns='jabber:client' id='1' type='result'/>",
+        "<iq xmlns='jabber:client' id='1' type='error'/>",
+        "<iq xmlns='jabber:client' id='1'/>",
+        "<message xmlns='jabber:client' type='chat'/>",
+    };
+    for (size_t i = 0; i < XD_NELEM(not_requests); i++) {
+        xd_stanza *st = parse(not_requests[i]);
+        CHECK(xd_stanza_iq_result(st) == NULL, "no result to %s",
+              not_requests[i]);
+        xd_stanza_unref(st);
+    }
+    xd_stanza *e = parse("<iq xmlns='jabber:client' id='1' type='error'/>");
+    CHECK(xd_stanza_error(e, "bad-request", NULL) == NULL,
+          "no error to an error");
+    xd_stanza_unref(e);
+    xd_stanza_unref(iq);
+}
+
 int
 main(void)
 {
@@ -274,5 +362,6 @@ main(void)
     test_error_reply();
     test_default_types();
     test_iq_new();
+    test_builders();
     return check_report();
 }

@@ -49,6 +49,18 @@ typedef xd_command_status (*xd_command_fn)(xd_component *c, const xd_stanza *iq,
                                            const xd_elem *submitted, int stage,
                                            xd_elem *reply, void **state,
                                            void *arg);
+/* The type of a <note/> in a command's reply (XEP-0050 3.4). */
+typedef enum xd_command_note {
+    XD_COMMAND_NOTE_INFO,
+    XD_COMMAND_NOTE_WARN,
+    XD_COMMAND_NOTE_ERROR,
+} xd_command_note;
+
+/* Adds <note type=…>text</note> to `reply` (the <command/> element a
+ * command function fills; text NULL: an empty note) and returns it. */
+xd_elem *xd_command_add_note(xd_elem *reply, xd_command_note type,
+                             const char *text);
+
 /* A visibility check: 1 when `requester` (a full JID) may see and run the
  * command at `target` (the domain, or the entity's JID); NULL means
  * everyone. */

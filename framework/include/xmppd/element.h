@@ -86,6 +86,13 @@ const char *xd_elem_child_text(const xd_elem *e, const char *name,
 xd_elem *xd_elem_add_child(xd_elem *e, const char *name, const char *ns);
 /* Appends character data (len bytes of UTF-8; need not be NUL-terminated). */
 void xd_elem_add_text(xd_elem *e, const char *text, size_t len);
+/* Appends NUL-terminated character data (NULL: nothing). */
+void xd_elem_add_str(xd_elem *e, const char *text);
+/* Appends a new child <name>text</name> (ns NULL inherits e's; text NULL
+ * leaves it empty), even when e has one of that name already (several
+ * <group/>s, <value/>s); returns it. */
+xd_elem *xd_elem_add_child_text(xd_elem *e, const char *name, const char *ns,
+                                const char *text);
 /* Replaces the first matching child's content by text, adding the child if
  * absent; returns it. */
 xd_elem *xd_elem_set_child_text(xd_elem *e, const char *name, const char *ns,

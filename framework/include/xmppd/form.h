@@ -31,6 +31,12 @@ void xd_form_field_add_value(xd_elem *field, const char *value);
 /* Adds <option label=><value>value</value></option> to a list field. */
 void xd_form_field_add_option(xd_elem *field, const char *label,
                               const char *value);
+/* Adds a field whose one value is the decimal `value` (type, label: NULL
+ * leaves them out), e.g. a list-single of sizes. Returns the field. */
+xd_elem *xd_form_add_int(xd_elem *x, const char *var, const char *type,
+                         const char *label, long long value);
+/* Adds <option label='value'><value>value</value></option>, in decimal. */
+void xd_form_field_add_int_option(xd_elem *field, long long value);
 /* Adds a boolean field with value "1" or "0". */
 xd_elem *xd_form_add_bool(xd_elem *x, const char *var, const char *label,
                           int value);
