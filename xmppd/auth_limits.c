@@ -3,9 +3,10 @@
  * IPv6 /64: one site). Within sasl_ip_block_s an address may fail
  * sasl_ip_max_failures times; past half of that each failure is answered a
  * second late (slowing a guesser down), past all of it the address gets
- * temporary-auth-failure until the window has passed. An exchange counts
- * from its <auth/> until its outcome, so that exchanges opened at once get
- * no more guesses than failures would.
+ * temporary-auth-failure until the window has passed. Exchanges opened
+ * at once are checked again at their proof, so they get no more guesses
+ * than one after the other would, and at most sasl_ip_max_concurrent are
+ * under way per address.
  */
 #define XD_LOG_AREA "auth"
 #include <arpa/inet.h>
@@ -140,8 +141,7 @@ auth_limits_blocked(struct router *r, const char *peer)
 {
     struct failures *f = lookup(r, peer);
 
-    return f != NULL && (unsigned long long)f->count + f->pending >=
-                            r->conf.sasl_ip_max_failures;
+    return f != NULL && f->count >= r->conf.sasl_ip_max_failures;
 }
 
 int
@@ -151,8 +151,11 @@ auth_limits_begin(struct router *r, const char *peer)
 
     if (auth_limits_blocked(r, peer))
         return XD_ELIMIT;
-    if ((f = entry(r, peer, 1)) != NULL)
+    if ((f = entry(r, peer, 1)) != NULL) {
+        if (f->pending >= r->conf.sasl_ip_max_concurrent)
+            return XD_ELIMIT;
         f->pending++;
+    }
     return 0;
 }
 

@@ -361,15 +361,24 @@ handle_sasl(struct c2s *c, const xd_elem *in)
             c->sasl = NULL;
             auth_limits_end(r, peer);
         }
-        /* An exchange counts for the address from its <auth/>: exchanges
-         * opened at once would otherwise all pass the check before the
-         * first of their proofs fails. */
         if (auth_limits_begin(r, peer) != 0) {
             c2s_send(c, sasl_failure("temporary-auth-failure",
-                                     "too many failed logins from your "
-                                     "address; try again later"));
+                                     "too many logins from your address; "
+                                     "try again later"));
             return;
         }
+    } else if (c->sasl != NULL && !xd_elem_is(in, "abort", XD_NS_SASL) &&
+               auth_limits_blocked(r, peer)) {
+        /* Exchanges opened at once all passed the check at <auth/>: the
+         * proofs that come after the address ran out of guesses are not
+         * evaluated. */
+        sasl_free(c->sasl);
+        c->sasl = NULL;
+        auth_limits_end(r, peer);
+        c2s_send(c, sasl_failure("temporary-auth-failure",
+                                 "too many failed logins from your "
+                                 "address; try again later"));
+        return;
     }
     int begun = c->sasl != NULL || xd_elem_is(in, "auth", XD_NS_SASL);
     sasl_step(r, c->host, secure, &c->sasl, in, &res, &user);

@@ -84,9 +84,13 @@ const xd_config_key xmppd_conf_keys[] = {
     XD_CFG_UINT("sasl_ip_max_failures", struct xmppd_conf, sasl_ip_max_failures,
                 10, 1, 1000000,
                 "failed logins from one IPv4 address or IPv6 /64 within "
-                "sasl_ip_block_s, exchanges under way included; past half "
-                "of it each failure is answered a second late, past all of "
-                "it the address is refused"),
+                "sasl_ip_block_s; past half of it each failure is answered "
+                "a second late, past all of it the address is refused (a "
+                "proof that arrives then is not evaluated)"),
+    XD_CFG_UINT("sasl_ip_max_concurrent", struct xmppd_conf,
+                sasl_ip_max_concurrent, 10, 1, 1000000,
+                "SASL exchanges under way at once from one IPv4 address or "
+                "IPv6 /64; one more gets temporary-auth-failure"),
     XD_CFG_UINT("sasl_ip_block_s", struct xmppd_conf, sasl_ip_block_s, 300, 1,
                 86400,
                 "how long failures are remembered, and an address refused"),

@@ -34,6 +34,7 @@ struct xmppd_conf {
     unsigned long long c2s_connects_per_address_per_min; /* 0: no limit */
     unsigned long long c2s_preauth_max_stanza_bytes;
     unsigned long long sasl_ip_max_failures;
+    unsigned long long sasl_ip_max_concurrent;
     unsigned long long sasl_ip_block_s;
     unsigned long long c2s_ping_interval_s;
     unsigned long long c2s_ping_timeout_s;

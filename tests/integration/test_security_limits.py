@@ -240,16 +240,20 @@ def complete(s, got, end):
     return got if end in got else got + read_until(s, end, timeout=10)
 
 
-def sasl(rig):
+def sasl(rig, concurrent=10):
+    """25 SCRAM exchanges opened at once from one address: at most
+    `concurrent` go on, and of their wrong proofs at most
+    sasl_ip_max_failures (10) are evaluated."""
     rig.adduser("alice@localhost", "pencil")
     rig.start_xmppd()
     opened = [scram_first(rig) for _ in range(25)]
     challenged = [(s, r) for s, r in opened if "<challenge" in r]
-    check(len(challenged) <= 10, "of 25 SCRAM exchanges opened at once, %d "
-          "may go on (sasl_ip_max_failures = 10)" % len(challenged))
+    check(len(challenged) == concurrent, "of 25 SCRAM exchanges opened at "
+          "once, %d go on (sasl_ip_max_concurrent = %d)"
+          % (len(challenged), concurrent))
     refused = [complete(s, r, "</failure>") for s, r in opened
                if "<challenge" not in r]
-    check(refused and all("temporary-auth-failure" in r for r in refused),
+    check(all("temporary-auth-failure" in r for r in refused),
           "the other %d get temporary-auth-failure" % len(refused))
     for s, r in challenged:
         text = re.search(r">([^<]+)<", complete(s, r, "</challenge>"))
@@ -260,9 +264,13 @@ def sasl(rig):
         s.sendall(("<response xmlns='%s'>%s</response>"
                    % (NS_SASL, base64.b64encode(final.encode()).decode()))
                   .encode())
-    guesses = sum("not-authorized" in read_until(s, "</failure>", timeout=10)
-                  for s, r in challenged)
-    check(guesses <= 10, "%d wrong proofs were evaluated" % guesses)
+    answers = [read_until(s, "</failure>", timeout=10) for s, r in challenged]
+    guesses = sum("not-authorized" in a for a in answers)
+    check(guesses == min(10, concurrent), "%d wrong proofs were evaluated "
+          "(sasl_ip_max_failures = 10)" % guesses)
+    check(all("temporary-auth-failure" in a for a in answers
+              if "not-authorized" not in a),
+          "the proofs that came after get temporary-auth-failure")
     s, r = scram_first(rig)
     check("temporary-auth-failure" in complete(s, r, "</failure>"),
           "and the address is now refused")
@@ -356,7 +364,9 @@ PARTS = [
                         auth_timeout_s=2, sasl_ip_max_failures=1000)),
     ("rate", rate, dict(c2s_connects_per_address_per_min=5)),
     ("emfile", emfile, dict()),
-    ("sasl", sasl, dict(sasl_ip_max_failures=10)),
+    ("sasl", sasl, dict(sasl_ip_max_failures=10, sasl_ip_max_concurrent=10)),
+    ("sasl_proofs", lambda rig: sasl(rig, concurrent=25),
+     dict(sasl_ip_max_failures=10, sasl_ip_max_concurrent=100)),
     ("preauth", preauth, dict()),
     ("plain", plain, dict(scram_iterations=500000,
                           sasl_ip_max_failures=1000)),

@@ -162,6 +162,7 @@ class Rig:
             # (test_security_limits.py tests the caps themselves).
             "c2s_max_connections_per_address": 10000,
             "c2s_connects_per_address_per_min": 0,
+            "sasl_ip_max_concurrent": 100,
         }
         keys.update(xmppd_keys)
         self.xmppd_keys = keys

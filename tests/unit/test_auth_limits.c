@@ -43,7 +43,8 @@ test_exchanges_count(void)
 
     memset(&r, 0, sizeof(r));
     r.auth_failures = xd_map_new();
-    r.conf.sasl_ip_max_failures = 3;
+    r.conf.sasl_ip_max_failures = 2;
+    r.conf.sasl_ip_max_concurrent = 3;
     r.conf.sasl_ip_block_s = 300;
     /* Three exchanges at once are all the address may have, from any of
      * the addresses of its /64. */
@@ -52,22 +53,22 @@ test_exchanges_count(void)
     CHECK(auth_limits_begin(&r, a) == 0, "third");
     CHECK(auth_limits_begin(&r, a) == XD_ELIMIT, "a fourth at once");
     CHECK(auth_limits_begin(&r, "192.0.2.1:1") == 0, "another address");
-    /* One fails: its place is taken by the failure. */
+    /* One fails: its place comes back, the failure counts. */
     auth_limits_end(&r, a);
     auth_limits_failure(&r, a);
-    CHECK(auth_limits_begin(&r, a) == XD_ELIMIT, "1 failure + 2 under way");
-    /* One succeeds: its place comes back. */
+    CHECK(!auth_limits_blocked(&r, a), "1 failure of 2: not blocked");
+    CHECK(auth_limits_begin(&r, a) == 0, "a place under way again");
+    /* A second failure: the proofs of the exchanges still under way are
+     * no longer evaluated (c2s checks auth_limits_blocked at each). */
     auth_limits_end(&r, a);
-    CHECK(auth_limits_begin(&r, a) == 0, "after a success");
-    auth_limits_end(&r, a);
+    auth_limits_failure(&r, a);
+    CHECK(auth_limits_blocked(&r, a) && auth_limits_begin(&r, a) != 0,
+          "2 failures: blocked");
     auth_limits_end(&r, a);
     auth_limits_end(&r, a);
     auth_limits_end(&r, a); /* one too many: no underflow */
-    CHECK(!auth_limits_blocked(&r, a), "1 failure, nothing under way");
-    auth_limits_failure(&r, a);
-    auth_limits_failure(&r, a);
-    CHECK(auth_limits_blocked(&r, a) && auth_limits_begin(&r, a) != 0,
-          "3 failures: blocked");
+    CHECK(auth_limits_blocked(&r, a), "still blocked with nothing under way");
+    CHECK(!auth_limits_blocked(&r, "192.0.2.1:1"), "the other address is not");
     auth_limits_free(&r);
 }
 
