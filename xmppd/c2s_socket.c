@@ -192,6 +192,8 @@ c2s_socket_accept(struct router *r, int fd, int direct_tls, const char *addr)
         .content_ns = XD_NS_CLIENT,
         .limits = preauth_limits(r),
         .out_high_water = r->conf.out_high_water_bytes,
+        .before_write = db_batch_before_write,
+        .before_write_arg = r,
     };
     struct bufferevent *bev;
 

@@ -319,6 +319,8 @@ comp_link_accept(struct router *r, int fd)
         .limits = r->limits,
         .out_high_water = r->conf.out_high_water_bytes,
         .io_chunk = XD_STREAM_LINK_IO_CHUNK,
+        .before_write = db_batch_before_write,
+        .before_write_arg = r,
     };
     struct timeval tv = { (time_t)r->conf.component_handshake_timeout_s, 0 };
 

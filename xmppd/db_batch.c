@@ -2,9 +2,11 @@
  * db_batch.c: group commit. The stores that write on every stanza (the
  * archive, offline messages, last activity) open the loop turn's write
  * batch; one event, activated at that first write, commits it after the
- * turn's other events, before the loop waits for sockets again and so before
- * anything sent in that turn is written out. One fsync-free COMMIT per turn
- * instead of one per message.
+ * turn's other events, before the loop waits for sockets again. Plain
+ * sockets are written by an event of their own in the same turn, which may
+ * run before that one: the streams' before_write hook commits first, so
+ * nothing sent in a turn is written out before the turn's writes are
+ * durable. One fsync-free COMMIT per turn instead of one per message.
  */
 #define XD_LOG_AREA "db"
 #include <event2/event.h>
@@ -41,6 +43,12 @@ db_batch_flush(struct router *r)
 {
     if (r->db != NULL && xd_db_batch_end(r->db) != 0)
         xd_log_warnx("%s: a batch of writes was lost", r->conf.db_path);
+}
+
+void
+db_batch_before_write(void *r)
+{
+    db_batch_flush(r);
 }
 
 void

@@ -110,6 +110,9 @@ void db_batch_write(struct router *r);
 /* Commits the open batch now (shutdown, or before a read that must see it
  * from another connection). */
 void db_batch_flush(struct router *r);
+/* The before_write hook of the router's streams (arg: the router): the
+ * batch is committed before the output of its turn reaches a socket. */
+void db_batch_before_write(void *r);
 void db_batch_free(struct router *r);
 
 /* control.c: xmppdctl's UNIX socket (sessions, kick, stats, reload). */

@@ -604,6 +604,8 @@ flush_now_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (!s->direct || s->bev == NULL)
         return;
+    if (s->opts.before_write != NULL)
+        s->opts.before_write(s->opts.before_write_arg);
     struct evbuffer *out = bufferevent_get_output(s->bev);
     evutil_socket_t sock = bufferevent_getfd(s->bev);
     /* A socket bufferevent freezes its output's start so that only it

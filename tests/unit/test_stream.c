@@ -101,11 +101,10 @@ run_until(struct event_base *base, const int *flag, int want)
 }
 
 static void
-pair(struct event_base *base, struct side *a, struct side *b, size_t high_water)
+pair_opts(struct event_base *base, struct side *a, struct side *b,
+          xd_stream_opts opts)
 {
     int fds[2];
-    xd_stream_opts opts = { .content_ns = XD_NS_CLIENT,
-                            .out_high_water = high_water };
 
     xd_xml_limits_default(&opts.limits);
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
@@ -118,6 +117,15 @@ pair(struct event_base *base, struct side *a, struct side *b, size_t high_water)
     memset(b, 0, sizeof(*b));
     a->s = xd_stream_new_fd(base, fds[0], &opts, &callbacks, a);
     b->s = xd_stream_new_fd(base, fds[1], &opts, &callbacks, b);
+}
+
+static void
+pair(struct event_base *base, struct side *a, struct side *b, size_t high_water)
+{
+    xd_stream_opts opts = { .content_ns = XD_NS_CLIENT,
+                            .out_high_water = high_water };
+
+    pair_opts(base, a, b, opts);
 }
 
 static xd_stanza *
@@ -393,6 +401,46 @@ test_io_chunk(struct event_base *base)
           "without io_chunk, libevent's 4 KiB reads take several turns");
 }
 
+struct write_hook {
+    xd_stream *s;
+    int calls;
+    int pending_seen; /* the output was still queued when it ran */
+};
+
+static void
+before_write(void *arg)
+{
+    struct write_hook *h = arg;
+
+    h->calls++;
+    if (h->s != NULL && xd_stream_out_pending(h->s) > 0)
+        h->pending_seen = 1;
+}
+
+/* The router commits the turn's database writes in before_write: it must
+ * run before the turn's output reaches the socket. */
+static void
+test_before_write(struct event_base *base)
+{
+    struct write_hook h = { 0 };
+    xd_stream_opts opts = { .content_ns = XD_NS_CLIENT,
+                            .before_write = before_write,
+                            .before_write_arg = &h };
+    struct side a, b;
+
+    pair_opts(base, &a, &b, opts);
+    open_both(base, &a, &b);
+    h.s = a.s;
+    h.calls = 0;
+    xd_stream_send_stanza(a.s, message("durable"));
+    run_until(base, &b.stanzas, 1);
+    CHECK(b.stanzas == 1, "the stanza arrives");
+    CHECK(h.calls >= 1 && h.pending_seen,
+          "before_write ran while the output was still queued");
+    xd_stream_free(a.s);
+    xd_stream_free(b.s);
+}
+
 int
 main(void)
 {
@@ -405,6 +453,7 @@ main(void)
     test_starttls(base);
     test_connect_refused(base);
     test_io_chunk(base);
+    test_before_write(base);
     event_base_free(base);
     return check_report();
 }

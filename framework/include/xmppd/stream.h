@@ -65,6 +65,12 @@ typedef struct xd_stream_opts {
      * returns XD_ELIMIT); 0: no limit. For links whose peer closes the
      * stream on an oversized stanza (a router's max_stanza_bytes). */
     size_t out_max_stanza_bytes;
+    /* Optional: called (with before_write_arg) just before output queued in
+     * a loop turn is written to the socket, so that what that output
+     * acknowledges is made durable first (the router commits the turn's
+     * database writes here: group commit). */
+    void (*before_write)(void *arg);
+    void *before_write_arg;
 } xd_stream_opts;
 
 /* io_chunk for component links. */
