@@ -185,9 +185,24 @@ handle_enable(struct c2s *c, const xd_elem *e)
 }
 
 /*
- * <resume/> on a new authenticated connection `c`: the hibernating (or not
- * yet known to be dead) session `old` takes over c's transport, and c,
- * now empty, is freed.
+ * The connection of a live session that another connection resumes: it
+ * gets a session of its own that knows nothing, is told why with a
+ * conflict stream error (as Prosody does), and that empty session is
+ * freed with it when it has closed. The client may simply not know yet
+ * that its old connection is dead.
+ */
+static void
+retire_transport(struct c2s *old)
+{
+    struct c2s *gone = c2s_new(old->r, old->ops, old->t);
+
+    old->ops->attach(old->t, gone);
+    c2s_kick(gone, "conflict", "the session was resumed by another connection");
+}
+
+/*
+ * <resume/> on a new authenticated connection `c`: the hibernating (or
+ * live) session `old` takes over c's transport, and c, now empty, is freed.
  */
 static void
 handle_resume(struct c2s *c, const xd_elem *e)
@@ -202,9 +217,10 @@ handle_resume(struct c2s *c, const xd_elem *e)
         send_failed(c, "bad-request");
         return;
     }
-    if (old == NULL || strcmp(old->user, c->user) != 0 ||
+    if (old == NULL || old->no_resume || strcmp(old->user, c->user) != 0 ||
         strcmp(old->host, c->host) != 0) {
-        /* Unknown, expired, or another account's: the same answer. */
+        /* Unknown, expired, ended on purpose (an administrator's kick, a
+         * limit) or another account's: the same answer. */
         xd_log_info("%s: no session %s to resume", c->ops->peer(c->t),
                     previd ? previd : "");
         send_failed(c, "item-not-found");
@@ -215,12 +231,13 @@ handle_resume(struct c2s *c, const xd_elem *e)
         return;
     }
     take_ack(old, h);
-    evtimer_del(old->sm->timer);
-    old->ops->free(old->t); /* a connection not yet seen dead goes now */
+    if (sm_hibernating(old))
+        evtimer_del(old->sm->timer);
+    else
+        retire_transport(old);
     old->ops = c->ops;
     old->t = c->t;
     old->ops->attach(old->t, old);
-    old->no_resume = 0;
     c->ops = &detached_ops;
     c->t = c;
     c2s_free(c);

