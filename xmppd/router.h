@@ -76,6 +76,7 @@ struct router {
     xd_map *archive_modes; /* mam.c: bare JID -> chosen default mode */
     xd_map *registrations; /* XEP-0077: address -> time of the last */
     xd_map *sm_resumable;  /* XEP-0198 resumption id -> struct c2s */
+    unsigned long long sm_queued_bytes; /* sm.c: held for all sessions */
     struct router_listener {
         struct router *r;
         int kind; /* listener.c's enum listener_kind */

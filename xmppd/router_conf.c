@@ -111,6 +111,15 @@ const xd_config_key xmppd_conf_keys[] = {
                 "XEP-0198: stanzas sent to one client and not yet "
                 "acknowledged, at most; past it the session ends and what "
                 "was not acknowledged is stored or bounced"),
+    XD_CFG_UINT("sm_max_unacked_bytes", struct xmppd_conf, sm_max_unacked_bytes,
+                4194304, 65536, 1073741824,
+                "XEP-0198: bytes of unacknowledged stanzas one session may "
+                "hold; past it the session ends as past sm_max_unacked"),
+    XD_CFG_UINT("sm_max_unacked_bytes_total", struct xmppd_conf,
+                sm_max_unacked_bytes_total, 268435456, 1048576, 68719476736ULL,
+                "XEP-0198: bytes of unacknowledged stanzas all sessions "
+                "together may hold; the session whose stanza passes it "
+                "ends as past sm_max_unacked"),
     XD_CFG_STRING("archive_default", struct xmppd_conf, archive_default,
                   "always",
                   "XEP-0313: what is archived for an account that has not "

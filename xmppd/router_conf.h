@@ -40,6 +40,8 @@ struct xmppd_conf {
     unsigned long long c2s_ping_timeout_s;
     unsigned long long sm_resume_timeout_s;
     unsigned long long sm_max_unacked;
+    unsigned long long sm_max_unacked_bytes;
+    unsigned long long sm_max_unacked_bytes_total;
     char *archive_default; /* always, roster or never */
     int registration;
     unsigned long long registration_interval_s;

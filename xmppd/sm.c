@@ -27,11 +27,17 @@
 
 #define REQUEST_EVERY 5 /* stanzas sent between our <r/> */
 
+struct queued {
+    xd_stanza *st;
+    size_t bytes; /* its arena when queued, counted in r->sm_queued_bytes */
+};
+
 struct sm {
-    uint32_t in;         /* stanzas handled from the client (our h) */
-    uint32_t acked;      /* stanzas the client acknowledged (its h) */
-    xd_stanza **queue;   /* sent and not acknowledged, oldest first */
-    size_t head, n, cap; /* a ring */
+    uint32_t in;          /* stanzas handled from the client (our h) */
+    uint32_t acked;       /* stanzas the client acknowledged (its h) */
+    struct queued *queue; /* sent and not acknowledged, oldest first */
+    size_t head, n, cap;  /* a ring */
+    size_t bytes;         /* what the queue holds */
     unsigned since_request;
     int resumable;
     unsigned long long resume_s;
@@ -46,34 +52,41 @@ static const struct c2s_transport_ops detached_ops;
 static xd_stanza *
 queue_at(const struct sm *sm, size_t i)
 {
-    return sm->queue[(sm->head + i) % sm->cap];
+    return sm->queue[(sm->head + i) % sm->cap].st;
 }
 
+/* The session's bytes and the router's total both count st. */
 static void
-queue_push(struct sm *sm, xd_stanza *st)
+queue_push(struct router *r, struct sm *sm, xd_stanza *st)
 {
     if (sm->n == sm->cap) {
         size_t cap = sm->cap ? sm->cap * 2 : 16;
-        xd_stanza **q = xd_xcalloc(cap, sizeof(*q));
+        struct queued *q = xd_xcalloc(cap, sizeof(*q));
         for (size_t i = 0; i < sm->n; i++)
-            q[i] = queue_at(sm, i);
+            q[i] = sm->queue[(sm->head + i) % sm->cap];
         free(sm->queue);
         sm->queue = q;
         sm->cap = cap;
         sm->head = 0;
     }
-    sm->queue[(sm->head + sm->n) % sm->cap] = st;
+    struct queued *e = &sm->queue[(sm->head + sm->n) % sm->cap];
+    e->st = st;
+    e->bytes = xd_stanza_mem(st);
+    sm->bytes += e->bytes;
+    r->sm_queued_bytes += e->bytes;
     sm->n++;
 }
 
 static xd_stanza *
-queue_pop(struct sm *sm)
+queue_pop(struct router *r, struct sm *sm)
 {
-    xd_stanza *st = sm->queue[sm->head];
+    struct queued *e = &sm->queue[sm->head];
 
+    sm->bytes -= e->bytes;
+    r->sm_queued_bytes -= e->bytes;
     sm->head = (sm->head + 1) % sm->cap;
     sm->n--;
-    return st;
+    return e->st;
 }
 
 /* --- elements ------------------------------------------------------------ */
@@ -128,7 +141,7 @@ take_ack(struct c2s *c, uint32_t h)
     if (delta > sm->n)
         return XD_EPROTO;
     for (uint32_t i = 0; i < delta; i++)
-        xd_stanza_unref(queue_pop(sm));
+        xd_stanza_unref(queue_pop(c->r, sm));
     sm->acked = h;
     return 0;
 }
@@ -308,11 +321,24 @@ sm_sent(struct c2s *c, xd_stanza *st)
         xd_stanza_unref(st);
         return;
     }
-    queue_push(sm, st);
-    if (sm->n > c->r->conf.sm_max_unacked) {
+    struct router *r = c->r;
+    queue_push(r, sm, st);
+    if (sm->n > r->conf.sm_max_unacked) {
         xd_log_info("%s: %zu stanzas unacknowledged", xd_jid_str(c->jid),
                     sm->n);
         c2s_kick(c, "policy-violation", "too many unacknowledged stanzas");
+        return;
+    }
+    /* Bytes too, for the session and for all of them: a few large stanzas
+     * to a client that never acknowledges (or has gone) would otherwise
+     * hold any amount of memory. The session that passes a bound ends;
+     * what it holds goes to the account's other resources or offline
+     * storage, or is bounced, as for any session that ends. */
+    if (sm->bytes > r->conf.sm_max_unacked_bytes ||
+        r->sm_queued_bytes > r->conf.sm_max_unacked_bytes_total) {
+        if (c2s_kick(c, "policy-violation", "too many unacknowledged bytes"))
+            xd_log_info("%s: %zu unacknowledged bytes (%llu in all sessions)",
+                        xd_jid_str(c->jid), sm->bytes, r->sm_queued_bytes);
         return;
     }
     if (++sm->since_request >= REQUEST_EVERY && c->ops != &detached_ops) {
@@ -448,7 +474,7 @@ sm_redeliver(struct c2s *c)
         xd_map_remove(r->sm_resumable, sm->id);
     sm->resumable = 0;
     while (sm->n > 0) {
-        xd_stanza *st = queue_pop(sm);
+        xd_stanza *st = queue_pop(r, sm);
         if (r->stopping) {
             /* Nobody else to give it to: what can wait, waits. */
             if (xd_stanza_kind_of(st) == XD_STANZA_MESSAGE &&
@@ -471,7 +497,7 @@ sm_free(struct c2s *c)
     if (sm->resumable)
         xd_map_remove(c->r->sm_resumable, sm->id);
     while (sm->n > 0)
-        xd_stanza_unref(queue_pop(sm));
+        xd_stanza_unref(queue_pop(c->r, sm));
     free(sm->queue);
     if (sm->timer != NULL)
         event_free(sm->timer);

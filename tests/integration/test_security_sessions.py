@@ -109,6 +109,57 @@ def kicked_is_not_resumable(rig):
     rig.xmppd.wait_log("session carol@localhost/desk ended")
 
 
+# --- finding 12 ------------------------------------------------------------
+
+def hibernate(rig, user, resource):
+    c = session(rig, user, resource, resume=True)
+    c.send("<presence/>")
+    ping(c, "h1")
+    c.drop()
+    rig.xmppd.wait_log("%s@localhost/%s: connection lost" % (user, resource))
+
+
+async def offline_bodies(rig, user, n):
+    e = await login(rig, "%s@localhost/again" % user, "pencil")
+    e.send_presence()
+    got = sorted([int((await next_message(e))["body"].split()[0])
+                  for _ in range(n)])
+    await logout(e)
+    return got
+
+
+async def session_byte_bound(rig):
+    """A hibernating session may hold 1 MiB here: past it, it ends and
+    what it held is stored offline, none lost."""
+    await run(hibernate, rig, "erin", "tablet")
+    s = await run(session, rig, "alice", "desk")
+    await run(flood, s, "erin@localhost/tablet", 15, 100000)
+    await run(rig.xmppd.wait_log, "session erin@localhost/tablet ended", 5)
+    check("unacknowledged bytes" in rig.xmppd.text(), "logged why")
+    got = await offline_bodies(rig, "erin", 15)
+    check(got == list(range(15)), "nothing was lost: %s" % got)
+    s.drop()
+
+
+async def global_byte_bound(rig):
+    """1 MiB for all the hibernating sessions together: the session whose
+    stanza passes it ends; the other one goes on waiting."""
+    await run(hibernate, rig, "fred", "tablet")
+    await run(hibernate, rig, "gina", "tablet")
+    s = await run(session, rig, "alice", "desk")
+    # A 100 KB message holds about 180 KB: fred's three stay under the
+    # bound, gina's six pass it.
+    await run(flood, s, "fred@localhost/tablet", 3, 100000)
+    await run(flood, s, "gina@localhost/tablet", 6, 100000)
+    await run(rig.xmppd.wait_log, "session gina@localhost/tablet ended", 5)
+    listing = rig.ctl("sessions").stdout
+    check("fred@localhost/tablet" in listing and "hibernating" in listing,
+          "the session under the bound waits on: %r" % listing)
+    got = await offline_bodies(rig, "gina", 6)
+    check(got == list(range(6)), "nothing was lost: %s" % got)
+    s.drop()
+
+
 async def test(rig):
     for u in ("alice", "bob", "carol", "dave"):
         rig.adduser("%s@localhost" % u, "pencil")
@@ -116,5 +167,22 @@ async def test(rig):
     await run(resume_live_session, rig)
     await run(kicked_is_not_resumable, rig)
 
+    for keys, case in (({"sm_max_unacked_bytes": 1048576},
+                        session_byte_bound),
+                       ({"sm_max_unacked_bytes_total": 1048576},
+                        global_byte_bound)):
+        other = Rig(c2s_max_bytes_per_s=0, **keys)
+        try:
+            for u in ("alice", "erin", "fred", "gina"):
+                other.adduser("%s@localhost" % u, "pencil")
+            other.start_xmppd()
+            await case(other)
+        except BaseException:
+            other.dump_logs()
+            raise
+        finally:
+            other.close()
 
-main(test, c2s_max_bytes_per_s=0, out_high_water_bytes=4194304)
+
+main(test, c2s_max_bytes_per_s=0, out_high_water_bytes=4194304,
+     sm_max_unacked_bytes=33554432)
