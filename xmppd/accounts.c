@@ -13,11 +13,12 @@
 
 #include "accounts.h"
 
-static const xd_scram_hash hashes[] = { XD_SCRAM_SHA1, XD_SCRAM_SHA256 };
+const xd_scram_hash accounts_mechs[ACCOUNTS_MECHS] = { XD_SCRAM_SHA1,
+                                                       XD_SCRAM_SHA256 };
 
 /* SASLprep (RFC 4013) as RFC 5802 asks; the caller frees *out. */
-static int
-saslprep(const char *password, char **out)
+int
+accounts_prepare_password(const char *password, char **out)
 {
     char *p = NULL;
 
@@ -43,17 +44,14 @@ step_done(xd_db *db, sqlite3_stmt *st)
 }
 
 static int
-store_creds(xd_db *db, const char *host, const char *user, const char *prepped,
-            unsigned iterations)
+store_creds(xd_db *db, const char *host, const char *user,
+            const xd_scram_creds creds[ACCOUNTS_MECHS])
 {
     sqlite3_stmt *st;
 
-    for (size_t i = 0; i < XD_NELEM(hashes); i++) {
-        xd_scram_creds c;
-        size_t hl = xd_scram_hash_len(hashes[i]);
-        if (xd_scram_creds_make(hashes[i], prepped, NULL, 0, iterations, &c) !=
-            0)
-            return XD_EINVAL;
+    for (size_t i = 0; i < ACCOUNTS_MECHS; i++) {
+        const xd_scram_creds *c = &creds[i];
+        size_t hl = xd_scram_hash_len(accounts_mechs[i]);
         if (xd_db_prepare(db,
                           "INSERT OR REPLACE INTO scram_credentials (host, "
                           "user, mechanism, salt, iterations, stored_key, "
@@ -62,12 +60,12 @@ store_creds(xd_db *db, const char *host, const char *user, const char *prepped,
             return XD_EIO;
         sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, xd_scram_mech_name(hashes[i]), -1,
+        sqlite3_bind_text(st, 3, xd_scram_mech_name(accounts_mechs[i]), -1,
                           SQLITE_STATIC);
-        sqlite3_bind_blob(st, 4, c.salt, (int)c.salt_len, SQLITE_STATIC);
-        sqlite3_bind_int(st, 5, (int)c.iterations);
-        sqlite3_bind_blob(st, 6, c.stored_key, (int)hl, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 7, c.server_key, (int)hl, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 4, c->salt, (int)c->salt_len, SQLITE_STATIC);
+        sqlite3_bind_int(st, 5, (int)c->iterations);
+        sqlite3_bind_blob(st, 6, c->stored_key, (int)hl, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 7, c->server_key, (int)hl, SQLITE_STATIC);
         if (step_done(db, st) != 0)
             return XD_EIO;
     }
@@ -91,20 +89,15 @@ accounts_exists(xd_db *db, const char *host, const char *user)
     return rc == SQLITE_DONE ? 0 : XD_EIO;
 }
 
-static int
-write_account(xd_db *db, const char *host, const char *user,
-              const char *password, unsigned iterations, int create)
+int
+accounts_store(xd_db *db, const char *host, const char *user,
+               const xd_scram_creds creds[ACCOUNTS_MECHS], int create)
 {
-    char *prepped = NULL;
     sqlite3_stmt *st;
     int rc;
 
-    if ((rc = saslprep(password, &prepped)) != 0)
-        return rc;
-    if (xd_db_begin(db) != 0) {
-        free(prepped);
+    if (xd_db_begin(db) != 0)
         return XD_EIO;
-    }
     rc = accounts_exists(db, host, user);
     if (rc < 0)
         goto fail;
@@ -128,16 +121,35 @@ write_account(xd_db *db, const char *host, const char *user,
         if ((rc = step_done(db, st)) != 0)
             goto fail;
     }
-    if ((rc = store_creds(db, host, user, prepped, iterations)) != 0 ||
+    if ((rc = store_creds(db, host, user, creds)) != 0 ||
         (rc = xd_db_commit(db)) != 0)
         goto fail;
-    explicit_bzero(prepped, strlen(prepped));
-    free(prepped);
     return 0;
 fail:
     xd_db_rollback(db);
+    return rc;
+}
+
+/* Derives the credentials here, on the caller's thread (xmppdctl). */
+static int
+write_account(xd_db *db, const char *host, const char *user,
+              const char *password, unsigned iterations, int create)
+{
+    xd_scram_creds creds[ACCOUNTS_MECHS];
+    char *prepped = NULL;
+    int rc;
+
+    if ((rc = accounts_prepare_password(password, &prepped)) != 0)
+        return rc;
+    for (size_t i = 0; i < ACCOUNTS_MECHS && rc == 0; i++)
+        if (xd_scram_creds_make(accounts_mechs[i], prepped, NULL, 0, iterations,
+                                &creds[i]) != 0)
+            rc = XD_EINVAL;
     explicit_bzero(prepped, strlen(prepped));
     free(prepped);
+    if (rc == 0)
+        rc = accounts_store(db, host, user, creds, create);
+    explicit_bzero(creds, sizeof(creds));
     return rc;
 }
 
@@ -219,7 +231,7 @@ accounts_check_password(xd_db *db, const char *host, const char *user,
 
     if (rc != 0)
         return rc;
-    if (saslprep(password, &prepped) != 0)
+    if (accounts_prepare_password(password, &prepped) != 0)
         return XD_EAUTH;
     rc = xd_scram_creds_make(XD_SCRAM_SHA256, prepped, stored.salt,
                              stored.salt_len, stored.iterations, &given);

@@ -794,6 +794,8 @@ c2s_free(struct c2s *c)
 {
     struct router *r = c->r;
 
+    kdf_cancel(c->kdf_job); /* register.c's request dies with us */
+
     if (c->prev)
         c->prev->next = c->next;
     else

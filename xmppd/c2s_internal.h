@@ -5,6 +5,7 @@
 #ifndef XMPPD_C2S_INTERNAL_H
 #define XMPPD_C2S_INTERNAL_H
 
+#include "kdf_worker.h"
 #include "router.h"
 
 enum c2s_state {
@@ -40,8 +41,9 @@ struct c2s {
     xd_map *directed;         /* RFC 6121 4.6: JIDs sent directed presence */
     int ping_pending;
     xd_stanza *held;
-    struct sm *sm; /* XEP-0198 once enabled (sm.c) */
-    int no_resume; /* ended on purpose: not to be resumed */
+    struct sm *sm;           /* XEP-0198 once enabled (sm.c) */
+    int no_resume;           /* ended on purpose: not to be resumed */
+    struct kdf_job *kdf_job; /* register.c: keys being derived, or NULL */
     time_t bound_at;
     time_t last_input;       /* a stanza from the client, or the binding */
     struct c2s *prev, *next; /* r->c2s_all */

@@ -15,6 +15,7 @@
 #include <xmppd/log.h>
 #include <xmppd/stream.h>
 
+#include "kdf_worker.h"
 #include "router.h"
 #include "schema.h"
 
@@ -101,6 +102,8 @@ router_open(struct router *r)
         (rc = xd_db_checkpoint_in_background(r->db, 1000)) != 0 ||
         (rc = db_batch_init(r)) != 0)
         return rc;
+    if ((rc = kdf_worker_start(r->base, &c->kdf_max_pending, &r->kdf)) != 0)
+        return rc;
     if ((rc = router_load_components(r)) != 0 || (rc = control_start(r)) != 0 ||
         (rc = c2s_compact_start(r)) != 0)
         return rc;
@@ -129,6 +132,7 @@ main(int argc, char *argv[])
     r.auth_failures = xd_map_new();
     r.sm_resumable = xd_map_new();
     r.registrations = xd_map_new();
+    r.password_changes = xd_map_new();
     r.started = time(NULL);
     r.caps_ver = server_caps_ver();
 
@@ -156,6 +160,7 @@ main(int argc, char *argv[])
     listeners_stop(&r);
     control_stop(&r);
     c2s_free_all(&r);
+    kdf_worker_stop(r.kdf); /* after the sessions: they cancelled their jobs */
     comp_links_free_all(&r);
     router_free_components(&r);
     if (r.sig_int)
@@ -172,6 +177,7 @@ main(int argc, char *argv[])
     free(r.caps_ver);
     xd_map_free(r.sm_resumable);
     xd_map_free(r.registrations);
+    xd_map_free(r.password_changes);
     xd_map_free(r.archive_modes);
     xd_map_free(r.users);
     xd_map_free(r.sessions);

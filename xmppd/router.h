@@ -21,6 +21,7 @@
  *   mam.c             message archives
  *   account_data.c    private XML storage and vCards
  *   component_link.c  the XEP-0114 accept side
+ *   kdf_worker.c      SCRAM key derivation on a thread of its own
  */
 #ifndef XMPPD_ROUTER_H
 #define XMPPD_ROUTER_H
@@ -77,6 +78,8 @@ struct router {
     xd_map *registrations; /* XEP-0077: address -> time of the last */
     xd_map *sm_resumable;  /* XEP-0198 resumption id -> struct c2s */
     unsigned long long sm_queued_bytes; /* sm.c: held for all sessions */
+    xd_map *password_changes; /* register.c: bare JID -> time of the last */
+    struct kdf_worker *kdf;   /* kdf_worker.c: key derivation thread */
     struct router_listener {
         struct router *r;
         int kind; /* listener.c's enum listener_kind */

@@ -132,6 +132,14 @@ const xd_config_key xmppd_conf_keys[] = {
                 registration_interval_s, 60, 0, 86400,
                 "XEP-0077: one new account per client address within this "
                 "many seconds; 0: no limit"),
+    XD_CFG_UINT("password_change_interval_s", struct xmppd_conf,
+                password_change_interval_s, 10, 0, 86400,
+                "XEP-0077: one password change per account within this many "
+                "seconds; sooner gets resource-constraint; 0: no limit"),
+    XD_CFG_UINT("kdf_max_pending", struct xmppd_conf, kdf_max_pending, 32, 1,
+                100000,
+                "password changes and registrations waiting for their key "
+                "derivation at most; more get resource-constraint"),
     XD_CFG_STRING("control_socket", struct xmppd_conf, control_socket,
                   "xmppd.sock",
                   "UNIX socket (mode 0600) on which xmppdctl lists and "

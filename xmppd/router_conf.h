@@ -45,6 +45,8 @@ struct xmppd_conf {
     char *archive_default; /* always, roster or never */
     int registration;
     unsigned long long registration_interval_s;
+    unsigned long long password_change_interval_s;
+    unsigned long long kdf_max_pending;
     char *control_socket; /* xmppdctl's UNIX socket; "": none */
 };
 

@@ -160,6 +160,82 @@ async def global_byte_bound(rig):
     s.drop()
 
 
+# --- finding 13 ------------------------------------------------------------
+
+def change_request(i, password):
+    return ("<iq type='set' id='pw%d'><query xmlns='jabber:iq:register'>"
+            "<username>alice</username><password>%s</password></query></iq>"
+            % (i, password))
+
+
+def answers(c, ids):
+    """The iq answers with these ids, by id, in whatever order they come."""
+    got, end = {}, 0
+    deadline = time.monotonic() + TIMEOUT
+    while len(got) < len(ids) and time.monotonic() < deadline:
+        for m in re.finditer(r"<iq [^>]*id='(pw\d+)'[^>]*?(/>|>.*?</iq>)",
+                             c.buf, re.S):
+            if m.group(1) in ids:
+                got[m.group(1)] = m.group(0)
+                end = max(end, m.end())
+        if len(got) < len(ids):
+            c.s.settimeout(TIMEOUT)
+            c.buf += c.s.recv(65536).decode(errors="replace")
+    c.buf = c.buf[end:]
+    check(len(got) == len(ids), "all answered: %s" % sorted(got))
+    return got
+
+
+def pipelined_password_changes(rig):
+    """Each change costs about 350 ms of PBKDF2 here. Alice pipelines ten;
+    Bob's pings must not wait for them, and Alice gets one change and nine
+    resource-constraint errors of type wait."""
+    bob = session(rig, "bob", "desk")
+    alice = session(rig, "alice", "desk")
+    ping(bob, "warm")
+    n = 10
+    alice.send("".join(change_request(i, "new%d" % i) for i in range(n)))
+    worst, i = 0.0, 0
+    t_end = time.monotonic() + 1.0
+    while time.monotonic() < t_end:
+        t = time.monotonic()
+        ping(bob, "rtt%d" % i)
+        worst = max(worst, time.monotonic() - t)
+        i += 1
+    check(worst < 0.15, "another user's ping waits %.0f ms at worst"
+          % (worst * 1000))
+    got = answers(alice, ["pw%d" % i for i in range(n)])
+    check("type='result'" in got["pw0"], "the first change is made: "
+          + got["pw0"])
+    for i in range(1, n):
+        check("type='error'" in got["pw%d" % i] and
+              "resource-constraint" in got["pw%d" % i] and
+              "type='wait'" in got["pw%d" % i],
+              "the others are refused (wait): " + got["pw%d" % i])
+    # A moment later an account may change its password again.
+    time.sleep(2.1)
+    alice.send(change_request(50, "pencil"))
+    again = answers(alice, ["pw50"])["pw50"]
+    check("type='result'" in again, "changed again later: " + again)
+    # Not from another connection of the account either, right away.
+    other = session(rig, "alice", "laptop")
+    other.send(change_request(51, "other"))
+    soon = answers(other, ["pw51"])["pw51"]
+    check("resource-constraint" in soon and "type='wait'" in soon,
+          "one change per account per interval: " + soon)
+    other.drop()
+    # A connection that closes while its keys are derived: the change is
+    # thrown away, and nothing else happens to the server.
+    time.sleep(2.1)
+    alice.send(change_request(60, "lost"))
+    alice.drop()
+    time.sleep(1)
+    c = session(rig, "alice", "other")  # still "pencil"
+    ping(c, "alive")
+    c.drop()
+    bob.drop()
+
+
 async def test(rig):
     for u in ("alice", "bob", "carol", "dave"):
         rig.adduser("%s@localhost" % u, "pencil")
@@ -170,13 +246,19 @@ async def test(rig):
     for keys, case in (({"sm_max_unacked_bytes": 1048576},
                         session_byte_bound),
                        ({"sm_max_unacked_bytes_total": 1048576},
-                        global_byte_bound)):
+                        global_byte_bound),
+                       ({"scram_iterations": 500000,
+                         "password_change_interval_s": 2},
+                        pipelined_password_changes)):
         other = Rig(c2s_max_bytes_per_s=0, **keys)
         try:
-            for u in ("alice", "erin", "fred", "gina"):
+            for u in ("alice", "bob", "erin", "fred", "gina"):
                 other.adduser("%s@localhost" % u, "pencil")
             other.start_xmppd()
-            await case(other)
+            if asyncio.iscoroutinefunction(case):
+                await case(other)
+            else:
+                await run(case, other)
         except BaseException:
             other.dump_logs()
             raise
