@@ -6,6 +6,10 @@
  *   sessions         one line per bound session: JID, address, seconds
  *                    since binding, flags
  *   kick JID         ends a full JID's session, or all of a bare JID's
+ *   revoke JID WHY   ends every session of an account whose credentials
+ *                    are gone (WHY: deleted or password), bound or not,
+ *                    hibernating or not; none can be resumed (xmppdctl
+ *                    deluser and passwd)
  *   stats            counters, one "name value" per line
  *   reload           reads the configuration file again (router_reload)
  */
@@ -25,7 +29,7 @@
 #include <xmppd/buf.h>
 #include <xmppd/log.h>
 
-#include "router.h"
+#include "c2s_internal.h"
 
 #define LINE_MAX_BYTES 1024
 
@@ -88,6 +92,46 @@ cmd_kick(struct router *r, const char *arg, xd_buf *out)
     xd_jid_free(j);
 }
 
+/* The stream error text for revoke's WHY, or NULL. */
+static const char *
+revoke_text(const char *why)
+{
+    if (why != NULL && strcmp(why, "deleted") == 0)
+        return "the account was deleted";
+    if (why != NULL && strcmp(why, "password") == 0)
+        return "the password was changed";
+    return NULL;
+}
+
+/* Kicking never frees a session at once (the stream error is flushed, or
+ * a hibernating session's timer fires, on a later turn), so the walk over
+ * r->c2s_all is safe. Connections that authenticated but have not bound
+ * yet end too: they logged in with what is no longer valid. */
+static void
+cmd_revoke(struct router *r, const char *arg, const char *why, xd_buf *out)
+{
+    xd_jid *j = NULL;
+    const char *text = revoke_text(why);
+    size_t n = 0;
+
+    if (arg == NULL || text == NULL || xd_jid_parse(arg, &j) != 0 ||
+        xd_jid_local(j) == NULL || xd_jid_resource(j) != NULL) {
+        xd_buf_append_str(out, "error: revoke needs an account JID "
+                               "(user@host) and deleted or password\n");
+        xd_jid_free(j);
+        return;
+    }
+    for (struct c2s *c = r->c2s_all; c != NULL; c = c->next)
+        if (c->authenticated && c->user != NULL && c->host != NULL &&
+            strcmp(c->user, xd_jid_local(j)) == 0 &&
+            strcmp(c->host, xd_jid_domain(j)) == 0)
+            n += (size_t)c2s_kick(c, "not-authorized", text);
+    if (n > 0)
+        xd_log_info("%s: %zu session(s) ended: %s", xd_jid_str(j), n, text);
+    xd_buf_appendf(out, "ok\n%zu session(s) ended\n", n);
+    xd_jid_free(j);
+}
+
 /* Resident memory in KiB, from /proc (0 when unavailable). */
 static unsigned long long
 rss_kib(void)
@@ -136,6 +180,7 @@ run(struct router *r, char *line, xd_buf *out)
     char *save = NULL;
     char *cmd = strtok_r(line, " \t", &save);
     char *arg = strtok_r(NULL, " \t", &save);
+    char *arg2 = strtok_r(NULL, " \t", &save);
 
     if (cmd == NULL)
         xd_buf_append_str(out, "error: empty command\n");
@@ -143,6 +188,8 @@ run(struct router *r, char *line, xd_buf *out)
         cmd_sessions(r, out);
     else if (strcmp(cmd, "kick") == 0)
         cmd_kick(r, arg, out);
+    else if (strcmp(cmd, "revoke") == 0)
+        cmd_revoke(r, arg, arg2, out);
     else if (strcmp(cmd, "stats") == 0)
         cmd_stats(r, out);
     else if (strcmp(cmd, "reload") == 0) {

@@ -27,8 +27,11 @@ usage(FILE *f)
     fprintf(f, "usage: xmppdctl [-c FILE] COMMAND [ARGS]\n"
                "  adduser JID [PASSWORD]   create an account (password "
                "from stdin if omitted)\n"
-               "  passwd JID [PASSWORD]    change a password\n"
-               "  deluser JID              delete an account\n"
+               "  passwd JID [PASSWORD]    change a password (the running "
+               "xmppd ends\n"
+               "                           the account's sessions)\n"
+               "  deluser JID              delete an account (and end its "
+               "sessions)\n"
                "  listusers [HOST]         list accounts\n"
                "asking the running xmppd (control_socket):\n"
                "  sessions                 sessions online: JID, address, "
@@ -92,6 +95,18 @@ password_arg(int argc, char **argv, int i)
     return xd_xstrdup(line);
 }
 
+/* A deleted account or a changed password must not leave sessions
+ * logged in with what is gone: the running xmppd, if any, ends them. */
+static int
+end_sessions(struct ctl *c, const xd_jid *j, int deleted)
+{
+    char line[1100];
+
+    snprintf(line, sizeof(line), "revoke %s %s", xd_jid_str(j),
+             deleted ? "deleted" : "password");
+    return ctl_remote_if_running(c->conf.control_socket, line);
+}
+
 static void
 print_user(const char *host, const char *user, void *arg)
 {
@@ -151,6 +166,14 @@ run(struct ctl *c, int argc, char **argv)
                                      : xd_strerror(rc));
     else
         printf("%s: %s done\n", xd_jid_str(j), cmd);
+    if (rc == 0 && strcmp(cmd, "adduser") != 0 &&
+        end_sessions(c, j, strcmp(cmd, "deluser") == 0) != 0) {
+        fprintf(stderr,
+                "xmppdctl: %s: the account's sessions could not be "
+                "ended\n",
+                xd_jid_str(j));
+        rc = XD_EIO;
+    }
     xd_jid_free(j);
     return rc == 0 ? 0 : 1;
 }

@@ -11,14 +11,16 @@
 
 #include "remote.h"
 
-int
-ctl_remote(const char *path, const char *line)
+static int
+remote(const char *path, const char *line, int quiet_if_down)
 {
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
     char buf[4096];
     int fd, first = 1, ok = 0;
     ssize_t n;
 
+    if (quiet_if_down && (path == NULL || *path == '\0'))
+        return 0;
     if (path == NULL || *path == '\0' || strlen(path) >= sizeof(sun.sun_path)) {
         fprintf(stderr, "xmppdctl: no usable control_socket in [xmppd]\n");
         return 1;
@@ -26,6 +28,11 @@ ctl_remote(const char *path, const char *line)
     memcpy(sun.sun_path, path, strlen(path) + 1);
     if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
         connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+        if (quiet_if_down && (errno == ENOENT || errno == ECONNREFUSED)) {
+            if (fd >= 0)
+                close(fd);
+            return 0; /* no xmppd: no session to tell */
+        }
         fprintf(stderr, "xmppdctl: cannot reach xmppd at %s: %s\n", path,
                 strerror(errno));
         if (fd >= 0)
@@ -54,4 +61,16 @@ ctl_remote(const char *path, const char *line)
     }
     close(fd);
     return ok ? 0 : 1;
+}
+
+int
+ctl_remote(const char *path, const char *line)
+{
+    return remote(path, line, 0);
+}
+
+int
+ctl_remote_if_running(const char *path, const char *line)
+{
+    return remote(path, line, 1);
 }

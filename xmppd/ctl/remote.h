@@ -5,5 +5,8 @@
 /* Sends one command line to the xmppd listening on `path` and prints its
  * answer (errors on stderr); 0 when xmppd answered "ok", else 1. */
 int ctl_remote(const char *path, const char *line);
+/* The same, for changes that xmppd must hear of if it runs: 0 without a
+ * word when no xmppd listens on `path` (or there is none configured). */
+int ctl_remote_if_running(const char *path, const char *line);
 
 #endif
