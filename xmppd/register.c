@@ -129,6 +129,9 @@ derived(int rc, const xd_scram_creds *creds, size_t n, void *arg)
         rc = accounts_store(r->db, c->host, p->user, creds, p->create);
     else if (rc == 0)
         rc = XD_EIO;
+    if (rc == 0 && !p->create) /* the interval runs from now */
+        xd_map_put(r->password_changes, xd_jid_bare_str(c->jid),
+                   (void *)(intptr_t)time(NULL));
     if (rc == 0) {
         xd_log_info("%s: %s@%s %s", c->ops->peer(c->t), p->user, c->host,
                     p->create ? "registered" : "changed its password");

@@ -187,11 +187,12 @@ def answers(c, ids):
 
 
 def pipelined_password_changes(rig):
-    """Each change costs about 350 ms of PBKDF2 here. Alice pipelines ten;
+    """Each change costs about 700 ms of PBKDF2 here. Alice pipelines ten;
     Bob's pings must not wait for them, and Alice gets one change and nine
     resource-constraint errors of type wait."""
     bob = session(rig, "bob", "desk")
     alice = session(rig, "alice", "desk")
+    other = session(rig, "alice", "laptop")
     ping(bob, "warm")
     n = 10
     alice.send("".join(change_request(i, "new%d" % i) for i in range(n)))
@@ -202,7 +203,7 @@ def pipelined_password_changes(rig):
         ping(bob, "rtt%d" % i)
         worst = max(worst, time.monotonic() - t)
         i += 1
-    check(worst < 0.15, "another user's ping waits %.0f ms at worst"
+    check(worst < 0.3, "another user's ping waits %.0f ms at worst"
           % (worst * 1000))
     got = answers(alice, ["pw%d" % i for i in range(n)])
     check("type='result'" in got["pw0"], "the first change is made: "
@@ -218,7 +219,6 @@ def pipelined_password_changes(rig):
     again = answers(alice, ["pw50"])["pw50"]
     check("type='result'" in again, "changed again later: " + again)
     # Not from another connection of the account either, right away.
-    other = session(rig, "alice", "laptop")
     other.send(change_request(51, "other"))
     soon = answers(other, ["pw51"])["pw51"]
     check("resource-constraint" in soon and "type='wait'" in soon,
@@ -243,16 +243,16 @@ async def test(rig):
     await run(resume_live_session, rig)
     await run(kicked_is_not_resumable, rig)
 
-    for keys, case in (({"sm_max_unacked_bytes": 1048576},
-                        session_byte_bound),
-                       ({"sm_max_unacked_bytes_total": 1048576},
-                        global_byte_bound),
-                       ({"scram_iterations": 500000,
-                         "password_change_interval_s": 2},
-                        pipelined_password_changes)):
+    for keys, case, users in (
+            ({"sm_max_unacked_bytes": 1048576}, session_byte_bound,
+             ("alice", "erin")),
+            ({"sm_max_unacked_bytes_total": 1048576}, global_byte_bound,
+             ("alice", "fred", "gina")),
+            ({"scram_iterations": 1000000, "password_change_interval_s": 2},
+             pipelined_password_changes, ("alice", "bob"))):
         other = Rig(c2s_max_bytes_per_s=0, **keys)
         try:
-            for u in ("alice", "bob", "erin", "fred", "gina"):
+            for u in users:
                 other.adduser("%s@localhost" % u, "pencil")
             other.start_xmppd()
             if asyncio.iscoroutinefunction(case):
