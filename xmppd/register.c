@@ -96,7 +96,8 @@ too_soon(xd_map *times, const char *key, unsigned long long interval_s,
 
 /* A request waiting for its keys; freed by derived() in every case. */
 struct pending {
-    struct c2s *c;
+    struct router *r;
+    struct c2s *c; /* not to be touched when rc is XD_ESTATE */
     xd_stanza *iq; /* the request, for the answer */
     char *user;    /* prepared localpart */
     int create;    /* registration, else password change */
@@ -118,7 +119,7 @@ derived(int rc, const xd_scram_creds *creds, size_t n, void *arg)
 
     if (rc == XD_ESTATE) { /* the connection went away: nothing stored */
         if (p->create)
-            xd_map_remove(p->c->r->registrations, p->addr);
+            xd_map_remove(p->r->registrations, p->addr);
         pending_free(p);
         return;
     }
@@ -170,6 +171,7 @@ derive_and_store(struct c2s *c, xd_stanza *st, const char *user,
         req[i] = (struct kdf_request){ accounts_mechs[i], NULL, 0,
                                        (unsigned)r->conf.scram_iterations };
     struct pending *p = xd_xcalloc(1, sizeof(*p));
+    p->r = r;
     p->c = c;
     p->iq = xd_stanza_ref(st);
     p->user = xd_xstrdup(user);
