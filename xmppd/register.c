@@ -28,11 +28,19 @@
 /* Addresses remembered at most; when full, the expired ones go. */
 #define TRACKED_MAX 10000
 
+/* The request is not copied into the error: it may hold a password. */
 static void
 reply_error(struct c2s *c, const xd_stanza *st, xd_error_type type,
             const char *condition, const char *text)
 {
-    c2s_send(c, xd_stanza_error_reply(st, type, condition, text));
+    xd_stanza *err = xd_stanza_error_reply(st, type, condition, text);
+
+    if (err == NULL)
+        return;
+    xd_elem *q = xd_elem_child(xd_stanza_root(err), "query", XD_NS_REGISTER);
+    if (q != NULL)
+        xd_elem_remove(q);
+    c2s_send(c, err);
 }
 
 /* The form: what a client must fill in (XEP-0077 3.1). */

@@ -80,6 +80,8 @@ async def test(rig):
                              "<username>alice</username>"
                              "<password>x</password>")
     check("<conflict" in reply, "a taken name: conflict")
+    check("<password>x</password>" not in reply,
+          "the error does not carry the password back")
     feats, reply = await run(raw_register, rig,
                              "<username>new@bie</username>"
                              "<password>x</password>")
