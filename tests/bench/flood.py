@@ -153,12 +153,15 @@ def probe(port, seconds, user, gap_s=0.02, per_login=20):
     end = time.monotonic() + seconds
     logins, lat, fails = [], [], []
     seq = 0
+    warm = False
     while time.monotonic() < end:
         s = None
         try:
             t0 = time.perf_counter()
             s = Session(port, src="127.0.0.2").login(user, resource="probe")
-            logins.append((time.perf_counter() - t0) * 1000)
+            if warm:  # the first login also derives the SCRAM keys here
+                logins.append((time.perf_counter() - t0) * 1000)
+            warm = True
             for _ in range(per_login):
                 if time.monotonic() >= end:
                     break
@@ -409,7 +412,30 @@ class Bench:
     def log_since(self, proc, offset):
         with open(proc.log, "rb") as f:
             f.seek(offset)
-            return f.read().decode(errors="replace")
+            return f.read(1 << 20).decode(errors="replace")
+
+    @staticmethod
+    def log_scan(proc, offset):
+        """(bytes, lines, the lines the phases count) of a log since
+        offset, read in pieces: a spinning router writes gigabytes."""
+        keep = re.compile(rb"^.*(?:resumable|component |reads too slowly|"
+                          rb"link lost).*$", re.M)
+        n_bytes = n_lines = 0
+        kept = []
+        rest = b""
+        with open(proc.log, "rb") as f:
+            f.seek(offset)
+            while True:
+                chunk = f.read(4 << 20)
+                if not chunk:
+                    break
+                n_bytes += len(chunk)
+                n_lines += chunk.count(b"\n")
+                data = rest + chunk
+                cut = data.rfind(b"\n") + 1
+                kept += keep.findall(data[:cut])
+                rest = data[cut:]
+        return n_bytes, n_lines, b"\n".join(kept).decode(errors="replace")
 
     def start(self, with_muc=False):
         xd = self.xd
@@ -503,12 +529,10 @@ class Bench:
             row.update(muc_rss_before=mrss0, muc_peak=mw.peak,
                        muc_hwm=mw.status("VmHWM"), muc_cpu=mw.cpu_pct(),
                        muc_alive=self.muc.p.poll() is None)
-        rlog = self.log_since(self.router, self.log0)
-        row["log_bytes"] = len(rlog.encode())
-        row["log_lines"] = rlog.count("\n")
+        row["log_bytes"], row["log_lines"], row["router_log"] = \
+            self.log_scan(self.router, self.log0)
         if self.muc:
-            row["muc_log"] = self.log_since(self.muc, self.mlog0)
-        row["router_log"] = rlog
+            row["muc_log"] = self.log_scan(self.muc, self.mlog0)[2]
         if "after" in ctx:
             ctx["after"](row)
         row.pop("muc_log", None)
@@ -523,9 +547,10 @@ class Bench:
         print("%s: %s" % (r["phase"], " ".join(
             "%s=%s" % kv for kv in r["figures"].items())))
         line = ("  router: rss_before=%sMiB rss_peak=%sMiB VmHWM=%sMiB "
-                "cpu=%.0f%% fds=%d log=%d lines" % (
+                "cpu=%.0f%% fds=%d log=%d lines (%s MiB)" % (
                     mib(r["rss_before"]), mib(r["rss_peak"]), mib(r["hwm"]),
-                    r["cpu"], r["fds"], r["log_lines"]))
+                    r["cpu"], r["fds"], r["log_lines"],
+                    mib(r["log_bytes"] / 1024.0)))
         print(line)
         if "muc_peak" in r:
             print("  xmppd-muc: rss_before=%sMiB rss_peak=%sMiB VmHWM=%sMiB "
@@ -721,7 +746,9 @@ class Bench:
             try:
                 s.send("<message type='groupchat' to='%s'><body>alive-check"
                        "</body></message>" % ROOM)
-                s.expect(rb"<message[^>]*>(?:(?!</message>).)*alive-check")
+                # the room's copy, not an error bounce carrying the body
+                s.expect(rb"<message[^>]*type=['\"]groupchat['\"][^>]*>"
+                         rb"(?:(?!</message>).)*alive-check")
                 alive = "yes"
             except OSError as e:
                 alive = "no (%s)" % str(e)[:60]
@@ -731,14 +758,51 @@ class Bench:
             f["link_dropped"] = row["router_log"].count(
                 "component conference.localhost disconnected")
             f["muc_too_slow"] = row["muc_log"].count("reads too slowly")
+            f["muc_link_lost"] = row["muc_log"].count(
+                "link lost: occupants removed")
 
         ctx["after"] = after
         return {"occupants": len(peers), "presences": state["p"],
                 "presence_bytes": a.room_presence_bytes,
                 "msgs": state["m"], "msg_bytes": a.room_msg_bytes,
+                "offered_MiB": mib((a.room_presences * a.room_presence_bytes
+                                    + a.room_msgs * a.room_msg_bytes) *
+                                   len(peers) / 1024.0),
                 "delivered_MiB": mib(sum(p.got for p in peers) / 1024.0),
                 "occupants_cut": sum(p.closed == "server" for p in peers),
                 "room_answers": alive}
+
+    def table(self):
+        """The figures as one markdown table (docs/security.md)."""
+        def probe_cell(p):
+            if p is None:
+                return "no answer"
+            t = "%s / %s / %s" % (fmt_ms(p["login_p50"]), fmt_ms(p["lat_p50"]),
+                                  fmt_ms(p["lat_p99"]))
+            if p["failures"]:
+                t += " (%d failed)" % p["failures"]
+            return t
+
+        print("\n| phase | router RSS MiB: before / peak (VmHWM) | router CPU "
+              "| probe idle: login / p50 / p99 ms | probe during: login / "
+              "p50 / p99 ms, login max | outcome |")
+        print("|---|---|---|---|---|---|")
+        for r in self.rows:
+            f = r["figures"]
+            outcome = ", ".join("%s %s" % (k, v) for k, v in f.items())
+            if "muc_peak" in r:
+                outcome += (", xmppd-muc RSS %s → %s MiB, alive %s" % (
+                    mib(r["muc_rss_before"]), mib(r["muc_hwm"]),
+                    "yes" if r["muc_alive"] else "no"))
+            if r["log_lines"] > 10000:
+                outcome += ", router log %d lines (%s MiB)" % (
+                    r["log_lines"], mib(r["log_bytes"] / 1024.0))
+            d = r["during"]
+            print("| %s | %s / %s (%s) | %.0f %% | %s | %s, %s | %s |" % (
+                r["phase"], mib(r["rss_before"]), mib(r["rss_peak"]),
+                mib(r["hwm"]), r["cpu"], probe_cell(r["baseline"]),
+                probe_cell(d), fmt_ms(d["login_max"]) if d else "n/a",
+                outcome))
 
     def run(self):
         phases = {
@@ -833,6 +897,7 @@ def main():
                                     os.cpu_count(), b.rig.dir), flush=True)
     try:
         b.run()
+        b.table()
     finally:
         b.stop()
         b.rig.procs = []
