@@ -520,12 +520,13 @@ class Bench:
         if left > 0:
             loop.run(left, until=lambda: pr.poll() is not None)
         during = self.probe_result(pr)
+        phase_s = time.monotonic() - t0
         for w in watches:
             w.sample()
         row = {"phase": name, "figures": figures, "baseline": base,
                "during": during, "rss_before": rss0, "rss_peak": rw.peak,
                "hwm": rw.status("VmHWM"), "cpu": rw.cpu_pct(),
-               "fds": rw.fds()}
+               "fds": rw.fds(), "phase_s": phase_s}
         if mw:
             row.update(muc_rss_before=mrss0, muc_peak=mw.peak,
                        muc_hwm=mw.status("VmHWM"), muc_cpu=mw.cpu_pct(),
@@ -796,8 +797,9 @@ class Bench:
                     mib(r["muc_rss_before"]), mib(r["muc_hwm"]),
                     "yes" if r["muc_alive"] else "no"))
             if r["log_lines"] > 10000:
-                outcome += ", router log %d lines (%s MiB)" % (
-                    r["log_lines"], mib(r["log_bytes"] / 1024.0))
+                outcome += ", router log %d lines (%s MiB) in %.0f s" % (
+                    r["log_lines"], mib(r["log_bytes"] / 1024.0),
+                    r["phase_s"])
             d = r["during"]
             print("| %s | %s / %s (%s) | %.0f %% | %s | %s, %s | %s |" % (
                 r["phase"], mib(r["rss_before"]), mib(r["rss_peak"]),
@@ -864,7 +866,7 @@ def main():
                     help="longest a flood may take")
     ap.add_argument("--hold", type=float, default=3,
                     help="seconds the flood's sockets are held afterwards")
-    ap.add_argument("--baseline-s", type=float, default=4)
+    ap.add_argument("--baseline-s", type=float, default=5)
     ap.add_argument("--probe-s", type=float, default=10)
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--keep", action="store_true",
