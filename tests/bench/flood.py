@@ -44,6 +44,9 @@ STREAM = ("<?xml version='1.0'?><stream:stream to='localhost' "
 PASSWORD = "flood"
 ROOM = "flood@conference.localhost"
 IO_TIMEOUT = 5.0  # one expected answer, at most
+# the rig's keys the benchmark keeps: addresses, ports, files
+RIG_KEYS = ("hosts", "db_path", "control_socket", "tls_cert", "tls_key",
+            "c2s_address", "c2s_port", "c2s_tls_port", "component_port")
 
 
 def pct(values, q):
@@ -394,10 +397,17 @@ class Bench:
     def __init__(self, args, xdtest):
         self.a = args
         self.xd = xdtest
-        keys = {"c2s_require_tls": "false", "archive_default": "never",
-                "c2s_max_bytes_per_s": 0, "max_sessions_per_account": 10}
-        keys.update(args.set)
-        self.rig = xdtest.Rig(**keys)
+        self.rig = xdtest.Rig()
+        # Of the rig's keys only where things are: any limit it sets for the
+        # integration tests (e.g. raised per-address caps) is dropped, so
+        # that the router runs with its defaults, but for these and --set.
+        rig_keys = self.rig.xmppd_keys
+        self.rig.xmppd_keys = {k: rig_keys[k] for k in RIG_KEYS
+                               if k in rig_keys}
+        self.keys = {"c2s_require_tls": "false", "archive_default": "never",
+                     "c2s_max_bytes_per_s": 0}
+        self.keys.update(args.set)
+        self.rig.xmppd_keys.update(self.keys)
         self.rig.muc_keys.update(args.muc_set)
         self.rig.write_config()
         self.port = self.rig.c2s_port
@@ -898,6 +908,10 @@ def main():
     print("flood.py: xmppd %s, router RLIMIT_NOFILE %d, driver %d, "
           "%d cores, scratch %s" % (xdtest.XMPPD, a.router_nofile, hard,
                                     os.cpu_count(), b.rig.dir), flush=True)
+    print("flood.py: [xmppd] defaults but %s; [muc] defaults but %s" % (
+        ", ".join("%s = %s" % kv for kv in b.keys.items()),
+        ", ".join("%s = %s" % kv for kv in a.muc_set.items()) or "none"),
+        flush=True)
     try:
         b.run()
         b.table()
