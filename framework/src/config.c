@@ -223,6 +223,19 @@ write_key(FILE *f, const xd_config_key *k)
     fprintf(f, "      %s\n", k->doc ? k->doc : "");
 }
 
+/* The logger's [global] keys, which log.c reads (xd_log_init): here for
+ * --help only, so their defaults must stay log.c's. */
+struct log_keys_doc {
+    char *log_level, *log_target;
+};
+static const xd_config_key log_keys[] = {
+    XD_CFG_FIELD_STRING(struct log_keys_doc, log_level, "info",
+                        "error, warn, info or debug"),
+    XD_CFG_FIELD_STRING(struct log_keys_doc, log_target, "stderr",
+                        "stderr or syslog"),
+    XD_CFG_END,
+};
+
 static void
 write_usage(const xd_program *prog, FILE *f)
 {
@@ -248,10 +261,9 @@ xd_config_write_help(const xd_program *prog, void *file)
                 prog->name);
     fprintf(f, "  -h, --help         this text: the options and every key\n"
                "  -V, --version      the version\n");
-    if (prog->sections == NULL)
-        return;
     fprintf(f, "\nconfiguration keys (key = default, then what it does):\n");
-    for (const xd_config_section *s = prog->sections; s->name != NULL; s++) {
+    for (const xd_config_section *s = prog->sections; s && s->name != NULL;
+         s++) {
         fprintf(f, "\n[%s]%s%s\n", s->name, s->doc ? "  " : "",
                 s->doc ? s->doc : "");
         for (const xd_config_key *k = s->keys; k && k->name != NULL; k++)
@@ -259,6 +271,12 @@ xd_config_write_help(const xd_program *prog, void *file)
         for (const xd_config_key *k = s->more; k && k->name != NULL; k++)
             write_key(f, k);
     }
+    fprintf(f, "\n[global]  every program reads it; a key of a section "
+               "above set here\n"
+               "          is that key's value wherever the section does not "
+               "set it\n");
+    for (const xd_config_key *k = log_keys; k->name != NULL; k++)
+        write_key(f, k);
 }
 
 xd_config *

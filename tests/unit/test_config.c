@@ -176,6 +176,8 @@ program_cases(void)
         "  max_rooms = 100  (1 to 1000)\n      rooms held\n",
         "  motd = (unset)\n      message of the day\n",
         "xmppd-test.ini",
+        "[global]",
+        "  log_level = info\n      error, warn, info or debug\n",
     };
     for (size_t i = 0; i < XD_NELEM(want); i++)
         if (rc != 0 || strstr(out, want[i]) == NULL) {
