@@ -5,7 +5,9 @@
  * describes its keys in one table (name, type, default, bounds, doc) and binds
  * a section of the file to a struct with it: a key absent from the section
  * comes from [global] if the table allows it there, else from the default.
- * Unknown keys and bad values are refused at load with file:line.
+ * Unknown keys and bad values are refused at load with file:line. A program
+ * starts with xd_config_main, which also gives it --help (every key of its
+ * tables, default and doc line) and --version.
  */
 #ifndef XMPPD_CONFIG_H
 #define XMPPD_CONFIG_H
@@ -98,8 +100,8 @@ int xd_config_load_string(const char *text, const char *name, xd_config **out);
  * name to prog->name first, so that every message is labelled with it. Bad
  * arguments print the usage and exit 2; a file that cannot be loaded is
  * logged (with file:line) and exits 1. The arguments after the options start
- * at argv[*optind_out] (optind_out may be NULL only when prog->args is NULL:
- * arguments are then refused).
+ * at argv[*optind_out]; when optind_out or prog->args is NULL, arguments are
+ * refused (usage, exit 2).
  */
 xd_config *xd_config_main(int argc, char *argv[], const xd_program *prog,
                           int *optind_out);
