@@ -38,7 +38,7 @@ struct comp_section {
     char *domains;
 };
 
-static const xd_config_key comp_keys[] = {
+const xd_config_key comp_keys[] = {
     XD_CFG_STRING("secret", struct comp_section, secret, NULL,
                   "shared secret of the component's handshake (required)"),
     XD_CFG_STRING("domains", struct comp_section, domains, NULL,

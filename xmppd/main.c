@@ -14,6 +14,7 @@
 
 #include <xmppd/log.h>
 #include <xmppd/stream.h>
+#include <xmppd/version.h>
 
 #include "kdf_worker.h"
 #include "router.h"
@@ -110,6 +111,16 @@ router_open(struct router *r)
     return listeners_start(r);
 }
 
+/* What --help and --version print. */
+static const xd_config_section xmppd_sections[] = {
+    { "xmppd", "the router", xmppd_conf_keys, NULL },
+    { "component DOMAIN", "one per component the router accepts", comp_keys,
+      NULL },
+    { NULL, NULL, NULL, NULL },
+};
+static const xd_program xmppd_program = { "xmppd", XD_VERSION, NULL,
+                                          xmppd_sections };
+
 int
 main(int argc, char *argv[])
 {
@@ -117,7 +128,7 @@ main(int argc, char *argv[])
     int rc;
 
     memset(&r, 0, sizeof(r));
-    xd_config *cfg = xd_config_load_argv(argc, argv, "xmppd", NULL);
+    xd_config *cfg = xd_config_main(argc, argv, &xmppd_program, NULL);
     xd_log_init("xmppd", cfg);
     signal(SIGPIPE, SIG_IGN);
     r.cfg = cfg;

@@ -51,6 +51,8 @@ struct xmppd_conf {
 };
 
 extern const xd_config_key xmppd_conf_keys[];
+/* The keys of a [component DOMAIN] section (component_link.c). */
+extern const xd_config_key comp_keys[];
 
 /* Binds [xmppd] into *out (zeroed first). 0, or XD_EINVAL (logged). */
 int xmppd_conf_load(const xd_config *cfg, struct xmppd_conf *out);

@@ -6,6 +6,7 @@
 #include <xmppd/config.h>
 #include <xmppd/log.h>
 #include <xmppd/stanza.h>
+#include <xmppd/version.h>
 
 struct echo {
     xd_component *comp;
@@ -28,11 +29,21 @@ echo_message(xd_component *comp, const xd_stanza *in, void *arg)
     return XD_HANDLED;
 }
 
+/* What --help and --version print: the [echo] section holds the library's
+ * keys only. */
+static const xd_config_section echo_sections[] = {
+    { "echo", "the component and its link to the router", xd_component_keys,
+      NULL },
+    { NULL, NULL, NULL, NULL },
+};
+static const xd_program echo_program = { "xmppd-echo", XD_VERSION, NULL,
+                                         echo_sections };
+
 int
 main(int argc, char *argv[])
 {
     struct echo e = { 0 };
-    xd_config *cfg = xd_config_load_argv(argc, argv, "xmppd-echo", NULL);
+    xd_config *cfg = xd_config_main(argc, argv, &echo_program, NULL);
 
     xd_log_init("xmppd-echo", cfg);
     if (xd_component_new(cfg, "echo", NULL, &e.comp) != 0)

@@ -12,6 +12,7 @@
 #include <xmppd/config.h>
 #include <xmppd/log.h>
 #include <xmppd/stream.h>
+#include <xmppd/version.h>
 
 #include "muc.h"
 
@@ -44,11 +45,22 @@ add_section(const char *section, const char *rest, void *arg)
     m->svc[m->n++] = svc;
 }
 
+/* What --help and --version print. */
+static const xd_config_section muc_sections[] = {
+    { "muc",
+      "or [muc NAME]: one MUC domain each, the link's keys and the "
+      "service's",
+      xd_component_keys, muc_keys },
+    { NULL, NULL, NULL, NULL },
+};
+static const xd_program muc_program = { "xmppd-muc", XD_VERSION, NULL,
+                                        muc_sections };
+
 int
 main(int argc, char *argv[])
 {
     struct muc_main m = { 0 };
-    xd_config *cfg = xd_config_load_argv(argc, argv, "xmppd-muc", NULL);
+    xd_config *cfg = xd_config_main(argc, argv, &muc_program, NULL);
 
     xd_log_init("xmppd-muc", cfg);
     m.cfg = cfg;

@@ -206,6 +206,9 @@ struct muc_change {
  */
 /* Sets up the service of one [muc ...] section on base: NULL (logged) when
  * its settings or database are unusable. Free with muc_service_free. */
+/* The keys of a [muc] section beside the library's (service.c). */
+extern const xd_config_key muc_keys[];
+
 struct muc_service *muc_service_new(const xd_config *cfg, const char *section,
                                     struct event_base *base);
 void muc_service_free(struct muc_service *svc);

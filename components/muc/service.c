@@ -20,7 +20,7 @@
 
 #define NS_REGISTER "jabber:iq:register"
 
-static const xd_config_key muc_keys[] = {
+const xd_config_key muc_keys[] = {
     XD_CFG_STRING("db_path", struct muc_conf, db_path, "muc.db",
                   "SQLite database of rooms, affiliations and archives"),
     XD_CFG_STRING("admins", struct muc_conf, admins, NULL,

@@ -34,31 +34,32 @@ struct component_conf {
     unsigned long long out_queue_max_bytes;
 };
 
-static const xd_config_key component_keys[] = {
-    XD_CFG_STRING("domain", struct component_conf, domain, NULL,
-                  "the component's JID domain (required)"),
-    XD_CFG_STRING("secret", struct component_conf, secret, NULL,
-                  "shared secret for the XEP-0114 handshake (required)"),
-    XD_CFG_STRING("router_host", struct component_conf, router_host,
-                  "127.0.0.1", "router to connect to"),
-    XD_CFG_UINT("router_port", struct component_conf, router_port, 5347, 1,
-                65535, "the router's component port"),
-    XD_CFG_UINT("reconnect_min_ms", struct component_conf, reconnect_min_ms,
-                500, 10, 3600000, "first retry delay, doubled per failure"),
-    XD_CFG_UINT("reconnect_max_ms", struct component_conf, reconnect_max_ms,
-                30000, 10, 3600000, "retry delay cap"),
-    XD_CFG_UINT("queue_max", struct component_conf, queue_max, 10000, 0,
-                10000000, "stanzas held while the link is down"),
-    XD_CFG_UINT("iq_timeout_ms", struct component_conf, iq_timeout_ms, 30000, 1,
-                3600000, "default time-out of an iq request"),
-    XD_CFG_UINT("max_stanza_bytes", struct component_conf, max_stanza_bytes,
-                262144, 1024, 16777216, "largest stanza accepted"),
-    XD_CFG_UINT("out_queue_max_bytes", struct component_conf,
-                out_queue_max_bytes, 67108864, 1048576, 4294967296ULL,
-                "output held while the router reads slowly; past it stanzas "
-                "are dropped"),
+#define C struct component_conf
+const xd_config_key xd_component_keys[] = {
+    XD_CFG_FIELD_STRING(C, domain, NULL,
+                        "the component's JID domain (required)"),
+    XD_CFG_FIELD_STRING(C, secret, NULL,
+                        "shared secret of the XEP-0114 handshake (required)"),
+    XD_CFG_FIELD_STRING(C, router_host, "127.0.0.1",
+                        "the router: an address or a name"),
+    XD_CFG_FIELD_UINT(C, router_port, 5347, 1, 65535,
+                      "the router's component port"),
+    XD_CFG_FIELD_UINT(C, reconnect_min_ms, 500, 10, 3600000,
+                      "first retry delay, doubled per failure"),
+    XD_CFG_FIELD_UINT(C, reconnect_max_ms, 30000, 10, 3600000,
+                      "retry delay cap"),
+    XD_CFG_FIELD_UINT(C, queue_max, 10000, 0, 10000000,
+                      "stanzas held while the link is down"),
+    XD_CFG_FIELD_UINT(C, iq_timeout_ms, 30000, 1, 3600000,
+                      "default time-out of an iq request"),
+    XD_CFG_FIELD_UINT(C, max_stanza_bytes, 262144, 1024, 16777216,
+                      "largest stanza accepted and sent (the router's)"),
+    XD_CFG_FIELD_UINT(C, out_queue_max_bytes, 67108864, 1048576, 4294967296ULL,
+                      "output held while the router reads slowly; past it "
+                      "stanzas are dropped"),
     XD_CFG_END,
 };
+#undef C
 
 struct xd_handler {
     xd_component *c;
@@ -122,11 +123,11 @@ xd_component_new_with(const xd_config *cfg, const char *section,
     xd_component *c = xd_xcalloc(1, sizeof(*c));
     char *domain = NULL;
 
-    if (xd_config_bind_with(cfg, section, component_keys, &c->conf, own_keys) !=
-        0)
+    if (xd_config_bind_with(cfg, section, xd_component_keys, &c->conf,
+                            own_keys) != 0)
         goto fail;
-    if (own_keys != NULL &&
-        xd_config_bind_with(cfg, section, own_keys, own, component_keys) != 0)
+    if (own_keys != NULL && xd_config_bind_with(cfg, section, own_keys, own,
+                                                xd_component_keys) != 0)
         goto fail;
     if (c->conf.domain == NULL ||
         xd_jid_prep_domain(c->conf.domain, &domain) != 0) {
@@ -153,7 +154,7 @@ xd_component_new_with(const xd_config *cfg, const char *section,
     *out = c;
     return 0;
 fail:
-    xd_config_unbind(component_keys, &c->conf);
+    xd_config_unbind(xd_component_keys, &c->conf);
     if (own_keys != NULL)
         xd_config_unbind(own_keys, own);
     free(c);
@@ -197,7 +198,7 @@ xd_component_free(xd_component *c)
         event_free(c->sig_term);
     if (c->own_base)
         event_base_free(c->base);
-    xd_config_unbind(component_keys, &c->conf);
+    xd_config_unbind(xd_component_keys, &c->conf);
     free(c);
 }
 

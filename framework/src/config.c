@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ini.h>
 
 #include <xmppd/config.h>
 #include <xmppd/log.h>
+#include <xmppd/version.h>
 
 struct entry {
     char *section, *key, *value;
@@ -178,54 +180,167 @@ xd_config_load(const char *path, xd_config **out)
     return rc;
 }
 
-static void XD_NORETURN
-usage(const char *argv0, const char *program, int status)
+const char *
+xd_version(void)
 {
-    fprintf(status ? stderr : stdout,
-            "usage: %s [-c FILE] [ARGS...]\n"
-            "  -c, --config FILE  configuration file (default: "
-            "$XMPPD_CONFIG, else xmppd.ini); %s reads its own section\n"
-            "  -h, --help         this text\n",
-            argv0, program);
-    exit(status);
+    return XD_VERSION;
+}
+
+char *
+xd_config_default_path(const char *program)
+{
+    const char *env = getenv("XMPPD_CONFIG");
+
+    if (env != NULL && *env != '\0')
+        return xd_xstrdup(env);
+    char *own = xd_xasprintf("%s.ini", program);
+    if (access(own, F_OK) == 0)
+        return own;
+    free(own);
+    return xd_xstrdup("xmppd.ini");
+}
+
+static void
+write_key(FILE *f, const xd_config_key *k)
+{
+    switch (k->type) {
+    case XD_CFG_T_STRING:
+        if (k->def_string != NULL)
+            fprintf(f, "  %s = %s\n", k->name, k->def_string);
+        else
+            fprintf(f, "  %s = (unset)\n", k->name);
+        break;
+    case XD_CFG_T_UINT:
+        fprintf(f, "  %s = %llu  (%llu to %llu)\n", k->name, k->def_num, k->min,
+                k->max);
+        break;
+    case XD_CFG_T_BOOL:
+        fprintf(f, "  %s = %s\n", k->name, k->def_num ? "true" : "false");
+        break;
+    case XD_CFG_T_END:
+        return;
+    }
+    fprintf(f, "      %s\n", k->doc ? k->doc : "");
+}
+
+/* The logger's [global] keys, which log.c reads (xd_log_init): here for
+ * --help only, so their defaults must stay log.c's. */
+struct log_keys_doc {
+    char *log_level, *log_target;
+};
+static const xd_config_key log_keys[] = {
+    XD_CFG_FIELD_STRING(struct log_keys_doc, log_level, "info",
+                        "error, warn, info or debug"),
+    XD_CFG_FIELD_STRING(struct log_keys_doc, log_target, "stderr",
+                        "stderr or syslog"),
+    XD_CFG_END,
+};
+
+static void
+write_usage(const xd_program *prog, FILE *f)
+{
+    fprintf(f, "usage: %s [-c FILE]%s%s\n       %s --help | --version\n",
+            prog->name, prog->args ? " " : "", prog->args ? prog->args : "",
+            prog->name);
+}
+
+void
+xd_config_write_help(const xd_program *prog, void *file)
+{
+    FILE *f = file;
+
+    write_usage(prog, f);
+    if (strcmp(prog->name, "xmppd") == 0)
+        fprintf(f, "  -c, --config FILE  the configuration (default: "
+                   "$XMPPD_CONFIG, else xmppd.ini)\n");
+    else
+        fprintf(f,
+                "  -c, --config FILE  the configuration (default: "
+                "$XMPPD_CONFIG, else %s.ini\n"
+                "                     if there is one here, else xmppd.ini)\n",
+                prog->name);
+    fprintf(f, "  -h, --help         this text: the options and every key\n"
+               "  -V, --version      the version\n");
+    fprintf(f, "\nconfiguration keys (key = default, then what it does):\n");
+    for (const xd_config_section *s = prog->sections; s && s->name != NULL;
+         s++) {
+        fprintf(f, "\n[%s]%s%s\n", s->name, s->doc ? "  " : "",
+                s->doc ? s->doc : "");
+        for (const xd_config_key *k = s->keys; k && k->name != NULL; k++)
+            write_key(f, k);
+        for (const xd_config_key *k = s->more; k && k->name != NULL; k++)
+            write_key(f, k);
+    }
+    fprintf(f, "\n[global]  every program reads it; a key of a section "
+               "above set here\n"
+               "          is that key's value wherever the section does not "
+               "set it\n");
+    for (const xd_config_key *k = log_keys; k->name != NULL; k++)
+        write_key(f, k);
+}
+
+xd_config *
+xd_config_main(int argc, char *argv[], const xd_program *prog, int *optind_out)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    char *path = NULL;
+    xd_config *cfg = NULL;
+    int ch;
+
+    /* Messages of the load come before main() calls xd_log_init. */
+    xd_log_init(prog->name, NULL);
+    /* '+': stop at the first non-option, so commands keep their own. */
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            free(path);
+            path = xd_xstrdup(optarg);
+            break;
+        case 'h':
+            xd_config_write_help(prog, stdout);
+            exit(0);
+        case 'V':
+            printf("%s %s (libxmppd %s)\n", prog->name,
+                   prog->version ? prog->version : xd_version(), xd_version());
+            exit(0);
+        default:
+            write_usage(prog, stderr);
+            exit(2);
+        }
+    }
+    if (optind_out != NULL && prog->args != NULL) {
+        *optind_out = optind;
+    } else if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\n", prog->name,
+                argv[optind]);
+        write_usage(prog, stderr);
+        exit(2);
+    }
+    if (path == NULL)
+        path = xd_config_default_path(prog->name);
+    if (xd_config_load(path, &cfg) != 0) {
+        /* The cause is logged above, with the file and line. */
+        fprintf(stderr, "%s: cannot load the configuration %s\n", prog->name,
+                path);
+        exit(1);
+    }
+    free(path);
+    return cfg;
 }
 
 xd_config *
 xd_config_load_argv(int argc, char *argv[], const char *program,
                     int *optind_out)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *path = getenv("XMPPD_CONFIG");
-    xd_config *cfg = NULL;
-    int ch;
+    xd_program prog = { program, NULL, optind_out ? "[ARGS...]" : NULL, NULL };
 
-    if (path == NULL || *path == '\0')
-        path = "xmppd.ini";
-    /* '+': stop at the first non-option, so commands keep their own. */
-    while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'c':
-            path = optarg;
-            break;
-        case 'h':
-            usage(argv[0], program, 0);
-        default:
-            usage(argv[0], program, 2);
-        }
-    }
-    if (optind_out != NULL)
-        *optind_out = optind;
-    else if (optind < argc)
-        usage(argv[0], program, 2);
-    if (xd_config_load(path, &cfg) != 0) {
-        fprintf(stderr, "%s: cannot load configuration %s\n", program, path);
-        exit(1);
-    }
-    return cfg;
+    return xd_config_main(argc, argv, &prog, optind_out);
 }
 
 void

@@ -1,6 +1,6 @@
 /*
  * Unit tests for command.c and its hooks in component.c: a component
- * talking to the fake router (fake_router.h) on a loopback socket
+ * talking to the fake router of <xmppd/testing.h> on a loopback socket
  * offers XEP-0050 commands. Each table row is a request the router sends
  * and what the answer must contain (and must not); sessions, cancel, the
  * time-out and xd_component_free hand the command its state back; entity
@@ -14,7 +14,7 @@
 #include <xmppd/command.h>
 #include <xmppd/form.h>
 
-#include "fake_router.h"
+#include <xmppd/testing.h>
 
 /* White box: the session time-out is shortened for the test. */
 #include "../../framework/src/component_internal.h"
@@ -24,15 +24,16 @@
 /* Sends one request and returns the answer as a string (caller frees), or
  * NULL when none came. */
 static char *
-ask(struct router *r, const char *xml)
+ask(xd_fake_router *r, const char *xml)
 {
-    int before = r->ngot;
+    int before = xd_fake_router_count(r);
 
-    router_send(r, xml);
-    run_until(r->base, &r->ngot, before + 1);
-    if (r->ngot != before + 1)
+    xd_fake_router_send(r, xml);
+    xd_fake_router_wait(r, before + 1);
+    if (xd_fake_router_count(r) != before + 1)
         return NULL;
-    return xd_elem_to_string(xd_stanza_root(r->got[before]), NULL);
+    return xd_elem_to_string(xd_stanza_root(xd_fake_router_got(r, before)),
+                             NULL);
 }
 
 /* --- the commands -------------------------------------------------------- */
@@ -177,7 +178,7 @@ struct row {
 };
 
 static void
-run_rows(struct router *r, const struct row *rows, size_t n, const char *what)
+run_rows(xd_fake_router *r, const struct row *rows, size_t n, const char *what)
 {
     for (size_t i = 0; i < n; i++) {
         char *got = ask(r, rows[i].xml);
@@ -195,12 +196,14 @@ run_rows(struct router *r, const struct row *rows, size_t n, const char *what)
 
 /* Copies the sessionid of the last answer into sid. */
 static void
-last_sessionid(struct router *r, char *sid, size_t len)
+last_sessionid(xd_fake_router *r, char *sid, size_t len)
 {
     const xd_elem *cmd =
-        r->ngot ? xd_elem_child(xd_stanza_root(r->got[r->ngot - 1]), "command",
-                                CMDS)
-                : NULL;
+        xd_fake_router_count(r)
+            ? xd_elem_child(xd_stanza_root(xd_fake_router_got(
+                                r, xd_fake_router_count(r) - 1)),
+                            "command", CMDS)
+            : NULL;
     const char *s = cmd ? xd_elem_attr(cmd, "sessionid") : NULL;
 
     snprintf(sid, len, "%s", s ? s : "");
@@ -228,7 +231,7 @@ test_note(void)
 int
 main(void)
 {
-    struct router r;
+    xd_fake_router *r = NULL;
     char ini[512], sid[64], sid2[64], xml[1024];
     xd_config *cfg = NULL;
     xd_component *comp = NULL;
@@ -236,17 +239,17 @@ main(void)
     int handler_seen = 0;
 
     test_note();
-    router_open(&r);
+    xd_fake_router_new(&r);
     snprintf(ini, sizeof(ini),
              "[c]\ndomain = comp.example\nsecret = s3cret\n"
              "router_host = 127.0.0.1\nrouter_port = %u\n",
-             r.port);
+             xd_fake_router_port(r));
     xd_config_load_string(ini, "test.ini", &cfg);
-    CHECK(xd_component_new(cfg, "c", r.base, &comp) == 0, "component made");
+    CHECK(xd_component_new(cfg, "c", xd_fake_router_base(r), &comp) == 0,
+          "component made");
     xd_component_add_identity(comp, "component", "generic", "Test");
-    xd_component_start(comp);
-    run_until(r.base, &r.handshakes_ok, 1);
-    CHECK(r.handshakes_ok, "link up");
+    CHECK(xd_fake_router_start(r, comp) == 0 && xd_fake_router_handshakes(r),
+          "link up");
 
     /* No command registered: disco exactly as before. */
     static const struct row before[] = {
@@ -257,7 +260,7 @@ main(void)
         { IQ("set", USER) COMMAND "node='hello' action='execute'/></iq>",
           { "type='error'", "<service-unavailable" } },
     };
-    run_rows(&r, before, XD_NELEM(before), "no commands");
+    run_rows(r, before, XD_NELEM(before), "no commands");
 
     xd_component_add_command(comp, "hello", "Say hello", cmd_hello, NULL,
                              &hello);
@@ -294,7 +297,7 @@ main(void)
         { IQ("get", USER) INFO "node='nosuch'/></iq>",
           { "type='error'", "!automation" } },
     };
-    run_rows(&r, disco, XD_NELEM(disco), "disco");
+    run_rows(r, disco, XD_NELEM(disco), "disco");
 
     static const struct row exec[] = {
         { IQ("set", USER) COMMAND "node='hello' action='execute'/></iq>",
@@ -329,7 +332,7 @@ main(void)
         { IQ("set", USER) COMMAND "node='mine'/></iq>",
           { "node='handled-by-handler'" } },
     };
-    run_rows(&r, exec, XD_NELEM(exec), "execute");
+    run_rows(r, exec, XD_NELEM(exec), "execute");
     CHECK(handler_seen == 1, "the registered handler ran once");
     CHECK(hello.calls == 3 && hello.cancels == 0, "hello ran 3 times (%d)",
           hello.calls);
@@ -342,8 +345,8 @@ main(void)
             "<field var='size' type='text-single' label='Size'>",
             "sessionid='" } },
     };
-    run_rows(&r, stage0, 1, "stage 0");
-    last_sessionid(&r, sid, sizeof(sid));
+    run_rows(r, stage0, 1, "stage 0");
+    last_sessionid(r, sid, sizeof(sid));
     CHECK(strlen(sid) == 16 && config.states_live == 1, "session %s open", sid);
     snprintf(xml, sizeof(xml),
              IQ("set", "other@example.com/r") COMMAND
@@ -352,13 +355,13 @@ main(void)
     const struct row stolen[] = {
         { xml, { "<bad-sessionid" } },
     };
-    run_rows(&r, stolen, 1, "another requester's session");
+    run_rows(r, stolen, 1, "another requester's session");
     snprintf(xml, sizeof(xml),
              IQ("set", USER) COMMAND "node='hello' sessionid='%s'/></iq>", sid);
     const struct row wrongnode[] = {
         { xml, { "<bad-sessionid" } },
     };
-    run_rows(&r, wrongnode, 1, "session of another node");
+    run_rows(r, wrongnode, 1, "session of another node");
     snprintf(xml, sizeof(xml),
              IQ("set", USER) COMMAND
              "node='config' sessionid='%s' action='complete'>"
@@ -372,13 +375,13 @@ main(void)
         /* the session is gone once completed */
         { xml, { "<bad-sessionid" } },
     };
-    run_rows(&r, stage1, XD_NELEM(stage1), "stage 1");
+    run_rows(r, stage1, XD_NELEM(stage1), "stage 1");
     CHECK(config.states_live == 0 && config.cancels == 0,
           "state freed by the command, no cancel");
 
     /* A bad form ends the session with bad-request. */
-    free(ask(&r, IQ("set", USER) COMMAND "node='config'/></iq>"));
-    last_sessionid(&r, sid, sizeof(sid));
+    free(ask(r, IQ("set", USER) COMMAND "node='config'/></iq>"));
+    last_sessionid(r, sid, sizeof(sid));
     snprintf(xml, sizeof(xml),
              IQ("set", USER) COMMAND "node='config' sessionid='%s'>"
                                      "<x xmlns='jabber:x:data' type='submit'>"
@@ -389,12 +392,12 @@ main(void)
         { xml, { "<bad-request", "<bad-payload xmlns='" CMDS "'/>" } },
         { xml, { "<bad-sessionid" } },
     };
-    run_rows(&r, badform, XD_NELEM(badform), "bad form");
+    run_rows(r, badform, XD_NELEM(badform), "bad form");
     CHECK(config.states_live == 0, "state freed after bad-request");
 
     /* Cancel: the command sees stage -1 and frees its state. */
-    free(ask(&r, IQ("set", USER) COMMAND "node='config'/></iq>"));
-    last_sessionid(&r, sid, sizeof(sid));
+    free(ask(r, IQ("set", USER) COMMAND "node='config'/></iq>"));
+    last_sessionid(r, sid, sizeof(sid));
     snprintf(xml, sizeof(xml),
              IQ("set", USER) COMMAND
              "node='config' sessionid='%s' action='cancel'/></iq>",
@@ -403,7 +406,7 @@ main(void)
         { xml, { "type='result'", "status='canceled'", sid } },
         { xml, { "<bad-sessionid" } },
     };
-    run_rows(&r, cancel, XD_NELEM(cancel), "cancel");
+    run_rows(r, cancel, XD_NELEM(cancel), "cancel");
     CHECK(config.cancels == 1 && config.states_live == 0 &&
               strcmp(config.last_cancel_from, USER) == 0,
           "cancel ended the session (%d cancels, %d live)", config.cancels,
@@ -448,11 +451,10 @@ main(void)
           "<field var='size'><value>1</value></field></x></command></iq>",
           { "<bad-request", "<bad-payload" } },
     };
-    run_rows(&r, entity, XD_NELEM(entity), "entity commands");
+    run_rows(r, entity, XD_NELEM(entity), "entity commands");
     CHECK(ent.calls == 2, "the entity commands ran twice (%d)", ent.calls);
-    free(
-        ask(&r, IQ_AT("set", USER, ROOM1) COMMAND "node='room-config'/></iq>"));
-    last_sessionid(&r, sid, sizeof(sid));
+    free(ask(r, IQ_AT("set", USER, ROOM1) COMMAND "node='room-config'/></iq>"));
+    last_sessionid(r, sid, sizeof(sid));
     snprintf(xml, sizeof(xml),
              IQ_AT("set", USER, ROOM2) COMMAND
              "node='room-config' sessionid='%s'/></iq>",
@@ -460,7 +462,7 @@ main(void)
     const struct row elsewhere[] = {
         { xml, { "<bad-sessionid" } },
     };
-    run_rows(&r, elsewhere, 1, "a session continued at another entity");
+    run_rows(r, elsewhere, 1, "a session continued at another entity");
     snprintf(xml, sizeof(xml),
              IQ_AT("set", USER, ROOM1) COMMAND
              "node='room-config' sessionid='%s'><x xmlns='jabber:x:data' "
@@ -470,14 +472,14 @@ main(void)
     const struct row there[] = {
         { xml, { "status='completed'", "size 7 at stage 1" } },
     };
-    run_rows(&r, there, 1, "the session continued at its entity");
+    run_rows(r, there, 1, "the session continued at its entity");
     CHECK(entcfg.states_live == 0, "the entity session's state is freed");
 
     /* Time-out: shortened to 100 ms here (10 minutes otherwise). */
     commands_set_timeout_ms(component_commands(comp), 100);
-    free(ask(&r, IQ("set", USER) COMMAND "node='config'/></iq>"));
-    last_sessionid(&r, sid, sizeof(sid));
-    run_until(r.base, &config.cancels, 2);
+    free(ask(r, IQ("set", USER) COMMAND "node='config'/></iq>"));
+    last_sessionid(r, sid, sizeof(sid));
+    xd_test_run_until(xd_fake_router_base(r), &config.cancels, 2);
     CHECK(config.cancels == 2 && config.states_live == 0 &&
               strcmp(config.last_cancel_from, USER) == 0,
           "time-out ended the session");
@@ -487,12 +489,12 @@ main(void)
     const struct row expired[] = {
         { xml, { "<bad-sessionid" } },
     };
-    run_rows(&r, expired, 1, "expired session");
+    run_rows(r, expired, 1, "expired session");
 
     /* A session still open when the component goes is ended too. */
     commands_set_timeout_ms(component_commands(comp), 600000);
-    free(ask(&r, IQ("set", ADMIN) COMMAND "node='config'/></iq>"));
-    last_sessionid(&r, sid2, sizeof(sid2));
+    free(ask(r, IQ("set", ADMIN) COMMAND "node='config'/></iq>"));
+    last_sessionid(r, sid2, sizeof(sid2));
     CHECK(config.states_live == 1 && strcmp(sid, sid2) != 0,
           "a new session with a new id");
     xd_component_free(comp);
@@ -500,7 +502,7 @@ main(void)
               strcmp(config.last_cancel_from, ADMIN) == 0,
           "xd_component_free ended the last session");
 
-    router_close(&r);
+    xd_fake_router_free(r);
     xd_config_free(cfg);
     return check_report();
 }

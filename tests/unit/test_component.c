@@ -17,7 +17,7 @@
 
 #include <xmppd/component.h>
 
-#include "fake_router.h"
+#include <xmppd/testing.h>
 
 struct waiter {
     int calls;
@@ -63,10 +63,12 @@ on_message(xd_component *c, const xd_stanza *in, void *arg)
 }
 
 static const char *
-got_text(struct router *r, int i, const char *child)
+got_text(xd_fake_router *r, int i, const char *child)
 {
-    return i < r->ngot ? xd_stanza_child_text(r->got[i], child, XD_NS_CLIENT)
-                       : NULL;
+    return i < xd_fake_router_count(r)
+               ? xd_stanza_child_text(xd_fake_router_got(r, i), child,
+                                      XD_NS_CLIENT)
+               : NULL;
 }
 
 /* A message of about 5 KB (over the test's max_stanza_bytes of 4096). */
@@ -143,21 +145,22 @@ on_burst_link(xd_component *c, int up, void *arg)
 static void
 backpressure(unsigned long held_max)
 {
-    struct router r;
+    xd_fake_router *r = NULL;
     struct burst b = { 0 };
     char ini[512], extra[64] = "", *body = xd_xmalloc(BURST_BYTES + 1);
     xd_config *cfg = NULL;
     xd_component *comp = NULL;
 
-    router_open(&r);
+    xd_fake_router_new(&r);
     if (held_max > 0)
         snprintf(extra, sizeof(extra), "out_queue_max_bytes = %lu\n", held_max);
     snprintf(ini, sizeof(ini),
              "[c]\ndomain = comp.example\nsecret = s3cret\n"
              "router_host = 127.0.0.1\nrouter_port = %u\n%s",
-             r.port, extra);
+             xd_fake_router_port(r), extra);
     xd_config_load_string(ini, "test.ini", &cfg);
-    CHECK(xd_component_new(cfg, "c", r.base, &comp) == 0, "component made");
+    CHECK(xd_component_new(cfg, "c", xd_fake_router_base(r), &comp) == 0,
+          "component made");
     xd_component_on(comp, XD_STANZA_MESSAGE, NULL, on_burst, &b);
     xd_component_on_link(comp, on_burst_link, &b);
     memset(body, 'x', BURST_BYTES);
@@ -171,21 +174,23 @@ backpressure(unsigned long held_max)
         b.to[i] = b.names[i];
     }
     xd_component_start(comp);
-    run_until(r.base, &b.up, 1);
+    xd_test_run_until(xd_fake_router_base(r), &b.up, 1);
     CHECK(b.up == 1, "the second component comes up");
 
     /* The router stops reading; one message makes 80 x 150 KB. */
-    xd_stream_pause(r.s);
-    router_send(&r, "<message from='a@example.com/r' to='room@comp.example'>"
-                    "<body>go</body></message>");
-    run_for_ms(r.base, 300);
+    xd_stream_pause(xd_fake_router_stream(r));
+    xd_fake_router_send(
+        r, "<message from='a@example.com/r' to='room@comp.example'>"
+           "<body>go</body></message>");
+    xd_test_run_for_ms(xd_fake_router_base(r), 300);
     CHECK(b.handled == 1 && b.down == 0 && xd_component_is_up(comp),
           "a burst of 4x the high-water mark from one stanza keeps the link "
           "(handled %d, down %d)",
           b.handled, b.down);
-    router_send(&r, "<message from='a@example.com/r' to='room@comp.example'>"
-                    "<body>then</body></message>");
-    run_for_ms(r.base, 200);
+    xd_fake_router_send(
+        r, "<message from='a@example.com/r' to='room@comp.example'>"
+           "<body>then</body></message>");
+    xd_test_run_for_ms(xd_fake_router_base(r), 200);
     /* (With a small bound, what is held may all fit in the socket's buffers
      * by now, and reading resumes: nothing to check.) */
     CHECK(held_max > 0 || b.handled == 1,
@@ -196,53 +201,59 @@ backpressure(unsigned long held_max)
     /* The router reads again: everything arrives, in order (or, with a
      * small bound, what was held, then the next answer: the rest was
      * dropped but the link stayed). */
-    xd_stream_resume(r.s);
+    xd_stream_resume(xd_fake_router_stream(r));
     int want = held_max ? 1 : BURST_TO + 1;
-    for (int i = 0; i < 100 && (r.ngot < want || b.handled < 2 ||
-                                strcmp(got_text(&r, r.ngot - 1, "body") ?: "",
-                                       "last") != 0);
+    for (int i = 0;
+         i < 100 &&
+         (xd_fake_router_count(r) < want || b.handled < 2 ||
+          strcmp(got_text(r, xd_fake_router_count(r) - 1, "body") ?: "",
+                 "last") != 0);
          i++)
-        run_for_ms(r.base, 100);
+        xd_test_run_for_ms(xd_fake_router_base(r), 100);
     if (held_max == 0)
-        CHECK(r.ngot == BURST_TO + 1 && b.handled == 2 && b.down == 0 &&
-                  strcmp(got_text(&r, BURST_TO, "body"), "last") == 0 &&
-                  strcmp(xd_stanza_to(r.got[BURST_TO - 1]),
+        CHECK(xd_fake_router_count(r) == BURST_TO + 1 && b.handled == 2 &&
+                  b.down == 0 &&
+                  strcmp(got_text(r, BURST_TO, "body"), "last") == 0 &&
+                  strcmp(xd_stanza_to(xd_fake_router_got(r, BURST_TO - 1)),
                          "u79@example.com") == 0,
               "all %d stanzas arrive in order once the router reads (got "
               "%d, handled %d, down %d)",
-              BURST_TO + 1, r.ngot, b.handled, b.down);
+              BURST_TO + 1, xd_fake_router_count(r), b.handled, b.down);
     else
-        CHECK(r.ngot > 0 && r.ngot < BURST_TO + 1 && b.handled == 2 &&
+        CHECK(xd_fake_router_count(r) > 0 &&
+                  xd_fake_router_count(r) < BURST_TO + 1 && b.handled == 2 &&
                   b.down == 0 &&
-                  strcmp(got_text(&r, r.ngot - 1, "body"), "last") == 0,
+                  strcmp(got_text(r, xd_fake_router_count(r) - 1, "body"),
+                         "last") == 0,
               "past out_queue_max_bytes stanzas are dropped, the link stays "
               "and the next answer arrives (got %d, handled %d, down %d)",
-              r.ngot, b.handled, b.down);
+              xd_fake_router_count(r), b.handled, b.down);
 
     xd_stanza_unref(b.big);
     xd_component_free(comp);
-    router_close(&r);
+    xd_fake_router_free(r);
     xd_config_free(cfg);
 }
 
 int
 main(void)
 {
-    struct router r;
+    xd_fake_router *r = NULL;
     char ini[512];
     xd_config *cfg = NULL;
     xd_component *comp = NULL;
 
-    router_open(&r);
+    xd_fake_router_new(&r);
     snprintf(ini, sizeof(ini),
              "[c]\ndomain = comp.example\nsecret = s3cret\n"
              "router_host = 127.0.0.1\nrouter_port = %u\n"
              "reconnect_min_ms = 20\nreconnect_max_ms = 40\n"
              "iq_timeout_ms = 150\nqueue_max = 3\n"
              "max_stanza_bytes = 4096\n",
-             r.port);
+             xd_fake_router_port(r));
     xd_config_load_string(ini, "test.ini", &cfg);
-    CHECK(xd_component_new(cfg, "c", r.base, &comp) == 0, "component made");
+    CHECK(xd_component_new(cfg, "c", xd_fake_router_base(r), &comp) == 0,
+          "component made");
     xd_component_add_identity(comp, "component", "generic", "Test");
     xd_component_add_feature(comp, "urn:example:feature");
     xd_component_on(comp, XD_STANZA_MESSAGE, NULL, on_message, NULL);
@@ -260,22 +271,25 @@ main(void)
     }
 
     /* First handshake refused, then accepted after a backoff. */
-    r.refuse = 1;
+    xd_fake_router_refuse(r, 1);
     xd_component_start(comp);
-    run_until(r.base, &links_up, 1);
-    CHECK(r.conns == 2 && links_up == 1 && xd_component_is_up(comp),
+    xd_test_run_until(xd_fake_router_base(r), &links_up, 1);
+    CHECK(xd_fake_router_connections(r) == 2 && links_up == 1 &&
+              xd_component_is_up(comp),
           "reconnects after not-authorized and comes up");
     unsigned char d[SHA_DIGEST_LENGTH];
     char hex[41];
     SHA1((const unsigned char *)"streamids3cret", 14, d);
     for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
         snprintf(hex + 2 * i, 3, "%02x", d[i]);
-    CHECK(strcmp(r.last_handshake, hex) == 0,
+    CHECK(strcmp(xd_fake_router_last_handshake(r), hex) == 0,
           "handshake is hex(SHA-1(id + secret))");
-    run_until(r.base, &r.ngot, 3);
-    CHECK(r.ngot == 3 && strcmp(got_text(&r, 0, "body"), "0") == 0 &&
-              strcmp(got_text(&r, 2, "body"), "2") == 0 &&
-              strcmp(xd_stanza_from(r.got[0]), "comp.example") == 0,
+    xd_fake_router_wait(r, 3);
+    CHECK(xd_fake_router_count(r) == 3 &&
+              strcmp(got_text(r, 0, "body"), "0") == 0 &&
+              strcmp(got_text(r, 2, "body"), "2") == 0 &&
+              strcmp(xd_stanza_from(xd_fake_router_got(r, 0)),
+                     "comp.example") == 0,
           "queued stanzas flushed in order, from the domain");
 
     /* An iq answered by its addressee; one answered by someone else. */
@@ -283,38 +297,40 @@ main(void)
     xd_stanza *iq = xd_stanza_iq_new("get", "q1", "x.example", NULL);
     xd_elem_add_child(xd_stanza_root(iq), "ping", XD_NS_PING);
     xd_component_iq(comp, iq, 0, on_iq, &w1);
-    run_until(r.base, &r.ngot, 4);
-    router_send(&r, "<iq type='result' id='q1' from='evil.example' "
-                    "to='comp.example'/>");
-    run_for_ms(r.base, 30);
+    xd_fake_router_wait(r, 4);
+    xd_fake_router_send(r, "<iq type='result' id='q1' from='evil.example' "
+                           "to='comp.example'/>");
+    xd_test_run_for_ms(xd_fake_router_base(r), 30);
     CHECK(w1.calls == 0, "an answer from someone else is ignored");
-    router_send(&r, "<iq type='result' id='q1' from='x.example' "
-                    "to='comp.example'/>");
-    run_until(r.base, &w1.calls, 1);
+    xd_fake_router_send(r, "<iq type='result' id='q1' from='x.example' "
+                           "to='comp.example'/>");
+    xd_test_run_until(xd_fake_router_base(r), &w1.calls, 1);
     CHECK(w1.calls == 1 && w1.got_reply && strcmp(w1.type, "result") == 0,
           "iq result reaches its callback");
 
     /* A time-out. */
     xd_component_iq(comp, xd_stanza_iq_new("get", "q2", "x.example", NULL), 0,
                     on_iq, &w2);
-    run_until(r.base, &w2.calls, 1);
+    xd_test_run_until(xd_fake_router_base(r), &w2.calls, 1);
     CHECK(w2.calls == 1 && !w2.got_reply, "iq time-out calls back with NULL");
 
     /* Requests from the router. */
-    int before = r.ngot;
-    router_send(&r, "<iq type='get' id='d1' from='a@example.com/r' "
-                    "to='comp.example'><query xmlns='http://jabber.org/"
-                    "protocol/disco#info'/></iq>"
-                    "<iq type='get' id='p1' from='a@example.com/r' "
-                    "to='comp.example'><ping xmlns='urn:xmpp:ping'/></iq>"
-                    "<iq type='set' id='u1' from='a@example.com/r' "
-                    "to='bot@comp.example'><x xmlns='urn:unknown'/></iq>"
-                    "<message from='a@example.com/r' to='bot@comp.example'>"
-                    "<body>hi</body></message>");
-    run_until(r.base, &r.ngot, before + 3);
-    CHECK(r.ngot == before + 3, "three answers");
-    if (r.ngot == before + 3) {
-        char *info = xd_elem_to_string(xd_stanza_root(r.got[before]), NULL);
+    int before = xd_fake_router_count(r);
+    xd_fake_router_send(r,
+                        "<iq type='get' id='d1' from='a@example.com/r' "
+                        "to='comp.example'><query xmlns='http://jabber.org/"
+                        "protocol/disco#info'/></iq>"
+                        "<iq type='get' id='p1' from='a@example.com/r' "
+                        "to='comp.example'><ping xmlns='urn:xmpp:ping'/></iq>"
+                        "<iq type='set' id='u1' from='a@example.com/r' "
+                        "to='bot@comp.example'><x xmlns='urn:unknown'/></iq>"
+                        "<message from='a@example.com/r' to='bot@comp.example'>"
+                        "<body>hi</body></message>");
+    xd_fake_router_wait(r, before + 3);
+    CHECK(xd_fake_router_count(r) == before + 3, "three answers");
+    if (xd_fake_router_count(r) == before + 3) {
+        char *info = xd_elem_to_string(
+            xd_stanza_root(xd_fake_router_got(r, before)), NULL);
         CHECK(strstr(info, "type='result'") &&
                   strstr(info, "<identity category='component' "
                                "type='generic' name='Test'/>") &&
@@ -322,10 +338,13 @@ main(void)
                   strstr(info, "var='urn:xmpp:ping'"),
               "disco#info lists identity and features");
         free(info);
-        CHECK(strcmp(xd_stanza_type(r.got[before + 1]), "result") == 0 &&
-                  strcmp(xd_stanza_id(r.got[before + 1]), "p1") == 0,
+        CHECK(strcmp(xd_stanza_type(xd_fake_router_got(r, before + 1)),
+                     "result") == 0 &&
+                  strcmp(xd_stanza_id(xd_fake_router_got(r, before + 1)),
+                         "p1") == 0,
               "ping answered");
-        const char *cond = xd_stanza_error_condition(r.got[before + 2]);
+        const char *cond =
+            xd_stanza_error_condition(xd_fake_router_got(r, before + 2));
         CHECK(cond != NULL && strcmp(cond, "service-unavailable") == 0,
               "unhandled iq set: service-unavailable");
     }
@@ -335,38 +354,43 @@ main(void)
      * the component comes back by itself. */
     xd_component_iq(comp, xd_stanza_iq_new("get", "q3", "x.example", NULL),
                     5000, on_iq, &w3);
-    run_for_ms(r.base, 20);
-    r.hold = 1;
-    xd_stream_error(r.s, "system-shutdown", NULL);
-    run_until(r.base, &w3.calls, 1);
+    xd_test_run_for_ms(xd_fake_router_base(r), 20);
+    xd_fake_router_hold(r, 1);
+    xd_stream_error(xd_fake_router_stream(r), "system-shutdown", NULL);
+    xd_test_run_until(xd_fake_router_base(r), &w3.calls, 1);
     CHECK(w3.calls == 1 && !w3.got_reply && links_down == 1,
           "link loss fails pending iqs and is reported");
-    run_until(r.base, &r.conns, 3);
-    CHECK(r.conns == 3 && !xd_component_is_up(comp),
+    xd_fake_router_wait_connections(r, 3);
+    CHECK(xd_fake_router_connections(r) == 3 && !xd_component_is_up(comp),
           "reconnecting; down until the handshake is answered");
     xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
     xd_stanza_set_to(m, "user@example.com");
     xd_stanza_set_child_text(m, "body", XD_NS_CLIENT, "after");
     xd_component_send(comp, m);
-    before = r.ngot;
-    answer_handshake(&r);
-    run_until(r.base, &r.ngot, before + 1);
-    CHECK(links_up == 2 && r.ngot == before + 1 &&
-              strcmp(got_text(&r, before, "body"), "after") == 0,
+    before = xd_fake_router_count(r);
+    xd_fake_router_answer(r);
+    xd_fake_router_wait(r, before + 1);
+    CHECK(links_up == 2 && xd_fake_router_count(r) == before + 1 &&
+              strcmp(got_text(r, before, "body"), "after") == 0,
           "up again, and what was sent meanwhile arrives");
 
     /* Stanzas over max_stanza_bytes would end the link at the router: they
      * are not sent; an iq answer becomes <resource-constraint/>. */
     xd_component_on(comp, XD_STANZA_IQ, "urn:example:big", answer_big, NULL);
-    before = r.ngot;
-    router_send(&r, "<iq type='get' id='big1' from='a@example.com/r' "
-                    "to='comp.example'><q xmlns='urn:example:big'/></iq>");
-    run_until(r.base, &r.ngot, before + 1);
+    before = xd_fake_router_count(r);
+    xd_fake_router_send(r,
+                        "<iq type='get' id='big1' from='a@example.com/r' "
+                        "to='comp.example'><q xmlns='urn:example:big'/></iq>");
+    xd_fake_router_wait(r, before + 1);
     const char *cond =
-        r.ngot > before ? xd_stanza_error_condition(r.got[before]) : NULL;
+        xd_fake_router_count(r) > before
+            ? xd_stanza_error_condition(xd_fake_router_got(r, before))
+            : NULL;
     CHECK(cond != NULL && strcmp(cond, "resource-constraint") == 0 &&
-              strcmp(xd_stanza_id(r.got[before]), "big1") == 0 &&
-              strcmp(xd_stanza_to(r.got[before]), "a@example.com/r") == 0,
+              strcmp(xd_stanza_id(xd_fake_router_got(r, before)), "big1") ==
+                  0 &&
+              strcmp(xd_stanza_to(xd_fake_router_got(r, before)),
+                     "a@example.com/r") == 0,
           "an answer over max_stanza_bytes: resource-constraint to the asker");
     xd_component_send(comp, big_message());
     m = xd_stanza_new("message", XD_NS_CLIENT);
@@ -380,16 +404,16 @@ main(void)
     CHECK(xd_component_send_each(comp, big, big_to, 2) == XD_ELIMIT,
           "a broadcast over max_stanza_bytes: XD_ELIMIT");
     xd_stanza_unref(big);
-    run_until(r.base, &r.ngot, before + 2);
-    run_for_ms(r.base, 50);
-    CHECK(r.ngot == before + 2 &&
-              strcmp(got_text(&r, before + 1, "body"), "small") == 0 &&
-              r.s != NULL && xd_component_is_up(comp),
+    xd_fake_router_wait(r, before + 2);
+    xd_test_run_for_ms(xd_fake_router_base(r), 50);
+    CHECK(xd_fake_router_count(r) == before + 2 &&
+              strcmp(got_text(r, before + 1, "body"), "small") == 0 &&
+              xd_fake_router_stream(r) != NULL && xd_component_is_up(comp),
           "the big message is dropped, the next one arrives, the link "
           "stays up");
 
     xd_component_free(comp);
-    router_close(&r);
+    xd_fake_router_free(r);
     xd_config_free(cfg);
 
     backpressure(0);

@@ -1,15 +1,21 @@
 /*
  * Unit tests for config.c: binding sections to structs with defaults,
- * [global] fallback, bounds, booleans, and errors with file:line.
+ * [global] fallback, bounds, booleans, and errors with file:line; the
+ * XD_CFG_FIELD_* entries named after their field; what xd_config_main does
+ * for a program: --help with every key, its default and doc line, --version,
+ * the default file named after the program, and errors labelled with the
+ * program's name.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <xmppd/config.h>
 #include <xmppd/log.h>
+#include <xmppd/version.h>
 
 struct conf {
     char *name;
@@ -25,6 +31,25 @@ static const xd_config_key keys[] = {
     XD_CFG_STRING("log_level", struct conf, log_level, "info", "level"),
     XD_CFG_END,
 };
+
+/* A second table, as a component has beside the library's. */
+struct own {
+    unsigned long long max_rooms;
+    char *motd;
+};
+
+static const xd_config_key own_keys[] = {
+    XD_CFG_FIELD_UINT(struct own, max_rooms, 100, 1, 1000, "rooms held"),
+    XD_CFG_FIELD_STRING(struct own, motd, NULL, "message of the day"),
+    XD_CFG_END,
+};
+
+static const xd_config_section sections[] = {
+    { "prog", "the test program", keys, own_keys },
+    { NULL, NULL, NULL, NULL },
+};
+
+static const xd_program prog = { "xmppd-test", "9.8.7", NULL, sections };
 
 static const struct {
     const char *ini;
@@ -97,6 +122,132 @@ load_and_bind(const char *ini, const char *unused)
     return rc;
 }
 
+/* Runs xd_config_main(argv) in a child with its stdout and stderr in buf;
+ * returns the child's exit status (-1 if it returned a configuration). */
+static int
+run_main(char *const argv[], char *buf, size_t size)
+{
+    int fds[2], argc = 0, status = 0;
+
+    while (argv[argc] != NULL)
+        argc++;
+    fflush(NULL);
+    if (pipe(fds) != 0)
+        return -99;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        xd_config *cfg = xd_config_main(argc, (char **)argv, &prog, NULL);
+        xd_config_free(cfg);
+        fflush(NULL);
+        _exit(255);
+    }
+    close(fds[1]);
+    size_t len = 0;
+    ssize_t n;
+    while (len < size - 1 && (n = read(fds[0], buf + len, size - 1 - len)) > 0)
+        len += (size_t)n;
+    buf[len] = '\0';
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) != 255 ? WEXITSTATUS(status)
+                                                           : -1;
+}
+
+/* The program's side: --help, --version, the default file, the labels. */
+static int
+program_cases(void)
+{
+    static char out[16384];
+    char dir[] = "/tmp/xd-test-config-XXXXXX", cwd[4096];
+    int failed = 0;
+
+    /* Each key of both tables, with its default and its doc line. */
+    char *help[] = { "xmppd-test", "--help", NULL };
+    int rc = run_main(help, out, sizeof(out));
+    static const char *const want[] = {
+        "usage: xmppd-test",
+        "[prog]  the test program",
+        "  name = default-name\n      a name\n",
+        "  port = 5347  (1 to 65535)\n      a port\n",
+        "  flag = true\n      a flag\n",
+        "  max_rooms = 100  (1 to 1000)\n      rooms held\n",
+        "  motd = (unset)\n      message of the day\n",
+        "xmppd-test.ini",
+        "[global]",
+        "  log_level = info\n      error, warn, info or debug\n",
+    };
+    for (size_t i = 0; i < XD_NELEM(want); i++)
+        if (rc != 0 || strstr(out, want[i]) == NULL) {
+            failed++;
+            fprintf(stderr, "FAIL --help (rc %d) lacks '%s':\n%s\n", rc,
+                    want[i], out);
+        }
+    char *version[] = { "xmppd-test", "-V", NULL };
+    rc = run_main(version, out, sizeof(out));
+    if (rc != 0 ||
+        strcmp(out, "xmppd-test 9.8.7 (libxmppd " XD_VERSION ")\n") != 0 ||
+        strcmp(xd_version(), XD_VERSION) != 0)
+        failed++, fprintf(stderr, "FAIL --version (rc %d): %s\n", rc, out);
+    char *extra[] = { "xmppd-test", "stray", NULL };
+    rc = run_main(extra, out, sizeof(out));
+    if (rc != 2 ||
+        strstr(out, "xmppd-test: unexpected argument 'stray'") == NULL)
+        failed++, fprintf(stderr, "FAIL stray argument (rc %d): %s\n", rc, out);
+
+    /* The default file: $XMPPD_CONFIG, else NAME.ini here, else xmppd.ini;
+     * a bad file is reported under the program's name, with its line. */
+    if (getcwd(cwd, sizeof(cwd)) == NULL || mkdtemp(dir) == NULL ||
+        chdir(dir) != 0)
+        return failed + 1;
+    unsetenv("XMPPD_CONFIG");
+    char *path = xd_config_default_path("xmppd-test");
+    if (strcmp(path, "xmppd.ini") != 0)
+        failed++, fprintf(stderr, "FAIL default without a file: %s\n", path);
+    free(path);
+    FILE *f = fopen("xmppd-test.ini", "w");
+    fputs("[prog]\nport = 1\nbogus = 2\n", f);
+    fclose(f);
+    path = xd_config_default_path("xmppd-test");
+    if (strcmp(path, "xmppd-test.ini") != 0)
+        failed++, fprintf(stderr, "FAIL default NAME.ini: %s\n", path);
+    free(path);
+    char *plain[] = { "xmppd-test", NULL };
+    rc = run_main(plain, out, sizeof(out));
+    if (rc != -1)
+        failed++, fprintf(stderr,
+                          "FAIL xmppd-test.ini not loaded (rc %d): "
+                          "%s\n",
+                          rc, out);
+    f = fopen("xmppd-test.ini", "w");
+    fputs("[prog\n", f);
+    fclose(f);
+    rc = run_main(plain, out, sizeof(out));
+    if (rc != 1 || strstr(out, "xmppd-test[") != out ||
+        strstr(out, "xmppd-test.ini:1: syntax error") == NULL ||
+        strstr(out, "xmppd-test: cannot load the configuration "
+                    "xmppd-test.ini") == NULL)
+        failed++, fprintf(stderr, "FAIL bad file (rc %d): %s\n", rc, out);
+    setenv("XMPPD_CONFIG", "other.ini", 1);
+    path = xd_config_default_path("xmppd-test");
+    if (strcmp(path, "other.ini") != 0)
+        failed++, fprintf(stderr, "FAIL $XMPPD_CONFIG: %s\n", path);
+    free(path);
+    unsetenv("XMPPD_CONFIG");
+    unlink("xmppd-test.ini");
+    if (chdir(cwd) != 0 || rmdir(dir) != 0)
+        failed++;
+
+    /* XD_CFG_FIELD_* name the key after the field. */
+    if (strcmp(own_keys[0].name, "max_rooms") != 0 ||
+        own_keys[0].offset != offsetof(struct own, max_rooms) ||
+        strcmp(own_keys[1].name, "motd") != 0)
+        failed++, fprintf(stderr, "FAIL XD_CFG_FIELD_* names\n");
+    return failed;
+}
+
 int
 main(void)
 {
@@ -146,6 +297,10 @@ main(void)
     else
         failed++, fprintf(stderr, "FAIL sections: %s\n", order);
     xd_config_free(cfg);
+
+    int pf = program_cases();
+    failed += pf;
+    passed += pf == 0;
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -70,6 +70,9 @@ int xd_component_new_with(const xd_config *cfg, const char *section,
                           const xd_config_key *own_keys, void *own,
                           xd_component **out);
 void xd_component_free(xd_component *c); /* NULL is a no-op */
+/* The library's keys of a component section (the table above), for a
+ * program's --help (xd_config_section) and its docs. */
+extern const xd_config_key xd_component_keys[];
 
 /* The event loop the component runs on (borrowed). */
 struct event_base *xd_component_base(xd_component *c);

@@ -5,7 +5,9 @@
  * describes its keys in one table (name, type, default, bounds, doc) and binds
  * a section of the file to a struct with it: a key absent from the section
  * comes from [global] if the table allows it there, else from the default.
- * Unknown keys and bad values are refused at load with file:line.
+ * Unknown keys and bad values are refused at load with file:line. A program
+ * starts with xd_config_main, which also gives it --help (every key of its
+ * tables, default and doc line) and --version.
  */
 #ifndef XMPPD_CONFIG_H
 #define XMPPD_CONFIG_H
@@ -52,6 +54,36 @@ typedef struct xd_config_key {
         NULL, XD_CFG_T_END, 0, NULL, 0, 0, 0, NULL                             \
     }
 
+/*
+ * The same entries with the key named after the struct field, so the two
+ * cannot differ: XD_CFG_FIELD_UINT(struct muc_conf, max_rooms, 10000, 1,
+ * 1000000, "rooms held") is the key "max_rooms".
+ */
+#define XD_CFG_FIELD_STRING(type, field, def, doc)                             \
+    XD_CFG_STRING(#field, type, field, def, doc)
+#define XD_CFG_FIELD_UINT(type, field, def, min, max, doc)                     \
+    XD_CFG_UINT(#field, type, field, def, min, max, doc)
+#define XD_CFG_FIELD_BOOL(type, field, def, doc)                               \
+    XD_CFG_BOOL(#field, type, field, def, doc)
+
+/* One section a program reads, as --help describes it. */
+typedef struct xd_config_section {
+    const char *name; /* as shown: "echo", "muc NAME", "component DOMAIN" */
+    const char *doc;  /* one line: what the section is for (may be NULL) */
+    const xd_config_key *keys; /* the section's keys (e.g. xd_component_keys) */
+    const xd_config_key *more; /* a second table in it (the program's own
+                                * beside the library's), or NULL */
+} xd_config_section;
+
+/* What a program tells xd_config_main about itself. */
+typedef struct xd_program {
+    const char *name;    /* "xmppd-echo": messages, log lines, <name>.ini */
+    const char *version; /* printed by --version; NULL: the library's */
+    const char *args;    /* what follows the options in the usage line, or
+                          * NULL when the program takes no arguments */
+    const xd_config_section *sections; /* ended by { NULL }; may be NULL */
+} xd_program;
+
 /* Reads and parses an INI file (no key checks yet: see xd_config_bind).
  * 0 and *out owned by the caller; XD_EIO (unreadable) or XD_EINVAL (syntax,
  * logged with file:line). */
@@ -59,14 +91,31 @@ int xd_config_load(const char *path, xd_config **out);
 /* Parses INI text held in memory (tests); `name` appears in messages. */
 int xd_config_load_string(const char *text, const char *name, xd_config **out);
 /*
- * For main(): takes `-c FILE` (or `--config FILE`) from argv, loads it and
- * returns it; the caller owns it. Prints usage and exits 2 on bad arguments,
- * logs and exits 1 when the file is bad. `program` names the default file,
- * $XMPPD_CONFIG, then "xmppd.ini". Remaining args are left in argv from
- * index *optind_out (may be NULL).
+ * For main(): reads the options, loads the configuration and returns it (the
+ * caller owns it). Options: -c/--config FILE; -h/--help prints the usage and
+ * every key of prog->sections with its default and doc line, then exits 0;
+ * -V/--version prints "NAME VERSION (libxmppd VERSION)" and exits 0. Without
+ * -c the file is $XMPPD_CONFIG, else NAME.ini when the working directory has
+ * one, else xmppd.ini (one file for the whole host). Sets the log's process
+ * name to prog->name first, so that every message is labelled with it. Bad
+ * arguments print the usage and exit 2; a file that cannot be loaded is
+ * logged (with file:line) and exits 1. The arguments after the options start
+ * at argv[*optind_out]; when optind_out or prog->args is NULL, arguments are
+ * refused (usage, exit 2).
  */
+xd_config *xd_config_main(int argc, char *argv[], const xd_program *prog,
+                          int *optind_out);
+/* xd_config_main for a program without a key table or version of its own:
+ * `program` is its name. */
 xd_config *xd_config_load_argv(int argc, char *argv[], const char *program,
                                int *optind_out);
+/* The file xd_config_main reads without -c (see there); the caller frees. */
+char *xd_config_default_path(const char *program);
+/* Writes what --help prints to `file` (a FILE *). */
+void xd_config_write_help(const xd_program *prog, void *file);
+/* The library's version ("0.1.0"), as built; XD_VERSION in <xmppd/version.h>
+ * is the version of the headers a program was compiled with. */
+const char *xd_version(void);
 void xd_config_free(xd_config *cfg); /* NULL is a no-op */
 /* The path the configuration was read from (or the name given to
  * xd_config_load_string); borrowed, lives with cfg. */
