@@ -20,9 +20,15 @@
  * needs minutes, a forgotten session must not live for ever. */
 #define SESSION_TIMEOUT_MS 600000u
 #define SESSION_ID_LEN     16
-/* Each session holds a timer and the command's state: a requester opening
- * sessions in a loop must hit a bound. */
-#define SESSIONS_MAX 4096
+/* Each session holds a timer, the command's state and the values
+ * submitted so far: a requester opening sessions in a loop must hit a
+ * bound, and one account must not take them all. */
+#define SESSIONS_MAX           4096
+#define SESSIONS_PER_REQUESTER 16
+/* The values a session keeps (only the fields its forms have), all stages
+ * together: a form filled by a person is far smaller. 4096 sessions keep
+ * 64 MiB at most. */
+#define SESSION_VALUES_MAX 16384
 
 struct command {
     const xd_command *def; /* borrowed, see xd_component_add_command */
@@ -549,6 +555,53 @@ run_once(struct commands *cmds, const struct command *cmd, const xd_stanza *iq,
     return finish(iq, res, st);
 }
 
+/* The fields of `submitted` that the form `shown` has, in a stanza of
+ * their own (the caller owns it): what a session keeps of a submission. */
+static xd_stanza *
+keep_values(const xd_elem *shown, const xd_elem *submitted)
+{
+    xd_stanza *kept = xd_stanza_new("x", XD_NS_DATA_FORMS);
+    xd_elem *x = xd_stanza_root(kept);
+
+    xd_elem_set_attr(x, "type", "submit");
+    for (const xd_elem *f = xd_elem_child(shown, "field", XD_NS_DATA_FORMS);
+         f != NULL && submitted != NULL;
+         f = xd_elem_next_match(f, "field", XD_NS_DATA_FORMS)) {
+        const char *var = xd_elem_attr(f, "var");
+        const xd_elem *got = var ? xd_form_field(submitted, var) : NULL;
+        if (got != NULL)
+            xd_elem_add_copy(x, got);
+    }
+    return kept;
+}
+
+/* The bytes the session keeps for its stages other than k. */
+static size_t
+kept_bytes(const struct session *s, size_t k)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->cmd->def->nstages; i++)
+        if (i != k && s->values[i] != NULL)
+            n += xd_stanza_mem(s->values[i]);
+    return n;
+}
+
+/* Refuses a submission: bad-payload with `why`. A session opened by this
+ * very request ends (the first request was refused); another stays at
+ * its stage. */
+static xd_stanza *
+refuse(struct session *s, const xd_stanza *iq, xd_stanza *res, int fresh,
+       const char *why)
+{
+    xd_stanza_unref(res);
+    if (fresh)
+        session_end(s, XD_COMMAND_END_REFUSED, NULL);
+    else
+        session_touch(s);
+    return command_error(iq, "bad-request", "bad-payload", why);
+}
+
 /* Stage k's submission (`form`, NULL: none) of session s. */
 static xd_stanza *
 submit(xd_command_ctx *cx, const xd_stanza *iq, xd_stanza *res,
@@ -559,23 +612,28 @@ submit(xd_command_ctx *cx, const xd_stanza *iq, xd_stanza *res,
     size_t k = (size_t)s->stage;
     char why[160];
 
-    /* The form that was shown, made again to check the submission. */
+    /* The form that was shown, made again to check the submission (no
+     * answer to add to meanwhile). */
     xd_stanza *scratch = xd_stanza_new("command", XD_NS_COMMANDS);
+    xd_elem *reply = cx->reply;
+    cx->reply = NULL;
     xd_elem *shown = build_form(cx, k, xd_stanza_root(scratch));
+    cx->reply = reply;
     int rc = xd_form_check(shown, form, why, sizeof(why));
+    xd_stanza *kept = rc == 0 ? keep_values(shown, form) : NULL;
     xd_stanza_unref(scratch);
-    if (rc != 0) {
-        xd_stanza_unref(res);
-        if (fresh)
-            session_end(s, XD_COMMAND_END_REFUSED, NULL);
-        else
-            session_touch(s);
-        return command_error(iq, "bad-request", "bad-payload", why);
+    if (rc != 0)
+        return refuse(s, iq, res, fresh, why);
+    if (kept_bytes(s, k) + xd_stanza_mem(kept) > SESSION_VALUES_MAX) {
+        xd_stanza_unref(kept);
+        xd_log_info("%s: command %s: %s submitted more than %d bytes",
+                    xd_component_domain(cx->cmds->c), def->node, s->requester,
+                    SESSION_VALUES_MAX);
+        return refuse(s, iq, res, fresh, "The form is too large.");
     }
     xd_stanza_unref(s->values[k]);
-    s->values[k] =
-        form ? xd_stanza_copy(form) : xd_stanza_new("x", XD_NS_DATA_FORMS);
-    const xd_elem *values = xd_stanza_root(s->values[k]);
+    s->values[k] = kept;
+    const xd_elem *values = xd_stanza_root(kept);
     cx->stage = (int)k;
     xd_command_status st = def->stages[k].check != NULL
                                ? def->stages[k].check(cx, values)
@@ -597,6 +655,23 @@ submit(xd_command_ctx *cx, const xd_stanza *iq, xd_stanza *res,
     s->stage = cx->stage;
     session_end(s, end_of(st), st == XD_COMMAND_COMPLETED ? cx->reply : NULL);
     return finish(iq, res, st);
+}
+
+/* Open sessions of the bare JID of `requester` (the full JID). */
+static size_t
+sessions_of(struct commands *cmds, const char *requester)
+{
+    size_t n, mine = 0;
+    size_t len = strcspn(requester, "/");
+    void **all = xd_map_values(cmds->sessions, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct session *s = all[i];
+        mine += strncmp(s->requester, requester, len) == 0 &&
+                (s->requester[len] == '/' || s->requester[len] == '\0');
+    }
+    free(all);
+    return mine;
 }
 
 static xd_stanza *
@@ -662,6 +737,13 @@ execute(struct commands *cmds, const xd_stanza *iq, const xd_elem *req,
             xd_stanza_unref(res);
             xd_log_warnx("%s: %d command sessions open; refusing %s",
                          xd_component_domain(cmds->c), SESSIONS_MAX, requester);
+            return command_error(iq, "resource-constraint", NULL, NULL);
+        }
+        if (sessions_of(cmds, requester) >= SESSIONS_PER_REQUESTER) {
+            xd_stanza_unref(res);
+            xd_log_info("%s: %s has %d command sessions open; refusing more",
+                        xd_component_domain(cmds->c), requester,
+                        SESSIONS_PER_REQUESTER);
             return command_error(iq, "resource-constraint", NULL, NULL);
         }
         s = session_new(cmds, cmd, requester, target);

@@ -174,10 +174,12 @@ run_wizard(xd_command_ctx *cx, const xd_elem *values)
     char text[160];
 
     k->calls++;
-    snprintf(text, sizeof(text), "%s likes %s x%s; secret %s; stage %d",
+    snprintf(text, sizeof(text),
+             "%s likes %s x%s; secret %s; stage %d; extra %s",
              xd_form_value(xd_command_values(cx, 0), "name"),
              xd_command_value(cx, "colour"), xd_command_value(cx, "count"),
-             xd_form_value(values, "secret"), xd_command_current_stage(cx));
+             xd_form_value(values, "secret"), xd_command_current_stage(cx),
+             xd_command_value(cx, "extra") ? "kept" : "dropped");
     xd_command_add_note(xd_command_reply(cx), XD_COMMAND_NOTE_INFO, text);
     xd_elem *x = xd_form_add(xd_command_reply(cx), "result", "Done", NULL);
     xd_form_add_field(x, "name", "text-single", NULL,
@@ -481,7 +483,9 @@ test_wizard(struct router *r, struct counters *k)
          "<field var='name' type='text-single' label='Name'><required/>"
          "<value>Ann</value></field>",
          "<value>ann@example.com</value>", "!extra", NULL);
-    step(r, "stage 0 again", "wizard", sid, "next", stage0,
+    step(r, "stage 0 again", "wizard", sid, "next",
+         SUBMIT(FIELD("name", "Ann") FIELD("jid", "ann@example.com")
+                    FIELD("extra", "x")),
          "<title>What</title>", NULL);
     step(r, "stage 1 accepted", "wizard", sid, "next", stage1,
          "status='executing'",
@@ -511,7 +515,8 @@ test_wizard(struct router *r, struct counters *k)
           k->calls, k->ends);
     step(r, "complete", "wizard", sid, "complete", stage2, "status='completed'",
          sid, "!<actions",
-         "<note type='info'>Ann likes red x3; secret s3; stage 3</note>",
+         "<note type='info'>Ann likes red x3; secret s3; stage 3; extra "
+         "dropped</note>",
          "<x xmlns='jabber:x:data' type='result'><title>Done</title>",
          "<value>Ann</value>", NULL);
     CHECK(k->calls == 1 && k->ends == 1 &&
@@ -542,6 +547,52 @@ test_wizard(struct router *r, struct counters *k)
          SUBMIT(FIELD("jid", "x")), BAD_PAYLOAD, "'name'", NULL);
     CHECK(k->ends == 4 && k->why[XD_COMMAND_END_REFUSED] == 1,
           "a refused first request ends its session (%d ends)", k->ends);
+
+    /* What a session keeps is bounded: 16 KiB of values. */
+    step(r, "a wizard for a large form", "wizard", NULL, NULL, NULL,
+         "status='executing'", NULL);
+    last_sessionid(r, sid, sizeof(sid));
+    size_t big = 17000;
+    char *xml = malloc(big + 512), *p = xml;
+    p += sprintf(p,
+                 "<iq type='set' id='i' to='comp.example' from='" USER
+                 "'><command xmlns='" CMDS "' node='wizard' "
+                 "sessionid='%s'><x xmlns='jabber:x:data' type='submit'>"
+                 "<field var='name'><value>",
+                 sid);
+    memset(p, 'a', big);
+    p += big;
+    strcpy(p, "</value></field></x></command></iq>");
+    char *got = ask(r, xml);
+    CHECK(got != NULL && strstr(got, BAD_PAYLOAD) != NULL &&
+              strstr(got, "The form is too large.") != NULL,
+          "17 KB of values: bad-payload, too large");
+    free(got);
+    free(xml);
+    step(r, "the session outlived it", "wizard", sid, "next", stage0,
+         "<title>What", NULL);
+    step(r, "cancelled", "wizard", sid, "cancel", NULL, "status='canceled'",
+         NULL);
+
+    /* One requester has 16 sessions open at most. */
+    char sids[16][64];
+    for (int i = 0; i < 16; i++) {
+        step(r, "one of 16 sessions", "wizard", NULL, NULL, NULL,
+             "status='executing'", NULL);
+        last_sessionid(r, sids[i], sizeof(sids[i]));
+    }
+    step(r, "a 17th session", "wizard", NULL, NULL, NULL, "type='error'",
+         "<resource-constraint", NULL);
+    for (int i = 0; i < 16; i++)
+        step(r, "cancel", "wizard", sids[i], "cancel", NULL,
+             "status='canceled'", NULL);
+    step(r, "a session again", "wizard", NULL, NULL, NULL, "status='executing'",
+         NULL);
+    last_sessionid(r, sid, sizeof(sid));
+    step(r, "cancelled", "wizard", sid, "cancel", NULL, "status='canceled'",
+         NULL);
+    CHECK(k->ends == 22 && k->why[XD_COMMAND_END_CANCELED] == 20,
+          "every session ended once (%d ends)", k->ends);
 }
 
 int

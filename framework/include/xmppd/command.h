@@ -63,7 +63,8 @@ typedef struct xd_command_ctx xd_command_ctx;
 typedef void (*xd_command_form_fn)(xd_command_ctx *cx, xd_elem *form);
 /* A stage's check or the command's run: `values` is the submitted
  * jabber:x:data form of the stage (type submit), already checked against
- * the stage's form; NULL for a command without stages run without one. */
+ * the stage's form and holding only that form's fields; for a command
+ * without stages, the form the request carries as it came, or NULL. */
 typedef xd_command_status (*xd_command_fn)(xd_command_ctx *cx,
                                            const xd_elem *values);
 /*
@@ -100,6 +101,9 @@ typedef struct xd_command_stage {
  * the command. Stage k of n offers <actions execute='next'><next/>
  * </actions> (k < n-1) or execute='complete' with <complete/> (the last),
  * and <prev/> when k > 0; action='execute' means the offered default.
+ * Bounds: 4096 open sessions, 16 per requester (bare JID; more are
+ * answered <resource-constraint/>), 16 KiB of kept values per session (a
+ * larger submission is refused with <bad-payload/>).
  */
 typedef struct xd_command {
     const char *node;               /* the command's node (required) */
