@@ -53,22 +53,15 @@ add_room(const char *name, void *value, void *arg)
 }
 
 static xd_command_status
-list_rooms(xd_component *c, const xd_stanza *iq, const xd_elem *submitted,
-           int stage, xd_elem *reply, void **state, void *arg)
+list_rooms(xd_command_ctx *cx, const xd_elem *values)
 {
-    struct muc_service *svc = arg;
-    char count[32];
+    struct muc_service *svc = xd_command_arg(cx);
+    xd_elem *reply = xd_command_reply(cx);
 
-    (void)c;
-    (void)submitted;
-    (void)state;
-    if (stage < 0)
-        return XD_COMMAND_COMPLETED;
-    if (!is_admin(c, xd_stanza_from(iq), NULL, svc))
-        return XD_COMMAND_FORBIDDEN;
+    (void)values;
     xd_elem *x = xd_form_add(reply, "result", "Rooms", NULL);
-    snprintf(count, sizeof(count), "%zu", xd_map_count(svc->rooms));
-    xd_form_add_field(x, "count", "text-single", "Number of rooms", count);
+    xd_form_add_int(x, "count", "text-single", "Number of rooms",
+                    (long long)xd_map_count(svc->rooms));
     struct listing l = {
         xd_form_add_field(x, "rooms", "jid-multi", "Rooms", NULL), 0
     };
@@ -77,67 +70,79 @@ list_rooms(xd_component *c, const xd_stanza *iq, const xd_elem *submitted,
         char text[96];
         snprintf(text, sizeof(text), "%d of the %zu rooms are listed.",
                  LIST_MAX, l.n);
-        xd_elem *note = xd_elem_add_child(reply, "note", XD_NS_COMMANDS);
-        xd_elem_set_attr(note, "type", "warn");
-        xd_elem_add_text(note, text, strlen(text));
+        xd_command_add_note(reply, XD_COMMAND_NOTE_WARN, text);
     }
     return XD_COMMAND_COMPLETED;
 }
 
-static xd_command_status
-destroy_room(xd_component *c, const xd_stanza *iq, const xd_elem *submitted,
-             int stage, xd_elem *reply, void **state, void *arg)
+static void
+destroy_form(xd_command_ctx *cx, xd_elem *x)
 {
-    struct muc_service *svc = arg;
+    (void)cx;
+    xd_form_field_required(
+        xd_form_add_field(x, "room", "jid-single", "Room", NULL));
+    xd_form_add_field(x, "reason", "text-single", "Reason", NULL);
+    xd_form_add_field(x, "alternate", "jid-single", "Alternate venue", NULL);
+}
 
-    (void)state;
-    if (stage < 0)
-        return XD_COMMAND_COMPLETED;
-    if (!is_admin(c, xd_stanza_from(iq), NULL, svc))
-        return XD_COMMAND_FORBIDDEN;
-    if (submitted == NULL) {
-        xd_elem *x = xd_form_add(reply, "form", "Destroy a room",
-                                 "The occupants are told, the room and its "
-                                 "archive are deleted.");
-        xd_elem *f = xd_form_add_field(x, "room", "jid-single", "Room", NULL);
-        xd_elem_add_child(f, "required", NULL);
-        xd_form_add_field(x, "reason", "text-single", "Reason", NULL);
-        xd_form_add_field(x, "alternate", "jid-single", "Alternate venue",
-                          NULL);
-        return XD_COMMAND_EXECUTING;
-    }
-    const char *room_s = xd_form_value(submitted, "room");
+/* The form is checked (room a JID, alternate one or empty): the room must
+ * be one of ours. */
+static xd_command_status
+destroy_room(xd_command_ctx *cx, const xd_elem *values)
+{
+    struct muc_service *svc = xd_command_arg(cx);
+    xd_elem *reply = xd_command_reply(cx);
     xd_jid *j = NULL;
-    if (room_s == NULL || xd_jid_parse(room_s, &j) != 0 ||
+
+    if (xd_jid_parse(xd_form_value(values, "room"), &j) != 0 ||
         xd_jid_local(j) == NULL || strcmp(xd_jid_domain(j), svc->domain) != 0) {
         xd_jid_free(j);
         return XD_COMMAND_BAD_REQUEST;
     }
     struct muc_room *room = muc_room_find(svc, xd_jid_local(j));
-    xd_elem *note = xd_elem_add_child(reply, "note", XD_NS_COMMANDS);
     if (room == NULL) {
-        xd_elem_set_attr(note, "type", "error");
-        xd_elem_add_text(note, "No such room.", strlen("No such room."));
+        xd_command_add_note(reply, XD_COMMAND_NOTE_ERROR, "No such room.");
     } else {
-        const char *reason = xd_form_value(submitted, "reason");
-        const char *alt = xd_form_value(submitted, "alternate");
+        const char *reason = xd_form_value(values, "reason");
+        const char *alt = xd_form_value(values, "alternate");
         xd_log_info("%s: destroyed by the service admin %s", room->jid,
-                    xd_stanza_from(iq));
+                    xd_command_requester(cx));
         muc_room_destroy(room, reason && *reason ? reason : NULL,
                          alt && *alt ? alt : NULL, NULL);
-        xd_elem_set_attr(note, "type", "info");
-        xd_elem_add_text(note, "The room is destroyed.",
-                         strlen("The room is destroyed."));
+        xd_command_add_note(reply, XD_COMMAND_NOTE_INFO,
+                            "The room is destroyed.");
     }
     xd_jid_free(j);
     return XD_COMMAND_COMPLETED;
 }
 
+static const xd_command list_cmd = {
+    .node = NODE_LIST,
+    .name = "List rooms",
+    .run = list_rooms,
+    .allowed = is_admin,
+};
+
+static const xd_command_stage destroy_stages[] = {
+    { "Destroy a room",
+      "The occupants are told, the room and its archive are deleted.",
+      destroy_form, NULL },
+};
+
+static const xd_command destroy_cmd = {
+    .node = NODE_DESTROY,
+    .name = "Destroy a room",
+    .stages = destroy_stages,
+    .nstages = XD_NELEM(destroy_stages),
+    .run = destroy_room,
+    .allowed = is_admin,
+};
+
 void
 muc_commands_register(struct muc_service *svc)
 {
-    xd_component_add_command(svc->comp, NODE_LIST, "List rooms", list_rooms,
-                             is_admin, svc);
-    xd_component_add_command(svc->comp, NODE_DESTROY, "Destroy a room",
-                             destroy_room, is_admin, svc);
+    /* Static tables: a failure is a bug, at start-up. */
+    if (xd_component_add_command(svc->comp, &list_cmd, svc) != 0 ||
+        xd_component_add_command(svc->comp, &destroy_cmd, svc) != 0)
+        xd_fatalx("%s: the admin commands cannot be registered", svc->domain);
 }

@@ -155,20 +155,30 @@ may_change_hats(xd_component *c, const char *requester, const char *target,
 }
 
 static void
-ask(xd_elem *reply, const char *title, int with_title)
+ask(xd_elem *x, int with_title)
 {
-    xd_elem *x = xd_form_add(reply, "form", title, NULL);
-
     xd_form_add_form_type(x, FORM_TYPE);
-    xd_elem *f =
-        xd_form_add_field(x, "accountjid", "jid-single", "User address", NULL);
-    xd_elem_add_child(f, "required", NULL);
-    f = xd_form_add_field(x, "hat", "text-single", "Hat URI", NULL);
-    xd_elem_add_child(f, "required", NULL);
-    if (with_title) {
-        f = xd_form_add_field(x, "title", "text-single", "Title", NULL);
-        xd_elem_add_child(f, "required", NULL);
-    }
+    xd_form_field_required(
+        xd_form_add_field(x, "accountjid", "jid-single", "User address", NULL));
+    xd_form_field_required(
+        xd_form_add_field(x, "hat", "text-single", "Hat URI", NULL));
+    if (with_title)
+        xd_form_field_required(
+            xd_form_add_field(x, "title", "text-single", "Title", NULL));
+}
+
+static void
+ask_don(xd_command_ctx *cx, xd_elem *x)
+{
+    (void)cx;
+    ask(x, 1);
+}
+
+static void
+ask_doff(xd_command_ctx *cx, xd_elem *x)
+{
+    (void)cx;
+    ask(x, 0);
 }
 
 /* Everyone sees the new hats of jid's occupants. */
@@ -186,31 +196,19 @@ show(struct muc_room *room, const char *jid)
     free(all);
 }
 
-static void
-note(xd_elem *reply, const char *type, const char *text)
-{
-    xd_elem *n = xd_elem_add_child(reply, "note", XD_NS_COMMANDS);
-
-    xd_elem_set_attr(n, "type", type);
-    xd_elem_add_text(n, text, strlen(text));
-}
-
-/* Reads the submitted form; the bare JID goes to *jid (free it). */
+/* Reads the submitted form (checked already: the fields are there, the
+ * address is a JID); the bare JID goes to *jid (free it). */
 static int
 read_form(const xd_elem *submitted, int with_title, char **jid,
           const char **uri, const char **title)
 {
-    const char *ft = xd_form_form_type(submitted);
-    const char *acct = xd_form_value(submitted, "accountjid");
     xd_jid *j = NULL;
 
     *uri = xd_form_value(submitted, "hat");
     *title = xd_form_value(submitted, "title");
-    if ((ft != NULL && strcmp(ft, FORM_TYPE) != 0) || acct == NULL ||
-        *uri == NULL || **uri == '\0' || strlen(*uri) > HAT_TEXT_MAX ||
-        (with_title && (*title == NULL || **title == '\0' ||
-                        strlen(*title) > HAT_TEXT_MAX)) ||
-        xd_jid_parse(acct, &j) != 0) {
+    if (strlen(*uri) > HAT_TEXT_MAX ||
+        (with_title && strlen(*title) > HAT_TEXT_MAX) ||
+        xd_jid_parse(xd_form_value(submitted, "accountjid"), &j) != 0) {
         xd_jid_free(j);
         return XD_EINVAL;
     }
@@ -254,32 +252,26 @@ take(struct muc_room *room, const char *jid, const char *uri)
     return NULL;
 }
 
-/* don and doff: the same form (doff's without a title), the same rules. */
+/* don and doff: the same form (doff's without a title), the same rules;
+ * the framework asks may_change_hats again at each request. */
 static xd_command_status
-change(xd_component *c, const xd_stanza *iq, const xd_elem *submitted,
-       int stage, xd_elem *reply, void *arg, int donning)
+change(xd_command_ctx *cx, const xd_elem *submitted, int donning)
 {
-    struct muc_room *room = room_at(arg, xd_stanza_to(iq));
+    struct muc_room *room = room_at(xd_command_arg(cx), xd_command_target(cx));
     const char *uri, *title, *why;
     char *jid = NULL;
 
-    if (stage < 0)
-        return XD_COMMAND_COMPLETED;
-    /* Checked again at each stage: the room may have changed since. */
-    if (!may_change_hats(c, xd_stanza_from(iq), xd_stanza_to(iq), arg))
+    if (room == NULL) /* gone since allowed() said yes: cannot happen */
         return XD_COMMAND_FORBIDDEN;
-    if (submitted == NULL) {
-        ask(reply, donning ? "Assign a hat" : "Remove a hat", donning);
-        return XD_COMMAND_EXECUTING;
-    }
     if (read_form(submitted, donning, &jid, &uri, &title) != 0)
         return XD_COMMAND_BAD_REQUEST;
     why = donning ? give(room, jid, uri, title) : take(room, jid, uri);
     if (why != NULL) {
-        note(reply, "error", why);
+        xd_command_add_note(xd_command_reply(cx), XD_COMMAND_NOTE_ERROR, why);
     } else {
-        xd_log_info("%s: %s %s %s the hat %s", room->jid, xd_stanza_from(iq),
-                    donning ? "gives" : "takes from", jid, uri);
+        xd_log_info("%s: %s %s %s the hat %s", room->jid,
+                    xd_command_requester(cx), donning ? "gives" : "takes from",
+                    jid, uri);
         show(room, jid);
     }
     free(jid);
@@ -287,27 +279,46 @@ change(xd_component *c, const xd_stanza *iq, const xd_elem *submitted,
 }
 
 static xd_command_status
-don(xd_component *c, const xd_stanza *iq, const xd_elem *submitted, int stage,
-    xd_elem *reply, void **state, void *arg)
+don(xd_command_ctx *cx, const xd_elem *submitted)
 {
-    (void)state;
-    return change(c, iq, submitted, stage, reply, arg, 1);
+    return change(cx, submitted, 1);
 }
 
 static xd_command_status
-doff(xd_component *c, const xd_stanza *iq, const xd_elem *submitted, int stage,
-     xd_elem *reply, void **state, void *arg)
+doff(xd_command_ctx *cx, const xd_elem *submitted)
 {
-    (void)state;
-    return change(c, iq, submitted, stage, reply, arg, 0);
+    return change(cx, submitted, 0);
 }
+
+static const xd_command_stage don_stages[] = {
+    { "Assign a hat", NULL, ask_don, NULL },
+};
+static const xd_command_stage doff_stages[] = {
+    { "Remove a hat", NULL, ask_doff, NULL },
+};
+static const xd_command don_cmd = {
+    .node = NODE_DON,
+    .name = "Assign a hat",
+    .stages = don_stages,
+    .nstages = XD_NELEM(don_stages),
+    .run = don,
+    .allowed = may_change_hats,
+};
+static const xd_command doff_cmd = {
+    .node = NODE_DOFF,
+    .name = "Remove a hat",
+    .stages = doff_stages,
+    .nstages = XD_NELEM(doff_stages),
+    .run = doff,
+    .allowed = may_change_hats,
+};
 
 void
 muc_hats_register(struct muc_service *svc)
 {
     xd_component_add_feature(svc->comp, MUC_NS_HATS);
-    xd_component_add_entity_command(svc->comp, NODE_DON, "Assign a hat", don,
-                                    may_change_hats, svc);
-    xd_component_add_entity_command(svc->comp, NODE_DOFF, "Remove a hat", doff,
-                                    may_change_hats, svc);
+    /* Static tables: a failure is a bug, at start-up. */
+    if (xd_component_add_entity_command(svc->comp, &don_cmd, svc) != 0 ||
+        xd_component_add_entity_command(svc->comp, &doff_cmd, svc) != 0)
+        xd_fatalx("%s: the hat commands cannot be registered", svc->domain);
 }

@@ -20,14 +20,18 @@
  * needs minutes, a forgotten session must not live for ever. */
 #define SESSION_TIMEOUT_MS 600000u
 #define SESSION_ID_LEN     16
-/* Each session holds a timer and the command's state: a requester opening
- * sessions in a loop must hit a bound. */
-#define SESSIONS_MAX 4096
+/* Each session holds a timer, the command's state and the values
+ * submitted so far: a requester opening sessions in a loop must hit a
+ * bound, and one account must not take them all. */
+#define SESSIONS_MAX           4096
+#define SESSIONS_PER_REQUESTER 16
+/* The values a session keeps (only the fields its forms have), all stages
+ * together: a form filled by a person is far smaller. 4096 sessions keep
+ * 64 MiB at most. */
+#define SESSION_VALUES_MAX 16384
 
 struct command {
-    char *node, *name;
-    xd_command_fn fn;
-    xd_command_allowed_fn allowed;
+    const xd_command *def; /* borrowed, see xd_component_add_command */
     void *arg;
     int entity; /* offered at local@domain, not at the domain */
 };
@@ -36,12 +40,17 @@ struct session {
     struct commands *owner;
     const struct command *cmd;
     char id[SESSION_ID_LEN + 1];
-    char *requester; /* full JID; only it may continue the session */
-    char *target;    /* the JID it runs at; it is continued there only */
-    int stage;       /* the stage of the next call */
-    void *state;     /* the command's, see xd_command_fn */
+    char *requester;    /* full JID; only it may continue the session */
+    char *target;       /* the JID it runs at; it is continued there only */
+    int stage;          /* the stage whose form was shown last */
+    void *state;        /* the command's, see xd_command_state */
+    xd_stanza **values; /* per stage: a copy of the checked submission */
     struct event *timer;
 };
+
+/* Ids of sessions that timed out lately, to answer session-expired rather
+ * than bad-sessionid; the oldest is forgotten first. */
+#define EXPIRED_KEPT 64
 
 struct commands {
     xd_component *c;
@@ -49,6 +58,20 @@ struct commands {
     size_t n;
     xd_map *sessions; /* id -> struct session */
     unsigned timeout_ms;
+    char expired[EXPIRED_KEPT][SESSION_ID_LEN + 1];
+    size_t expired_next;
+};
+
+/* What the command's functions see. */
+struct xd_command_ctx {
+    struct commands *cmds;
+    const struct command *cmd;
+    struct session *s; /* NULL for a command without stages */
+    const char *requester, *target;
+    xd_elem *reply; /* NULL: no answer */
+    int stage;
+    void *state;           /* for a command without stages: one call long */
+    const xd_elem *values; /* of a command without stages */
 };
 
 struct commands *
@@ -67,59 +90,145 @@ find_command(const struct commands *cmds, const char *node, int entity)
 {
     for (size_t i = 0; i < cmds->n; i++)
         if (cmds->list[i]->entity == entity &&
-            strcmp(cmds->list[i]->node, node) == 0)
+            strcmp(cmds->list[i]->def->node, node) == 0)
             return cmds->list[i];
     return NULL;
 }
 
-static void
-add_command(xd_component *c, const char *node, const char *name,
-            xd_command_fn fn, xd_command_allowed_fn allowed, void *arg,
-            int entity)
+static int
+add_command(xd_component *c, const xd_command *def, void *arg, int entity)
 {
     struct commands *cmds = component_commands(c);
 
+    if (def == NULL || def->node == NULL || def->name == NULL ||
+        def->run == NULL || (def->nstages > 0 && def->stages == NULL)) {
+        xd_log_warnx("%s: a command without node, name or run",
+                     xd_component_domain(c));
+        return XD_EINVAL;
+    }
+    for (size_t i = 0; i < def->nstages; i++)
+        if (def->stages[i].form == NULL) {
+            xd_log_warnx("%s: command %s: stage %zu has no form",
+                         xd_component_domain(c), def->node, i);
+            return XD_EINVAL;
+        }
     /* Sessions point at their command, so one cannot be replaced. */
-    if (find_command(cmds, node, entity) != NULL) {
+    if (find_command(cmds, def->node, entity) != NULL) {
         xd_log_warnx("%s: command %s registered twice; keeping the first",
-                     xd_component_domain(c), node);
-        return;
+                     xd_component_domain(c), def->node);
+        return XD_EEXIST;
     }
     struct command *cmd = xd_xcalloc(1, sizeof(*cmd));
-    cmd->node = xd_xstrdup(node);
-    cmd->name = xd_xstrdup(name);
-    cmd->fn = fn;
-    cmd->allowed = allowed;
+    cmd->def = def;
     cmd->arg = arg;
     cmd->entity = entity;
     cmds->list = xd_xrealloc(cmds->list, (cmds->n + 1) * sizeof(*cmds->list));
     cmds->list[cmds->n++] = cmd;
     if (!entity) /* entities answer their own disco#info */
         xd_component_add_feature(c, XD_NS_COMMANDS);
+    return 0;
 }
 
-void
-xd_component_add_command(xd_component *c, const char *node, const char *name,
-                         xd_command_fn fn, xd_command_allowed_fn allowed,
-                         void *arg)
+int
+xd_component_add_command(xd_component *c, const xd_command *cmd, void *arg)
 {
-    add_command(c, node, name, fn, allowed, arg, 0);
+    return add_command(c, cmd, arg, 0);
 }
 
-void
-xd_component_add_entity_command(xd_component *c, const char *node,
-                                const char *name, xd_command_fn fn,
-                                xd_command_allowed_fn allowed, void *arg)
+int
+xd_component_add_entity_command(xd_component *c, const xd_command *cmd,
+                                void *arg)
 {
-    add_command(c, node, name, fn, allowed, arg, 1);
+    return add_command(c, cmd, arg, 1);
 }
 
 static int
 is_allowed(const struct commands *cmds, const struct command *cmd,
            const char *requester, const char *target)
 {
-    return cmd->allowed == NULL ||
-           cmd->allowed(cmds->c, requester, target, cmd->arg);
+    return cmd->def->allowed == NULL ||
+           cmd->def->allowed(cmds->c, requester, target, cmd->arg);
+}
+
+/* --- the context ---------------------------------------------------------- */
+
+xd_component *
+xd_command_component(const xd_command_ctx *cx)
+{
+    return cx->cmds->c;
+}
+
+const char *
+xd_command_requester(const xd_command_ctx *cx)
+{
+    return cx->requester;
+}
+
+const char *
+xd_command_target(const xd_command_ctx *cx)
+{
+    return cx->target;
+}
+
+void *
+xd_command_arg(const xd_command_ctx *cx)
+{
+    return cx->cmd->arg;
+}
+
+void **
+xd_command_state(xd_command_ctx *cx)
+{
+    return cx->s != NULL ? &cx->s->state : &cx->state;
+}
+
+int
+xd_command_current_stage(const xd_command_ctx *cx)
+{
+    return cx->stage;
+}
+
+const xd_elem *
+xd_command_values(const xd_command_ctx *cx, int stage)
+{
+    if (cx->s == NULL)
+        return stage == 0 ? cx->values : NULL;
+    if (stage < 0 || (size_t)stage >= cx->cmd->def->nstages ||
+        cx->s->values[stage] == NULL)
+        return NULL;
+    return xd_stanza_root(cx->s->values[stage]);
+}
+
+const char *
+xd_command_value(const xd_command_ctx *cx, const char *var)
+{
+    size_t n = cx->s != NULL ? cx->cmd->def->nstages : 1;
+
+    for (size_t i = n; i-- > 0;) {
+        const xd_elem *x = xd_command_values(cx, (int)i);
+        const char *v = x ? xd_form_value(x, var) : NULL;
+        if (v != NULL)
+            return v;
+    }
+    return NULL;
+}
+
+xd_elem *
+xd_command_reply(xd_command_ctx *cx)
+{
+    return cx->reply;
+}
+
+static void
+ctx_init(xd_command_ctx *cx, struct commands *cmds, const struct command *cmd,
+         struct session *s, const char *requester, const char *target)
+{
+    memset(cx, 0, sizeof(*cx));
+    cx->cmds = cmds;
+    cx->cmd = cmd;
+    cx->s = s;
+    cx->requester = requester;
+    cx->target = target;
 }
 
 /* --- sessions ------------------------------------------------------------ */
@@ -128,42 +237,29 @@ static void
 session_free(struct session *s)
 {
     event_free(s->timer);
+    for (size_t i = 0; i < s->cmd->def->nstages; i++)
+        xd_stanza_unref(s->values[i]);
+    free(s->values);
     free(s->requester);
     free(s->target);
     free(s);
 }
 
-/*
- * Lets the command free its state (stage -1, nothing submitted) and forgets
- * the session. `iq` is the cancel request, or NULL on time-out and shutdown:
- * the function is then shown a cancel iq made up from the session, so that
- * it always sees a request from the requester. `reply` is the <command/> of
- * the answer, or NULL when there is none to give.
- */
+/* Calls the command's end function (the stage -1 contract of command.h)
+ * and forgets the session. `reply` is the answer's <command/>, or NULL. */
 static void
-session_end(struct session *s, const xd_stanza *iq, xd_elem *reply)
+session_end(struct session *s, xd_command_end why, xd_elem *reply)
 {
-    const struct command *cmd = s->cmd;
-    xd_component *c = s->owner->c;
-    xd_stanza *made = NULL, *scratch = NULL;
+    const xd_command *def = s->cmd->def;
+    xd_command_ctx cx;
 
     xd_map_remove(s->owner->sessions, s->id);
-    if (iq == NULL) {
-        made = xd_stanza_iq_new("set", NULL, s->target, s->requester);
-        xd_elem *e =
-            xd_elem_add_child(xd_stanza_root(made), "command", XD_NS_COMMANDS);
-        xd_elem_set_attr(e, "node", cmd->node);
-        xd_elem_set_attr(e, "sessionid", s->id);
-        xd_elem_set_attr(e, "action", "cancel");
-        iq = made;
+    if (def->end != NULL) {
+        ctx_init(&cx, s->owner, s->cmd, s, s->requester, s->target);
+        cx.reply = reply;
+        cx.stage = s->stage;
+        def->end(&cx, why);
     }
-    if (reply == NULL) {
-        scratch = xd_stanza_new("command", XD_NS_COMMANDS);
-        reply = xd_stanza_root(scratch);
-    }
-    cmd->fn(c, iq, NULL, -1, reply, &s->state, cmd->arg);
-    xd_stanza_unref(scratch);
-    xd_stanza_unref(made);
     session_free(s);
 }
 
@@ -171,12 +267,24 @@ static void
 session_expire(evutil_socket_t fd, short what, void *arg)
 {
     struct session *s = arg;
+    struct commands *cmds = s->owner;
 
     (void)fd;
     (void)what;
     xd_log_debug("%s: command session %s of %s timed out",
-                 xd_component_domain(s->owner->c), s->id, s->requester);
-    session_end(s, NULL, NULL);
+                 xd_component_domain(cmds->c), s->id, s->requester);
+    memcpy(cmds->expired[cmds->expired_next], s->id, sizeof(s->id));
+    cmds->expired_next = (cmds->expired_next + 1) % EXPIRED_KEPT;
+    session_end(s, XD_COMMAND_END_EXPIRED, NULL);
+}
+
+static int
+expired_lately(const struct commands *cmds, const char *id)
+{
+    for (size_t i = 0; i < EXPIRED_KEPT; i++)
+        if (cmds->expired[i][0] != '\0' && strcmp(cmds->expired[i], id) == 0)
+            return 1;
+    return 0;
 }
 
 static void
@@ -190,18 +298,20 @@ session_touch(struct session *s)
 }
 
 static struct session *
-session_new(struct commands *cmds, const struct command *cmd, const char *id,
-            const char *requester, const char *target, void *state)
+session_new(struct commands *cmds, const struct command *cmd,
+            const char *requester, const char *target)
 {
     struct session *s = xd_xcalloc(1, sizeof(*s));
 
     s->owner = cmds;
     s->cmd = cmd;
-    memcpy(s->id, id, sizeof(s->id));
+    /* Never one of the ids still remembered as expired. */
+    do
+        xd_random_id(s->id, SESSION_ID_LEN);
+    while (expired_lately(cmds, s->id) || xd_map_get(cmds->sessions, s->id));
     s->requester = xd_xstrdup(requester);
     s->target = xd_xstrdup(target);
-    s->stage = 1;
-    s->state = state;
+    s->values = xd_xcalloc(cmd->def->nstages, sizeof(*s->values));
     s->timer = evtimer_new(xd_component_base(cmds->c), session_expire, s);
     if (s->timer == NULL)
         xd_fatalx("evtimer_new");
@@ -225,14 +335,11 @@ commands_free(struct commands *cmds)
     size_t n;
     void **all = xd_map_values(cmds->sessions, &n);
     for (size_t i = 0; i < n; i++)
-        session_end(all[i], NULL, NULL);
+        session_end(all[i], XD_COMMAND_END_SHUTDOWN, NULL);
     free(all);
     xd_map_free(cmds->sessions);
-    for (size_t i = 0; i < cmds->n; i++) {
-        free(cmds->list[i]->node);
-        free(cmds->list[i]->name);
+    for (size_t i = 0; i < cmds->n; i++)
         free(cmds->list[i]);
-    }
     free(cmds->list);
     free(cmds);
 }
@@ -240,12 +347,13 @@ commands_free(struct commands *cmds)
 /* --- answers ------------------------------------------------------------- */
 
 /* An error reply with an XEP-0050 condition (NULL: none) beside the
- * defined one. */
+ * defined one, and a text (NULL: none). */
 static xd_stanza *
-command_error(const xd_stanza *iq, const char *condition, const char *app)
+command_error(const xd_stanza *iq, const char *condition, const char *app,
+              const char *text)
 {
     xd_stanza *err = xd_stanza_error_reply(
-        iq, xd_stanza_error_default_type(condition), condition, NULL);
+        iq, xd_stanza_error_default_type(condition), condition, text);
 
     if (err != NULL && app != NULL)
         xd_elem_add_child(
@@ -270,8 +378,8 @@ answer_items(const struct commands *cmds, const xd_stanza *iq,
             continue;
         xd_elem *item = xd_elem_add_child(q, "item", NULL);
         xd_elem_set_attr(item, "jid", target);
-        xd_elem_set_attr(item, "node", cmd->node);
-        xd_elem_set_attr(item, "name", cmd->name);
+        xd_elem_set_attr(item, "node", cmd->def->node);
+        xd_elem_set_attr(item, "name", cmd->def->name);
     }
     return res;
 }
@@ -281,15 +389,15 @@ answer_info(const struct commands *cmds, const struct command *cmd,
             const xd_stanza *iq, const char *requester)
 {
     if (!is_allowed(cmds, cmd, requester, xd_stanza_to(iq)))
-        return command_error(iq, "forbidden", NULL);
+        return command_error(iq, "forbidden", NULL, NULL);
     xd_stanza *res = xd_stanza_reply(iq);
     xd_elem *q =
         xd_elem_add_child(xd_stanza_root(res), "query", XD_NS_DISCO_INFO);
-    xd_elem_set_attr(q, "node", cmd->node);
+    xd_elem_set_attr(q, "node", cmd->def->node);
     xd_elem *id = xd_elem_add_child(q, "identity", NULL);
     xd_elem_set_attr(id, "category", "automation");
     xd_elem_set_attr(id, "type", "command-node");
-    xd_elem_set_attr(id, "name", cmd->name);
+    xd_elem_set_attr(id, "name", cmd->def->name);
     xd_elem_set_attr(xd_elem_add_child(q, "feature", NULL), "var",
                      XD_NS_COMMANDS);
     xd_elem_set_attr(xd_elem_add_child(q, "feature", NULL), "var",
@@ -297,22 +405,273 @@ answer_info(const struct commands *cmds, const struct command *cmd,
     return res;
 }
 
-enum action { ACT_RUN, ACT_CANCEL, ACT_PREV, ACT_UNKNOWN };
+enum action {
+    ACT_EXECUTE,
+    ACT_NEXT,
+    ACT_COMPLETE,
+    ACT_PREV,
+    ACT_CANCEL,
+    ACT_UNKNOWN
+};
 
 static enum action
 parse_action(const char *a)
 {
-    /* We only ever offer "complete" (and "execute" as its alias), but a
-     * client saying "next" means the same to a command that decides for
-     * itself whether another stage follows. */
-    if (a == NULL || strcmp(a, "execute") == 0 || strcmp(a, "next") == 0 ||
-        strcmp(a, "complete") == 0)
-        return ACT_RUN;
-    if (strcmp(a, "cancel") == 0)
-        return ACT_CANCEL;
-    if (strcmp(a, "prev") == 0)
-        return ACT_PREV;
+    static const char *const names[] = {
+        [ACT_EXECUTE] = "execute",   [ACT_NEXT] = "next",
+        [ACT_COMPLETE] = "complete", [ACT_PREV] = "prev",
+        [ACT_CANCEL] = "cancel",
+    };
+
+    if (a == NULL) /* XEP-0050 3.4: no action is execute */
+        return ACT_EXECUTE;
+    for (size_t i = 0; i < XD_NELEM(names); i++)
+        if (strcmp(a, names[i]) == 0)
+            return (enum action)i;
     return ACT_UNKNOWN;
+}
+
+/* Builds stage k's form (title, instructions, fields) under parent. */
+static xd_elem *
+build_form(xd_command_ctx *cx, size_t k, xd_elem *parent)
+{
+    const xd_command_stage *st = &cx->cmd->def->stages[k];
+    xd_elem *x = xd_form_add(parent, "form", st->title, st->instructions);
+
+    cx->stage = (int)k;
+    st->form(cx, x);
+    return x;
+}
+
+/* Puts the values submitted before into the form's fields (prev, or a
+ * stage shown again): the requester finds what it typed. */
+static void
+fill(xd_elem *x, const xd_elem *values)
+{
+    for (xd_elem *f = xd_elem_child(x, "field", XD_NS_DATA_FORMS); f != NULL;
+         f = xd_elem_next_match(f, "field", XD_NS_DATA_FORMS)) {
+        const char *var = xd_elem_attr(f, "var");
+        const char *type = xd_elem_attr(f, "type");
+        const xd_elem *got = var ? xd_form_field(values, var) : NULL;
+        if (got == NULL || (type != NULL && (strcmp(type, "hidden") == 0 ||
+                                             strcmp(type, "fixed") == 0)))
+            continue;
+        xd_elem *v;
+        while ((v = xd_form_first_value(f)) != NULL)
+            xd_elem_remove(v);
+        for (v = xd_form_first_value(got); v != NULL; v = xd_form_next_value(v))
+            xd_form_field_add_value(f, xd_elem_text(v));
+    }
+}
+
+/* Shows stage k: its actions and its form, filled with what was submitted
+ * for it before; the session goes on. */
+static void
+show_stage(xd_command_ctx *cx, size_t k)
+{
+    struct session *s = cx->s;
+    size_t n = cx->cmd->def->nstages;
+    int last = k + 1 == n;
+    xd_elem *actions = xd_elem_add_child(cx->reply, "actions", NULL);
+
+    /* The actions go first, where clients look for them. */
+    xd_elem_set_attr(actions, "execute", last ? "complete" : "next");
+    if (k > 0)
+        xd_elem_add_child(actions, "prev", NULL);
+    xd_elem_add_child(actions, last ? "complete" : "next", NULL);
+    xd_elem *x = build_form(cx, k, cx->reply);
+    if (s->values[k] != NULL)
+        fill(x, xd_stanza_root(s->values[k]));
+    s->stage = (int)k;
+    xd_elem_set_attr(cx->reply, "status", "executing");
+    session_touch(s);
+}
+
+/* Whether `act` is one stage k of n offers (execute being its default). */
+static int
+offered(enum action act, size_t k, size_t n)
+{
+    switch (act) {
+    case ACT_EXECUTE:
+        return 1;
+    case ACT_NEXT:
+        return k + 1 < n;
+    case ACT_COMPLETE:
+        return k + 1 == n;
+    case ACT_PREV:
+        return k > 0;
+    default:
+        return 0;
+    }
+}
+
+static xd_command_end
+end_of(xd_command_status st)
+{
+    return st == XD_COMMAND_FORBIDDEN || st == XD_COMMAND_BAD_REQUEST
+               ? XD_COMMAND_END_REFUSED
+               : XD_COMMAND_END_COMPLETED;
+}
+
+/* The answer for a status other than EXECUTING; `res` is the result made
+ * so far (given back or freed). */
+static xd_stanza *
+finish(const xd_stanza *iq, xd_stanza *res, xd_command_status st)
+{
+    if (st == XD_COMMAND_FORBIDDEN) {
+        xd_stanza_unref(res);
+        return command_error(iq, "forbidden", NULL, NULL);
+    }
+    if (st == XD_COMMAND_BAD_REQUEST) {
+        xd_stanza_unref(res);
+        return command_error(iq, "bad-request", "bad-payload", NULL);
+    }
+    xd_elem_set_attr(
+        xd_elem_child(xd_stanza_root(res), "command", XD_NS_COMMANDS), "status",
+        "completed");
+    return res;
+}
+
+/* A command without stages: one call, no session. */
+static xd_stanza *
+run_once(struct commands *cmds, const struct command *cmd, const xd_stanza *iq,
+         xd_stanza *res, xd_elem *reply, const xd_elem *form,
+         const char *requester)
+{
+    const xd_command *def = cmd->def;
+    xd_command_ctx cx;
+
+    ctx_init(&cx, cmds, cmd, NULL, requester, xd_stanza_to(iq));
+    cx.reply = reply;
+    cx.values = form;
+    xd_command_status st = def->run(&cx, form);
+    if (st == XD_COMMAND_EXECUTING)
+        st = XD_COMMAND_COMPLETED; /* nothing more to show */
+    if (def->end != NULL) {
+        if (st != XD_COMMAND_COMPLETED)
+            cx.reply = NULL;
+        def->end(&cx, end_of(st));
+    }
+    return finish(iq, res, st);
+}
+
+/* The fields of `submitted` that the form `shown` has, in a stanza of
+ * their own (the caller owns it): what a session keeps of a submission. */
+static xd_stanza *
+keep_values(const xd_elem *shown, const xd_elem *submitted)
+{
+    xd_stanza *kept = xd_stanza_new("x", XD_NS_DATA_FORMS);
+    xd_elem *x = xd_stanza_root(kept);
+
+    xd_elem_set_attr(x, "type", "submit");
+    for (const xd_elem *f = xd_elem_child(shown, "field", XD_NS_DATA_FORMS);
+         f != NULL && submitted != NULL;
+         f = xd_elem_next_match(f, "field", XD_NS_DATA_FORMS)) {
+        const char *var = xd_elem_attr(f, "var");
+        const xd_elem *got = var ? xd_form_field(submitted, var) : NULL;
+        if (got != NULL)
+            xd_elem_add_copy(x, got);
+    }
+    return kept;
+}
+
+/* The bytes the session keeps for its stages other than k. */
+static size_t
+kept_bytes(const struct session *s, size_t k)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->cmd->def->nstages; i++)
+        if (i != k && s->values[i] != NULL)
+            n += xd_stanza_mem(s->values[i]);
+    return n;
+}
+
+/* Refuses a submission: bad-payload with `why`. A session opened by this
+ * very request ends (the first request was refused); another stays at
+ * its stage. */
+static xd_stanza *
+refuse(struct session *s, const xd_stanza *iq, xd_stanza *res, int fresh,
+       const char *why)
+{
+    xd_stanza_unref(res);
+    if (fresh)
+        session_end(s, XD_COMMAND_END_REFUSED, NULL);
+    else
+        session_touch(s);
+    return command_error(iq, "bad-request", "bad-payload", why);
+}
+
+/* Stage k's submission (`form`, NULL: none) of session s. */
+static xd_stanza *
+submit(xd_command_ctx *cx, const xd_stanza *iq, xd_stanza *res,
+       const xd_elem *form, int fresh)
+{
+    struct session *s = cx->s;
+    const xd_command *def = cx->cmd->def;
+    size_t k = (size_t)s->stage;
+    char why[160];
+
+    /* The form that was shown, made again to check the submission (no
+     * answer to add to meanwhile). */
+    xd_stanza *scratch = xd_stanza_new("command", XD_NS_COMMANDS);
+    xd_elem *reply = cx->reply;
+    cx->reply = NULL;
+    xd_elem *shown = build_form(cx, k, xd_stanza_root(scratch));
+    cx->reply = reply;
+    int rc = xd_form_check(shown, form, why, sizeof(why));
+    xd_stanza *kept = rc == 0 ? keep_values(shown, form) : NULL;
+    xd_stanza_unref(scratch);
+    if (rc != 0)
+        return refuse(s, iq, res, fresh, why);
+    if (kept_bytes(s, k) + xd_stanza_mem(kept) > SESSION_VALUES_MAX) {
+        xd_stanza_unref(kept);
+        xd_log_info("%s: command %s: %s submitted more than %d bytes",
+                    xd_component_domain(cx->cmds->c), def->node, s->requester,
+                    SESSION_VALUES_MAX);
+        return refuse(s, iq, res, fresh, "The form is too large.");
+    }
+    xd_stanza_unref(s->values[k]);
+    s->values[k] = kept;
+    const xd_elem *values = xd_stanza_root(kept);
+    cx->stage = (int)k;
+    xd_command_status st = def->stages[k].check != NULL
+                               ? def->stages[k].check(cx, values)
+                               : XD_COMMAND_EXECUTING;
+    if (st == XD_COMMAND_EXECUTING && k + 1 < def->nstages) {
+        show_stage(cx, k + 1);
+        return res;
+    }
+    if (st == XD_COMMAND_EXECUTING) {
+        cx->stage = (int)def->nstages;
+        st = def->run(cx, values);
+        if (st == XD_COMMAND_EXECUTING)
+            st = XD_COMMAND_COMPLETED;
+    }
+    if (st == XD_COMMAND_BAD_REQUEST && !fresh) {
+        session_touch(s); /* the stage can be sent again */
+        return finish(iq, res, st);
+    }
+    s->stage = cx->stage;
+    session_end(s, end_of(st), st == XD_COMMAND_COMPLETED ? cx->reply : NULL);
+    return finish(iq, res, st);
+}
+
+/* Open sessions of the bare JID of `requester` (the full JID). */
+static size_t
+sessions_of(struct commands *cmds, const char *requester)
+{
+    size_t n, mine = 0;
+    size_t len = strcspn(requester, "/");
+    void **all = xd_map_values(cmds->sessions, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct session *s = all[i];
+        mine += strncmp(s->requester, requester, len) == 0 &&
+                (s->requester[len] == '/' || s->requester[len] == '\0');
+    }
+    free(all);
+    return mine;
 }
 
 static xd_stanza *
@@ -325,92 +684,83 @@ execute(struct commands *cmds, const xd_stanza *iq, const xd_elem *req,
     enum action act = parse_action(xd_elem_attr(req, "action"));
     const struct command *cmd;
     struct session *s = NULL;
-    char id[SESSION_ID_LEN + 1];
 
     if (node == NULL)
-        return command_error(iq, "bad-request", NULL);
+        return command_error(iq, "bad-request", NULL, NULL);
     if ((cmd = find_command(cmds, node, entity)) == NULL)
-        return command_error(iq, "item-not-found", NULL);
+        return command_error(iq, "item-not-found", NULL, NULL);
     if (!is_allowed(cmds, cmd, requester, target))
-        return command_error(iq, "forbidden", NULL);
-    if (act == ACT_PREV)
-        return command_error(iq, "bad-request", "bad-action");
+        return command_error(iq, "forbidden", NULL, NULL);
     if (act == ACT_UNKNOWN)
-        return command_error(iq, "bad-request", "malformed-action");
+        return command_error(iq, "bad-request", "malformed-action", NULL);
     /* A session is only continued by its requester, on its node and at its
      * JID; to anyone else it does not exist. */
     if (sid != NULL && ((s = xd_map_get(cmds->sessions, sid)) == NULL ||
                         s->cmd != cmd || strcmp(s->requester, requester) != 0 ||
-                        strcmp(s->target, target) != 0))
-        return command_error(iq, "bad-request", "bad-sessionid");
+                        strcmp(s->target, target) != 0)) {
+        if (s == NULL && expired_lately(cmds, sid))
+            return command_error(iq, "not-allowed", "session-expired", NULL);
+        return command_error(iq, "bad-request", "bad-sessionid", NULL);
+    }
+    /* A first request executes (a client may say next or complete when it
+     * submits a form at once); prev needs a stage to go back from. */
+    if (s == NULL ? act == ACT_PREV
+                  : !offered(act, (size_t)s->stage, cmd->def->nstages) &&
+                        act != ACT_CANCEL)
+        return command_error(iq, "bad-request", "bad-action", NULL);
 
     xd_stanza *res = xd_stanza_reply(iq);
     xd_elem *reply =
         xd_elem_add_child(xd_stanza_root(res), "command", XD_NS_COMMANDS);
-    xd_elem_set_attr(reply, "node", cmd->node);
+    xd_elem_set_attr(reply, "node", cmd->def->node);
     if (act == ACT_CANCEL) {
         if (sid != NULL)
             xd_elem_set_attr(reply, "sessionid", sid);
         xd_elem_set_attr(reply, "status", "canceled");
         if (s != NULL)
-            session_end(s, iq, reply);
+            session_end(s, XD_COMMAND_END_CANCELED, reply);
         return res;
     }
-    if (s == NULL && xd_map_count(cmds->sessions) >= SESSIONS_MAX) {
-        xd_stanza_unref(res);
-        xd_log_warnx("%s: %d command sessions open; refusing more",
-                     xd_component_domain(cmds->c), SESSIONS_MAX);
-        return command_error(iq, "resource-constraint", NULL);
-    }
-    if (s != NULL)
-        memcpy(id, s->id, sizeof(id));
-    else
-        xd_random_id(id, SESSION_ID_LEN);
-    xd_elem_set_attr(reply, "sessionid", id);
-    /* The actions go first, where clients look for them; they are taken
-     * out again unless the command goes on. */
-    xd_elem *actions = xd_elem_add_child(reply, "actions", NULL);
-    xd_elem_set_attr(actions, "execute", "complete");
-    xd_elem_add_child(actions, "complete", NULL);
-
-    void *state = s ? s->state : NULL;
-    int stage = s ? s->stage : 0;
     const xd_elem *form = xd_form_find(req);
     const char *ftype = form ? xd_form_type(form) : NULL;
     if (ftype == NULL || strcmp(ftype, "submit") != 0)
         form = NULL;
-    xd_command_status st =
-        cmd->fn(cmds->c, iq, form, stage, reply, &state, cmd->arg);
-
-    if (st == XD_COMMAND_EXECUTING) {
-        xd_elem_set_attr(reply, "status", "executing");
-        if (s == NULL) {
-            session_new(cmds, cmd, id, requester, target, state);
-        } else {
-            s->state = state;
-            s->stage++;
-            session_touch(s);
+    if (cmd->def->nstages == 0) {
+        char id[SESSION_ID_LEN + 1];
+        xd_random_id(id, SESSION_ID_LEN);
+        xd_elem_set_attr(reply, "sessionid", id);
+        return run_once(cmds, cmd, iq, res, reply, form, requester);
+    }
+    int fresh = s == NULL;
+    if (fresh) {
+        if (xd_map_count(cmds->sessions) >= SESSIONS_MAX) {
+            xd_stanza_unref(res);
+            xd_log_warnx("%s: %d command sessions open; refusing %s",
+                         xd_component_domain(cmds->c), SESSIONS_MAX, requester);
+            return command_error(iq, "resource-constraint", NULL, NULL);
         }
+        if (sessions_of(cmds, requester) >= SESSIONS_PER_REQUESTER) {
+            xd_stanza_unref(res);
+            xd_log_info("%s: %s has %d command sessions open; refusing more",
+                        xd_component_domain(cmds->c), requester,
+                        SESSIONS_PER_REQUESTER);
+            return command_error(iq, "resource-constraint", NULL, NULL);
+        }
+        s = session_new(cmds, cmd, requester, target);
+    }
+    xd_elem_set_attr(reply, "sessionid", s->id);
+    xd_command_ctx cx;
+    ctx_init(&cx, cmds, cmd, s, s->requester, s->target);
+    cx.reply = reply;
+    if (act == ACT_PREV) {
+        show_stage(&cx, (size_t)s->stage - 1);
         return res;
     }
-    /* The function has freed its state: forget the session only. */
-    if (s != NULL) {
-        xd_map_remove(cmds->sessions, s->id);
-        session_free(s);
-    }
-    if (st == XD_COMMAND_COMPLETED) {
-        xd_elem_remove(actions);
-        xd_elem_set_attr(reply, "status", "completed");
+    if (fresh && form == NULL) {
+        show_stage(&cx, 0);
         return res;
     }
-    xd_stanza_unref(res);
-    if (st == XD_COMMAND_FORBIDDEN)
-        return command_error(iq, "forbidden", NULL);
-    if (st == XD_COMMAND_BAD_REQUEST)
-        return command_error(iq, "bad-request", "bad-payload");
-    xd_log_warnx("%s: command %s returned %d", xd_component_domain(cmds->c),
-                 cmd->node, (int)st);
-    return command_error(iq, "internal-server-error", NULL);
+    return submit(&cx, iq, res, form, fresh);
 }
 
 /* 0: `to` is the domain, 1: an entity of it (local@domain), -1: neither. */
@@ -467,8 +817,10 @@ xd_command_add_note(xd_elem *reply, xd_command_note type, const char *text)
         [XD_COMMAND_NOTE_WARN] = "warn",
         [XD_COMMAND_NOTE_ERROR] = "error",
     };
-    xd_elem *n = xd_elem_add_child_text(reply, "note", XD_NS_COMMANDS, text);
 
+    if (reply == NULL)
+        return NULL;
+    xd_elem *n = xd_elem_add_child_text(reply, "note", XD_NS_COMMANDS, text);
     xd_elem_set_attr(n, "type", names[type]);
     return n;
 }

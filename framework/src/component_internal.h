@@ -39,7 +39,7 @@ xd_stanza *disco_answer(const struct disco *d, const char *domain,
 /* command.c: XEP-0050 commands offered on the component's domain. */
 struct commands;
 struct commands *commands_new(xd_component *c);
-/* Ends the open sessions (their functions see stage -1), then frees. NULL
+/* Ends the open sessions (their end functions see SHUTDOWN), then frees. NULL
  * is a no-op. Needs the component's event base still there. */
 void commands_free(struct commands *cmds);
 /* Session time-out for sessions touched from now on (10 minutes unless

@@ -2,16 +2,26 @@
  * command.h: XEP-0050 ad-hoc commands offered by a component on its domain
  * or at the JIDs of its entities (local@domain: a room, a contact).
  *
- * The component lists registered commands in disco#items (node
- * 'http://jabber.org/protocol/commands'), answers disco#info on each command
- * node, advertises the commands feature, keeps sessions of multi-stage
- * commands (sessionid, time-out, cancel; a session stays at the JID it was
- * opened at) and answers bad-request / item-not-found / bad-sessionid as
- * XEP-0050 names. The command's function only sees what was submitted and
- * fills the reply.
+ * A command is a table: a node, a name, its stages (each a form builder and
+ * an optional check) and the function that runs it. The framework does the
+ * protocol: the command list in disco#items (node
+ * 'http://jabber.org/protocol/commands'), disco#info on each command node,
+ * the commands feature, sessions (sessionid, time-out; a session is
+ * continued only by its requester at the JID it was opened at), the
+ * <actions/> of each stage (next, prev, complete), prev (the earlier
+ * stage's form again, filled with what was submitted), cancel, and the
+ * checks of every submitted form against the form that was shown (required
+ * fields, field types: xd_form_check). The command's functions only see
+ * values that passed those checks. Errors are the ones XEP-0050 4.4 names:
+ * <bad-request/> with <malformed-action/>, <bad-action/>, <bad-sessionid/>
+ * or <bad-payload/> (a form that fails its checks, with a <text/> naming the
+ * field), <not-allowed/> with <session-expired/>, <forbidden/>,
+ * <item-not-found/>.
  */
 #ifndef XMPPD_COMMAND_H
 #define XMPPD_COMMAND_H
+
+#include <stddef.h>
 
 #include <xmppd/component.h>
 
@@ -21,34 +31,137 @@ extern "C" {
 
 #define XD_NS_COMMANDS "http://jabber.org/protocol/commands"
 
-/* What a command function decided. */
+/* What a check or a run decided. */
 typedef enum xd_command_status {
-    XD_COMMAND_EXECUTING,   /* reply carries the next form; session kept */
-    XD_COMMAND_COMPLETED,   /* done; reply may carry a result form or note */
-    XD_COMMAND_FORBIDDEN,   /* the requester may not run it: <forbidden/> */
-    XD_COMMAND_BAD_REQUEST, /* the submitted form is wrong: <bad-request/> */
+    XD_COMMAND_EXECUTING,   /* a check: accepted, on to the next stage */
+    XD_COMMAND_COMPLETED,   /* done; the reply may carry a result form, notes */
+    XD_COMMAND_FORBIDDEN,   /* the requester may not: <forbidden/>, ended */
+    XD_COMMAND_BAD_REQUEST, /* the values are wrong: <bad-payload/>; a session
+                               stays at its stage so the form can be sent
+                               again */
 } xd_command_status;
 
+/* Why a command's end function is called. */
+typedef enum xd_command_end {
+    XD_COMMAND_END_COMPLETED, /* answered completed */
+    XD_COMMAND_END_CANCELED,  /* the requester sent action='cancel' */
+    XD_COMMAND_END_EXPIRED,   /* no request within the time-out (10 minutes) */
+    XD_COMMAND_END_REFUSED,   /* answered with an error (forbidden, or a bad
+                                 form with the first request) */
+    XD_COMMAND_END_SHUTDOWN,  /* xd_component_free with the session open */
+} xd_command_end;
+
+/* One execution of a command: a session, or a single request for a
+ * command without stages. Borrowed by the command's functions for the
+ * length of the call; never keep it. */
+typedef struct xd_command_ctx xd_command_ctx;
+
+/* Adds the fields of a stage's form to `form` (an <x type='form'/> the
+ * framework made, with the stage's title and instructions). It is called
+ * each time the stage is shown and again to check a submission against
+ * it, so it must build the same fields for the same session. */
+typedef void (*xd_command_form_fn)(xd_command_ctx *cx, xd_elem *form);
+/* A stage's check or the command's run: `values` is the submitted
+ * jabber:x:data form of the stage (type submit), already checked against
+ * the stage's form and holding only that form's fields; for a command
+ * without stages, the form the request carries as it came, or NULL. */
+typedef xd_command_status (*xd_command_fn)(xd_command_ctx *cx,
+                                           const xd_elem *values);
 /*
- * A command stage. `iq` is the request (borrowed; its from is the
- * requester, its to the domain or entity the command runs at), `submitted`
- * the submitted jabber:x:data form it carries or NULL (usually NULL on the
- * first stage, but a requester may submit at once), `stage` 0 on the first
- * call and +1 on each later one of the same session. Add a form or <note/>
- * children to `reply` (the <command/> element of the answer). `state` is one
- * pointer kept for the session: the function owns what it stores there and
- * frees it when it returns COMPLETED/FORBIDDEN/BAD_REQUEST; on cancel, time-out
- * or xd_component_free the framework calls fn with submitted NULL and stage -1
- * so it can free it (on time-out and free, `iq` is a cancel request made up
- * from the session and `reply` goes nowhere). A command returning EXECUTING
- * gets <actions execute='complete'><complete/></actions> in its reply;
- * BAD_REQUEST is answered <bad-request/> with <bad-payload/>. Sessions time
- * out after 10 minutes without a request.
+ * The stage -1 contract: end is called exactly once for every execution
+ * that reached the command (a form shown or a function called), after the
+ * last other call, however it ends (`why`); a command that keeps something
+ * in *xd_command_state(cx) frees it here and nowhere else. Requester,
+ * target and the values submitted so far are still readable; the reply is
+ * there on completion and cancel only (NULL otherwise: a note added then
+ * goes nowhere).
  */
-typedef xd_command_status (*xd_command_fn)(xd_component *c, const xd_stanza *iq,
-                                           const xd_elem *submitted, int stage,
-                                           xd_elem *reply, void **state,
-                                           void *arg);
+typedef void (*xd_command_end_fn)(xd_command_ctx *cx, xd_command_end why);
+/* A visibility check: 1 when `requester` (a full JID) may see and run the
+ * command at `target` (the domain, or the entity's JID); NULL means
+ * everyone. It is asked again at every request of a session. */
+typedef int (*xd_command_allowed_fn)(xd_component *c, const char *requester,
+                                     const char *target, void *arg);
+
+/* A stage: one form the requester fills in. */
+typedef struct xd_command_stage {
+    const char *title;        /* the form's <title/>; NULL: none */
+    const char *instructions; /* its <instructions/>; NULL: none */
+    xd_command_form_fn form;  /* adds the fields (required) */
+    xd_command_fn check;      /* NULL: the checked values are accepted */
+} xd_command_stage;
+
+/*
+ * A command. Without stages, run is called on execute with the form the
+ * request carries (unchecked) or NULL, and the answer is completed. With
+ * stages, stage 0's form is shown first (or, when the first request
+ * carries a submitted form, that form is taken as stage 0's); each
+ * submission is checked (xd_form_check against the stage's form), then
+ * given to the stage's check, and after the last stage's, run completes
+ * the command. Stage k of n offers <actions execute='next'><next/>
+ * </actions> (k < n-1) or execute='complete' with <complete/> (the last),
+ * and <prev/> when k > 0; action='execute' means the offered default.
+ * Bounds: 4096 open sessions, 16 per requester (bare JID; more are
+ * answered <resource-constraint/>), 16 KiB of kept values per session (a
+ * larger submission is refused with <bad-payload/>).
+ */
+typedef struct xd_command {
+    const char *node;               /* the command's node (required) */
+    const char *name;               /* its name in disco (required) */
+    const xd_command_stage *stages; /* NULL with nstages 0 */
+    size_t nstages;
+    xd_command_fn run;             /* required */
+    xd_command_end_fn end;         /* NULL: nothing to free */
+    xd_command_allowed_fn allowed; /* NULL: everyone */
+} xd_command;
+
+/* Offers `cmd` on the component's domain; `arg` is handed to its functions
+ * (xd_command_arg) and to allowed. The table (and its stages and strings)
+ * is borrowed: it must outlive c, as a static const table does. 0,
+ * XD_EINVAL (no node, name or run, or a stage without a form) or
+ * XD_EEXIST (the node is registered already; the first one stays).
+ * Commands the requester is not allowed to run are hidden from its
+ * disco#items and answered <forbidden/>. */
+int xd_component_add_command(xd_component *c, const xd_command *cmd, void *arg);
+/* The same, offered at every entity JID of the domain (local@domain, no
+ * resource) instead of at the domain. A component that answers iqs to its
+ * entities itself hands them to xd_component_command_answer first. */
+int xd_component_add_entity_command(xd_component *c, const xd_command *cmd,
+                                    void *arg);
+/* The answer to `iq` when it is a command request or command discovery
+ * (disco#items of the commands node, disco#info of a command node) at the
+ * domain or an entity JID; NULL when it is neither. The caller owns the
+ * answer (xd_component_send takes it). */
+xd_stanza *xd_component_command_answer(xd_component *c, const xd_stanza *iq);
+
+/* --- inside a command's functions ----------------------------------------
+ * Strings returned are borrowed and live as long as the call. */
+
+xd_component *xd_command_component(const xd_command_ctx *cx);
+/* The requester's full JID. */
+const char *xd_command_requester(const xd_command_ctx *cx);
+/* Where the command runs: the domain, or the entity's JID. */
+const char *xd_command_target(const xd_command_ctx *cx);
+/* The arg given at registration. */
+void *xd_command_arg(const xd_command_ctx *cx);
+/* One pointer kept for the session, NULL at first; what the command stores
+ * there is its own, freed in its end function. */
+void **xd_command_state(xd_command_ctx *cx);
+/* The stage the call is about (the form shown or checked; nstages for
+ * run and end after the last stage). */
+int xd_command_current_stage(const xd_command_ctx *cx);
+/* The checked values submitted for `stage` (kept across the session, and
+ * after a prev), or NULL when none were. */
+const xd_elem *xd_command_values(const xd_command_ctx *cx, int stage);
+/* The first value of field `var` in the values submitted so far, the
+ * latest stage first ("" for a field without a value); NULL when no stage
+ * had the field. */
+const char *xd_command_value(const xd_command_ctx *cx, const char *var);
+/* The <command/> element of the answer, where a run adds a result form
+ * (xd_form_add(reply, "result", ...)); NULL when there is no answer (end
+ * on expiry, shutdown, refusal). */
+xd_elem *xd_command_reply(xd_command_ctx *cx);
+
 /* The type of a <note/> in a command's reply (XEP-0050 3.4). */
 typedef enum xd_command_note {
     XD_COMMAND_NOTE_INFO,
@@ -56,35 +169,11 @@ typedef enum xd_command_note {
     XD_COMMAND_NOTE_ERROR,
 } xd_command_note;
 
-/* Adds <note type=…>text</note> to `reply` (the <command/> element a
- * command function fills; text NULL: an empty note) and returns it. */
+/* Adds <note type=…>text</note> to `reply` (a <command/> element, e.g.
+ * xd_command_reply(cx); text NULL: an empty note) and returns it; NULL and
+ * nothing done when reply is NULL. */
 xd_elem *xd_command_add_note(xd_elem *reply, xd_command_note type,
                              const char *text);
-
-/* A visibility check: 1 when `requester` (a full JID) may see and run the
- * command at `target` (the domain, or the entity's JID); NULL means
- * everyone. */
-typedef int (*xd_command_allowed_fn)(xd_component *c, const char *requester,
-                                     const char *target, void *arg);
-
-/* Offers a command on the component's domain under `node` named `name`
- * (copied); a second registration of the same node is ignored (logged).
- * Commands the requester is not allowed to run are hidden from its
- * disco#items and answered <forbidden/>. */
-void xd_component_add_command(xd_component *c, const char *node,
-                              const char *name, xd_command_fn fn,
-                              xd_command_allowed_fn allowed, void *arg);
-/* The same, offered at every entity JID of the domain (local@domain, no
- * resource) instead of at the domain. A component that answers iqs to its
- * entities itself hands them to xd_component_command_answer first. */
-void xd_component_add_entity_command(xd_component *c, const char *node,
-                                     const char *name, xd_command_fn fn,
-                                     xd_command_allowed_fn allowed, void *arg);
-/* The answer to `iq` when it is a command request or command discovery
- * (disco#items of the commands node, disco#info of a command node) at the
- * domain or an entity JID; NULL when it is neither. The caller sends the
- * answer (xd_component_send takes it). */
-xd_stanza *xd_component_command_answer(xd_component *c, const xd_stanza *iq);
 
 #ifdef __cplusplus
 }

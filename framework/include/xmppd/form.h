@@ -10,6 +10,8 @@
 #ifndef XMPPD_FORM_H
 #define XMPPD_FORM_H
 
+#include <stddef.h>
+
 #include <xmppd/element.h>
 
 #ifdef __cplusplus
@@ -41,6 +43,14 @@ void xd_form_field_add_int_option(xd_elem *field, long long value);
 xd_elem *xd_form_add_bool(xd_elem *x, const char *var, const char *label,
                           int value);
 
+/* Marks a field <required/>; returns it. */
+xd_elem *xd_form_field_required(xd_elem *field);
+/* Adds XEP-0122 validation to a field: its values are integers from min to
+ * max (<validate datatype='xs:integer'><range min= max=/></validate>), as
+ * xd_form_check enforces. Returns the field. */
+xd_elem *xd_form_field_validate_int(xd_elem *field, long long min,
+                                    long long max);
+
 /* The first jabber:x:data child of parent, or NULL. */
 xd_elem *xd_form_find(const xd_elem *parent);
 /* The form's type attribute (NULL when absent). */
@@ -60,6 +70,29 @@ int xd_form_bool(const xd_elem *x, const char *var, int *out);
  * XD_ENOTFOUND, or XD_EINVAL. */
 int xd_form_uint(const xd_elem *x, const char *var, unsigned long max,
                  unsigned long *out);
+/* Reads an integer field (an optional '-' and digits): 0 and *out set,
+ * XD_ENOTFOUND, or XD_EINVAL (not an integer, or out of range). */
+int xd_form_int(const xd_elem *x, const char *var, long long min, long long max,
+                long long *out);
+
+/*
+ * Checks a submitted form (`submitted`, NULL: nothing submitted) against
+ * the form that asked for it (`form`, the <x type='form'/>), as XEP-0004
+ * 3.3 defines its field types: a <required/> field must have a non-empty
+ * value; single-valued types (boolean, jid-single, list-single,
+ * text-single, text-private, hidden) at most one value; boolean values are
+ * 0, 1, false or true; jid-single and jid-multi values are JIDs; list-single
+ * and list-multi values are among the options (when the form has any); an
+ * XEP-0122 xs:integer field (xd_form_field_validate_int) holds integers in
+ * its range; a FORM_TYPE must be the form's. Fields the form does not have
+ * are ignored (XEP-0004 3.4), fixed fields are not checked; a field given
+ * twice is refused. Returns 0, or
+ * XD_EINVAL with a sentence naming the field written to `why` (`len`
+ * bytes, truncated; `why` NULL: not written).
+ */
+int xd_form_check(const xd_elem *form, const xd_elem *submitted, char *why,
+                  size_t len);
+
 /* Iterates the values of a field: first value (NULL when none) and next. */
 xd_elem *xd_form_first_value(const xd_elem *field);
 xd_elem *xd_form_next_value(const xd_elem *value);
