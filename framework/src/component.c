@@ -32,6 +32,7 @@ struct component_conf {
     unsigned long long iq_timeout_ms;
     unsigned long long max_stanza_bytes;
     unsigned long long out_queue_max_bytes;
+    unsigned long long presence_max_subscriptions;
 };
 
 #define C struct component_conf
@@ -57,6 +58,10 @@ const xd_config_key xd_component_keys[] = {
     XD_CFG_FIELD_UINT(C, out_queue_max_bytes, 67108864, 1048576, 4294967296ULL,
                       "output held while the router reads slowly; past it "
                       "stanzas are dropped"),
+    XD_CFG_FIELD_UINT(C, presence_max_subscriptions, 100000, 1, 100000000,
+                      "subscriptions (entity, user pairs, pending ones "
+                      "included) the presence helper keeps; past it requests "
+                      "are refused"),
     XD_CFG_END,
 };
 #undef C
@@ -89,6 +94,7 @@ struct xd_component {
     struct iq_tracker *iqs;
     struct disco *disco;
     struct commands *commands;
+    struct xd_presence *presence; /* xd_presence_enable's, or NULL */
     xd_link_fn link_fn;
     void *link_arg;
     xd_buf fan_once, fan_each; /* xd_component_send_each's buffers */
@@ -173,6 +179,7 @@ xd_component_free(xd_component *c)
     /* Before the queue goes: a command freeing its state may still send,
      * which only queues now that the stream is gone. */
     commands_free(c->commands);
+    presence_free(c->presence);
     iq_tracker_free(c->iqs);
     disco_free(c->disco);
     while (c->qlen > 0) {
@@ -244,6 +251,24 @@ struct commands *
 component_commands(xd_component *c)
 {
     return c->commands;
+}
+
+struct xd_presence *
+component_presence(const xd_component *c)
+{
+    return c->presence;
+}
+
+void
+component_set_presence(xd_component *c, struct xd_presence *p)
+{
+    c->presence = p;
+}
+
+unsigned long long
+component_max_subscriptions(const xd_component *c)
+{
+    return c->conf.presence_max_subscriptions;
 }
 
 void
@@ -336,6 +361,8 @@ dispatch(xd_component *c, xd_stanza *st)
     c->dispatching--;
     if (c->reap && !c->dispatching)
         reap_handlers(c);
+    if (v == XD_PASS && kind == XD_STANZA_PRESENCE && c->presence != NULL)
+        presence_dispatch(c->presence, st);
     if (v == XD_HANDLED || !request)
         return;
     xd_stanza *reply = xd_component_command_answer(c, st);
@@ -619,6 +646,8 @@ on_stanza(xd_stream *s, xd_stanza *st, void *arg)
             xd_log_info("%s: link up (%s:%llu)", c->conf.domain,
                         c->conf.router_host, c->conf.router_port);
             flush_queue(c);
+            if (c->presence != NULL)
+                presence_link_up(c->presence);
             if (c->link_fn)
                 c->link_fn(c, 1, c->link_arg);
         }
@@ -755,6 +784,8 @@ xd_component_stop(xd_component *c)
     c->stopping = 1;
     if (c->retry_timer)
         evtimer_del(c->retry_timer);
+    if (c->up && c->presence != NULL)
+        presence_stopping(c->presence); /* written before the close */
     if (c->stream != NULL)
         xd_stream_close(c->stream); /* on_closed ends the loop */
     else

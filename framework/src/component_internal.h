@@ -48,4 +48,19 @@ void commands_set_timeout_ms(struct commands *cmds, unsigned ms);
 /* component.c: the commands of c, for xd_component_add_command. */
 struct commands *component_commands(xd_component *c);
 
+/* presence.c: the subscription helper, once xd_presence_enable made it. */
+struct xd_presence;
+/* Subscription stanzas and probes no handler took. */
+void presence_dispatch(struct xd_presence *p, const xd_stanza *in);
+/* The link is up: the current presence to every subscriber. */
+void presence_link_up(struct xd_presence *p);
+/* The component stops: unavailable to the subscribers of what is available. */
+void presence_stopping(struct xd_presence *p);
+void presence_free(struct xd_presence *p); /* NULL is a no-op */
+/* component.c: c's helper (NULL: none yet), and setting it (c frees it). */
+struct xd_presence *component_presence(const xd_component *c);
+void component_set_presence(xd_component *c, struct xd_presence *p);
+/* component.c: the presence_max_subscriptions key. */
+unsigned long long component_max_subscriptions(const xd_component *c);
+
 #endif

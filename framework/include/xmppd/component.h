@@ -27,6 +27,8 @@
  *   iq_timeout_ms       30000    default xd_component_iq time-out
  *   max_stanza_bytes    262144   stanza limit both ways (the router's)
  *   out_queue_max_bytes 67108864 output held while the router reads slowly
+ *   presence_max_subscriptions 100000 pairs the presence helper keeps
+ *                       (presence.h)
  */
 #ifndef XMPPD_COMPONENT_H
 #define XMPPD_COMPONENT_H
