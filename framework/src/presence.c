@@ -651,6 +651,9 @@ xd_presence_enable(xd_component *c, xd_db *db, xd_presence **out)
         return XD_EIO;
     }
     component_set_presence(c, p);
+    /* Turned on with the link up: that link up has passed, say it now. */
+    if (xd_component_is_up(c))
+        presence_link_up(p);
     *out = p;
     return 0;
 }

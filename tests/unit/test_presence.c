@@ -41,9 +41,10 @@ on_link(xd_component *c, int up, void *arg)
 }
 
 /* A component on a fresh fake router, its presence on (db may be NULL),
- * the link up. `extra` is added to its section. */
+ * the link up; with `late`, presence is turned on once the link is up.
+ * `extra` is added to its section. */
 static void
-rig_open(struct rig *g, xd_db *db, const char *extra)
+rig_open_at(struct rig *g, xd_db *db, const char *extra, int late)
 {
     char keys[256];
 
@@ -55,7 +56,7 @@ rig_open(struct rig *g, xd_db *db, const char *extra)
         xd_fake_router_config(g->r, "c", D, keys, &g->cfg) != 0 ||
         xd_component_new(g->cfg, "c", xd_fake_router_base(g->r), &g->comp) !=
             0 ||
-        xd_presence_enable(g->comp, db, &g->p) != 0) {
+        (!late && xd_presence_enable(g->comp, db, &g->p) != 0)) {
         fprintf(stderr, "cannot make the component\n");
         exit(1);
     }
@@ -64,7 +65,17 @@ rig_open(struct rig *g, xd_db *db, const char *extra)
         fprintf(stderr, "the link does not come up\n");
         exit(1);
     }
+    if (late && xd_presence_enable(g->comp, db, &g->p) != 0) {
+        fprintf(stderr, "cannot turn presence on\n");
+        exit(1);
+    }
     xd_test_run_for_ms(xd_fake_router_base(g->r), 20);
+}
+
+static void
+rig_open(struct rig *g, xd_db *db, const char *extra)
+{
+    rig_open_at(g, db, extra, 0);
 }
 
 static void
@@ -439,6 +450,16 @@ test_store(void)
     xd_db_get(db, "SELECT count(*) FROM xd_presence_subscriptions WHERE ?",
               XD_DB_INT(1), XD_DB_OUT_INT(&rows));
     CHECK(rows == 1, "one row in xd_presence_subscriptions (%lld)", rows);
+    rig_close(&g);
+
+    /* Presence turned on while the link is up: announced at once. */
+    xd_presence *again;
+    rig_open_at(&g, db, NULL, 1);
+    xd_fake_router_wait(g.r, 1);
+    CHECK(got(&g, 0, NULL, "alice@example.com", D) != NULL,
+          "enabled with the link up: the subscribers get the presence now");
+    CHECK(xd_presence_enable(g.comp, db, &again) == XD_EEXIST,
+          "enabled twice: XD_EEXIST");
     rig_close(&g);
     xd_db_close(db);
     unlink(path);

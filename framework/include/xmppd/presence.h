@@ -83,8 +83,9 @@ typedef enum xd_presence_policy {
 
 /* Flags of a policy (xd_presence_set_policy). */
 #define XD_PRESENCE_MUTUAL 1 /* on approval, subscribe back to the user */
-#define XD_PRESENCE_PUBLIC 2 /* probes answered for anyone, subscribed or not  \
-                              */
+#define XD_PRESENCE_PUBLIC                                                     \
+    2 /* probes answered for anyone, subscribed or not                         \
+       */
 
 /* A JID's presence: unavailable, or available with a <show/>. */
 typedef enum xd_presence_show {
@@ -120,7 +121,8 @@ typedef xd_presence_policy (*xd_presence_ask_fn)(xd_presence *p,
  * of entities REFUSE (set them with xd_presence_set_policy). `db` (NULL:
  * memory only, see above) is borrowed and must outlive c; its framework
  * tables are created or migrated and the stored subscriptions loaded now.
- * The result is owned by c and freed by xd_component_free. 0; XD_EEXIST
+ * When the link is up already, the subscribers get the current presence
+ * now. The result is owned by c and freed by xd_component_free. 0; XD_EEXIST
  * when c has it on already; XD_EIO when the store cannot be read (logged).
  */
 int xd_presence_enable(xd_component *c, xd_db *db, xd_presence **out);
