@@ -58,6 +58,7 @@
 #include <xmppd/tls.h>
 
 #include "accounts.h"
+#include "fuzz_components.h"
 #include "router.h"
 #include "schema.h"
 
@@ -512,15 +513,6 @@ fr_write(int k, const uint8_t *data, size_t n)
         fr_check(j);
 }
 
-static void
-fr_main_conf(const char *domain, void *value, void *arg)
-{
-    struct comp_conf *cc = value;
-
-    if (strcmp(domain, cc->domain) == 0)
-        xd_map_put(arg, domain, cc);
-}
-
 /* Ends every connection, then the router, and checks nothing is left. */
 static void
 fr_router_free(void)
@@ -533,14 +525,7 @@ fr_router_free(void)
     r->stopping = 1;
     c2s_free_all(r);
     comp_links_free_all(r);
-    /* router_free_components() reads a conf through its extra domains'
-     * entries after freeing it under its main one when the map's order
-     * puts the main one first: only main domains are left for it. */
-    xd_map *confs = xd_map_new();
-    xd_map_each(r->comp_confs, fr_main_conf, confs);
-    xd_map_free(r->comp_confs);
-    r->comp_confs = confs;
-    router_free_components(r);
+    fuzz_free_components(r);
     auth_limits_free(r);
     xd_map_free(r->sm_resumable);
     xd_map_free(r->registrations);
@@ -548,7 +533,6 @@ fr_router_free(void)
     xd_map_free(r->users);
     xd_map_free(r->sessions);
     xd_map_free(r->comp_links);
-    xd_map_free(r->comp_confs);
     xd_map_free(r->hosts);
     db_batch_free(r);
     xd_db_close(r->db);
