@@ -208,11 +208,11 @@ fr_router_new(void)
     r->registrations = xd_map_new();
     r->started = time(NULL);
     r->caps_ver = fr.caps_ver;
-    /* One iteration: logins stay cheap; a password change costs what it
-     * costs in production (scram_iterations). */
     if (xd_db_open(":memory:", xmppd_schema, xmppd_schema_count, &r->db) != 0 ||
         db_batch_init(r) != 0 || router_load_components(r) != 0)
         abort();
+    /* One iteration keeps logins cheap; a password change costs what it
+     * costs in production (scram_iterations). */
     for (size_t i = 0; i < XD_NELEM(users); i++)
         if (accounts_create(r->db, "localhost", users[i], "pencil", 1) != 0)
             abort();
