@@ -71,9 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FR_SEG           0xF8 /* 0xF8 + k: a segment for connection k */
 #define FR_CLOSE         0xFE
 #define FR_SECRET        "s3cret"
-#define FR_OUT_KEEP      65536 /* bytes of a connection's output kept */
-#define FR_SPIN_MAX      2000  /* loop turns per segment, at most */
-#define FR_HANDSHAKE_MAX 200   /* TLS handshake rounds, at most */
+#define FR_PEER          "127.0.0.1" /* every client's address */
+#define FR_OUT_KEEP      65536       /* bytes of a connection's output kept */
+#define FR_SPIN_MAX      2000        /* loop turns per segment, at most */
+#define FR_HANDSHAKE_MAX 200         /* TLS handshake rounds, at most */
 
 static const char fr_config[] = "[xmppd]\n"
                                 "hosts = localhost example.org\n"
@@ -235,8 +236,11 @@ fr_conn_open(int k)
     c->before = 0;
     if (k >= FR_FIRST_COMP) {
         comp_link_accept(&fr.r, sv[1]);
+    } else if (conn_limits_admit(&fr.r, FR_PEER) != 0) {
+        close(sv[1]); /* as listener.c does: the client sees the end */
+        c->server_fd = -1;
     } else {
-        c2s_socket_accept(&fr.r, sv[1], k == FR_DIRECT_TLS);
+        c2s_socket_accept(&fr.r, sv[1], k == FR_DIRECT_TLS, FR_PEER);
         if (k == FR_DIRECT_TLS) {
             c->ssl = SSL_new(fr.client_tls);
             SSL_set_fd(c->ssl, c->fd);
@@ -527,6 +531,7 @@ fr_router_free(void)
     comp_links_free_all(r);
     fuzz_free_components(r);
     auth_limits_free(r);
+    conn_limits_free(r);
     xd_map_free(r->sm_resumable);
     xd_map_free(r->registrations);
     xd_map_free(r->archive_modes);
