@@ -29,7 +29,7 @@
  *   taken as if they had come through it);
  * - answers anything after <success/> or <proceed/> before the client has
  *   written again (the rest of that segment was parsed by the old stream);
- * - leaves an event or a connection behind after the input.
+ * - leaves an event behind once it is freed (a timer of a freed session).
  * Set XD_FUZZ_LOG=debug (or info) to see the router's log.
  */
 #ifndef XMPPD_FUZZ_ROUTER_H
