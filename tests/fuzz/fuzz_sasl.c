@@ -16,7 +16,7 @@
  *   S USER:PASSWORD  our SCRAM-SHA-256 client (s: SCRAM-SHA-1) starts an
  *                    exchange: <auth/> with its client-first-message
  *   P                our client answers the last challenge right
- *   V                our client checks the last <success/>
+ *   V                our client checks the last <success/> (once)
  *   C DATA           DATA as a server-first-message to a fresh client (the
  *                    client side parses what a server says)
  * A success must name alice or bob (the accounts, password "pencil"),
@@ -63,6 +63,7 @@ struct session {
     int secure;
     char host[64];
     xd_scram_client *client; /* ours, while its exchange runs */
+    int client_final_sent;   /* it answered; its check is one-shot */
     char *last;              /* decoded payload of the last reply */
     size_t last_len;
     int last_success;
@@ -157,6 +158,7 @@ scram_start(struct session *s, xd_scram_hash h, const char *creds)
 
     xd_scram_client_free(s->client);
     s->client = xd_scram_client_new(h, user, colon ? colon + 1 : "", NULL);
+    s->client_final_sent = 0;
     free(user);
     char *first = xd_scram_client_first(s->client);
     step(s, encoded("auth", xd_scram_mech_name(h), first, strlen(first)));
@@ -217,11 +219,14 @@ record(struct session *s, char *rec, size_t n)
                 0) {
             step(s, encoded("response", NULL, final, strlen(final)));
             free(final);
+            s->client_final_sent = 1;
         }
         break;
     case 'V':
-        if (s->client != NULL && s->last_len > 0 && s->last_success)
+        if (s->client != NULL && s->client_final_sent && s->last_len > 0 &&
+            s->last_success)
             check(xd_scram_client_verify(s->client, s->last, s->last_len) == 0);
+        s->client_final_sent = 0;
         break;
     case 'C': {
         /* The client derives its key with the count the server names (up
