@@ -10,7 +10,8 @@
  * input into segments, each written at once and followed by loop turns
  * until the component is quiet; 0xFE closes our end. Once the link is up
  * the component has an iq request out; "$IQID" in a segment stands for the
- * id of the last iq request the component sent. The component must call
+ * id of the last iq request the component sent, "$SESSION" for the last
+ * ad-hoc command session it opened. The component must call
  * its iq callback at most once per request and leave no event behind when
  * freed. XD_FUZZ_LOG=debug shows the component's log.
  */
@@ -33,6 +34,7 @@
 #include <xmppd/command.h>
 #include <xmppd/component.h>
 #include <xmppd/config.h>
+#include <xmppd/form.h>
 #include <xmppd/log.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -140,28 +142,58 @@ on_link(xd_component *c, int up, void *arg)
         fz.iqs_sent--;
 }
 
-static xd_command_status
-command(xd_component *c, const xd_stanza *iq, const xd_elem *submitted,
-        int stage, xd_elem *reply, void **state, void *arg)
+/* A two-stage command that keeps state between its stages, one for
+ * admins only, and one at entity JIDs. */
+static void
+what_form(xd_command_ctx *cx, xd_elem *form)
 {
-    (void)c;
-    (void)iq;
-    (void)arg;
-    if (stage < 0) {
-        free(*state);
-        return XD_COMMAND_COMPLETED;
-    }
-    if (stage == 0 && submitted == NULL) {
-        *state = xd_xstrdup("first");
-        xd_elem *x = xd_elem_add_child(reply, "x", "jabber:x:data");
-        xd_elem_set_attr(x, "type", "form");
-        xd_elem *f = xd_elem_add_child(x, "field", "jabber:x:data");
-        xd_elem_set_attr(f, "var", "what");
-        return XD_COMMAND_EXECUTING;
-    }
+    (void)cx;
+    xd_form_field_required(
+        xd_form_add_field(form, "what", "text-single", "What", NULL));
+}
+
+static void
+size_form(xd_command_ctx *cx, xd_elem *form)
+{
+    (void)cx;
+    xd_form_field_validate_int(
+        xd_form_add_int(form, "size", "text-single", "Size", 1), 1, 100);
+    xd_form_add_bool(form, "sure", "Sure?", 0);
+}
+
+static xd_command_status
+what_check(xd_command_ctx *cx, const xd_elem *values)
+{
+    const char *what = xd_form_value(values, "what");
+    void **state = xd_command_state(cx);
+
+    if (what == NULL || *what == '\0')
+        return XD_COMMAND_BAD_REQUEST;
+    free(*state);
+    *state = xd_xstrdup(what);
+    return XD_COMMAND_EXECUTING;
+}
+
+static xd_command_status
+run(xd_command_ctx *cx, const xd_elem *values)
+{
+    const char *what = xd_command_value(cx, "what");
+    xd_elem *reply = xd_command_reply(cx);
+
+    (void)values;
+    if (reply != NULL)
+        xd_command_add_note(reply, XD_COMMAND_NOTE_INFO, what ? what : "");
+    return XD_COMMAND_COMPLETED;
+}
+
+static void
+end(xd_command_ctx *cx, xd_command_end why)
+{
+    void **state = xd_command_state(cx);
+
+    (void)why;
     free(*state);
     *state = NULL;
-    return submitted != NULL ? XD_COMMAND_COMPLETED : XD_COMMAND_BAD_REQUEST;
 }
 
 static int
@@ -173,6 +205,36 @@ only_admin(xd_component *c, const char *requester, const char *target,
     (void)arg;
     return strncmp(requester, "admin@", 6) == 0;
 }
+
+static const xd_command_stage ask_stages[] = {
+    { "What", "Say what.", what_form, what_check },
+    { "How big", NULL, size_form, NULL },
+};
+
+static const xd_command ask_cmd = {
+    .node = "ask",
+    .name = "Ask",
+    .stages = ask_stages,
+    .nstages = XD_NELEM(ask_stages),
+    .run = run,
+    .end = end,
+};
+
+static const xd_command admin_cmd = {
+    .node = "admin",
+    .name = "Admin",
+    .run = run,
+    .allowed = only_admin,
+};
+
+static const xd_command entity_cmd = {
+    .node = "entity",
+    .name = "Entity",
+    .stages = ask_stages,
+    .nstages = 1,
+    .run = run,
+    .end = end,
+};
 
 /* --- the router's end ---------------------------------------------------- */
 
@@ -262,19 +324,38 @@ last_iq_id(char *out, size_t size)
         snprintf(out, size, "%.*s", (int)(q - id - 5), id + 5);
 }
 
+/* The last XEP-0050 sessionid the component handed out. */
+static void
+last_session(char *out, size_t size)
+{
+    const char *p = NULL, *end = fz.out.data + fz.out.len;
+
+    out[0] = '\0';
+    for (size_t i = 0; i + 11 < fz.out.len; i++)
+        if (memcmp(fz.out.data + i, "sessionid='", 11) == 0)
+            p = fz.out.data + i + 11;
+    const char *q = p ? memchr(p, '\'', (size_t)(end - p)) : NULL;
+    if (q != NULL)
+        snprintf(out, size, "%.*s", (int)(q - p), p);
+}
+
 static void
 write_segment(const uint8_t *data, size_t n)
 {
     xd_buf seg = XD_BUF_INIT;
-    char id[128];
+    char id[128], session[128];
 
     if (fz.fd < 0)
         return;
     last_iq_id(id, sizeof(id));
+    last_session(session, sizeof(session));
     for (size_t i = 0; i < n;) {
         if (n - i >= 5 && memcmp(data + i, "$IQID", 5) == 0) {
             xd_buf_append_str(&seg, id);
             i += 5;
+        } else if (n - i >= 8 && memcmp(data + i, "$SESSION", 8) == 0) {
+            xd_buf_append_str(&seg, session);
+            i += 8;
         } else {
             xd_buf_append(&seg, (const char *)data + i, 1);
             i++;
@@ -305,9 +386,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     xd_component_add_identity(c, "conference", "text", "Fuzz");
     xd_component_add_feature(c, "jabber:iq:version");
     xd_component_add_item(c, "room@comp.example", NULL, "A room");
-    xd_component_add_command(c, "ask", "Ask", command, NULL, NULL);
-    xd_component_add_command(c, "admin", "Admin", command, only_admin, NULL);
-    xd_component_add_entity_command(c, "entity", "Entity", command, NULL, NULL);
+    if (xd_component_add_command(c, &ask_cmd, NULL) != 0 ||
+        xd_component_add_command(c, &admin_cmd, NULL) != 0 ||
+        xd_component_add_entity_command(c, &entity_cmd, NULL) != 0)
+        abort();
     fz.iqs_sent = fz.iqs_answered = 0;
     xd_buf_reset(&fz.out);
     xd_component_start(c);
