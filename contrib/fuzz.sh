@@ -13,7 +13,7 @@
 # tests/fuzz/corpus-run/crashes/. FUZZ_FORK=N runs N fuzzing processes per
 # target (libFuzzer's -fork). Exit status 1 if any target failed.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ASAN_BUILD=${ASAN_BUILD:-build-asan}
 ZONE_BUILD=${ZONE_BUILD:-build-fuzz}
 JOBS=${JOBS:-2}
@@ -33,7 +33,10 @@ done
 shift $((OPTIND - 1))
 
 if [ $# -eq 0 ]; then
-    set -- $(cd tests/fuzz && ls fuzz_*.c | sed -e 's/^fuzz_//' -e 's/\.c$//')
+    for src in tests/fuzz/fuzz_*.c; do
+        what=${src#tests/fuzz/fuzz_}
+        set -- "$@" "${what%.c}"
+    done
 fi
 for what in "$@"; do
     if [ ! -f "tests/fuzz/fuzz_$what.c" ]; then
