@@ -52,6 +52,17 @@ struct load_ctx {
 };
 
 static void
+free_conf(struct comp_conf *cc)
+{
+    for (char **d = cc->extra_domains; d && *d; d++)
+        free(*d);
+    free(cc->extra_domains);
+    free(cc->secret);
+    free(cc->domain);
+    free(cc);
+}
+
+static void
 load_one(const char *section, const char *domain, void *arg)
 {
     struct load_ctx *ctx = arg;
@@ -87,6 +98,22 @@ load_one(const char *section, const char *domain, void *arg)
         cc->extra_domains[n++] = p;
         cc->extra_domains[n] = NULL;
     }
+    /* A domain named twice ([component a] and [component A.], or in a
+     * `domains` list) is refused: which secret would hold? */
+    int taken = xd_map_get(ctx->r->comp_confs, cc->domain) != NULL;
+    for (size_t i = 0; i < n && !taken; i++)
+        taken = xd_map_get(ctx->r->comp_confs, cc->extra_domains[i]) != NULL ||
+                strcmp(cc->extra_domains[i], cc->domain) == 0;
+    for (size_t i = 0; i < n && !taken; i++)
+        for (size_t j = 0; j < i && !taken; j++)
+            taken = strcmp(cc->extra_domains[i], cc->extra_domains[j]) == 0;
+    if (taken) {
+        xd_log_warnx("[%s]: a domain of this section is configured twice",
+                     section);
+        ctx->rc = XD_EINVAL;
+        free_conf(cc);
+        goto out;
+    }
     xd_map_put(ctx->r->comp_confs, cc->domain, cc);
     for (size_t i = 0; i < n; i++)
         xd_map_put(ctx->r->comp_confs, cc->extra_domains[i], cc);
@@ -104,25 +131,27 @@ router_load_components(struct router *r)
 }
 
 static void
-free_conf(const char *domain, void *value, void *arg)
+collect_main(const char *domain, void *value, void *arg)
 {
-    struct comp_conf *cc = value;
+    struct comp_conf *cc = value, ***end = arg;
 
-    (void)arg;
-    if (strcmp(domain, cc->domain) != 0)
-        return; /* an extra domain of a conf freed under its main one */
-    for (char **d = cc->extra_domains; d && *d; d++)
-        free(*d);
-    free(cc->extra_domains);
-    free(cc->secret);
-    free(cc->domain);
-    free(cc);
+    if (strcmp(domain, cc->domain) == 0) /* once, under its main domain */
+        *(*end)++ = cc;
 }
 
 void
 router_free_components(struct router *r)
 {
-    xd_map_each(r->comp_confs, free_conf, NULL);
+    /* Every conf is found before any is freed: its extra domains' entries
+     * point at it too. */
+    struct comp_conf **confs =
+        xd_xcalloc(xd_map_count(r->comp_confs) + 1, sizeof(*confs));
+    struct comp_conf **end = confs;
+
+    xd_map_each(r->comp_confs, collect_main, &end);
+    for (struct comp_conf **cc = confs; cc < end; cc++)
+        free_conf(*cc);
+    free(confs);
 }
 
 /* --- links ------------------------------------------------------------- */

@@ -58,7 +58,6 @@
 #include <xmppd/tls.h>
 
 #include "accounts.h"
-#include "fuzz_components.h"
 #include "router.h"
 #include "schema.h"
 
@@ -529,7 +528,9 @@ fr_router_free(void)
     r->stopping = 1;
     c2s_free_all(r);
     comp_links_free_all(r);
-    fuzz_free_components(r);
+    router_free_components(r);
+    xd_map_free(r->comp_confs);
+    r->comp_confs = NULL;
     auth_limits_free(r);
     conn_limits_free(r);
     xd_map_free(r->sm_resumable);
