@@ -348,6 +348,10 @@ comp_link_accept(struct router *r, int fd)
         .limits = r->limits,
         .out_high_water = r->conf.out_high_water_bytes,
         .io_chunk = XD_STREAM_LINK_IO_CHUNK,
+        /* A component stops reading while its own output is backed up
+         * (framework/src/component.c): what it cannot take now is
+         * bounced, and its link, with every session behind it, stays. */
+        .out_refuse_over_limit = 1,
         .before_write = db_batch_before_write,
         .before_write_arg = r,
     };
@@ -367,9 +371,12 @@ comp_link_accept(struct router *r, int fd)
 void
 comp_link_send(struct comp_link *l, xd_stanza *st)
 {
-    /* A link that is closing takes nothing more: tell the sender. */
-    if (xd_stream_send(l->stream, xd_stanza_root(st)) == XD_ESTATE)
+    int rc = xd_stream_send(l->stream, xd_stanza_root(st));
+
+    if (rc == XD_ESTATE) /* a link that is closing takes nothing more */
         router_bounce(l->r, st, "service-unavailable");
+    else if (rc == XD_ELIMIT) /* the component holds back: it is busy */
+        router_bounce(l->r, st, "resource-constraint");
     else
         xd_stanza_unref(st);
 }

@@ -278,6 +278,10 @@ xd_stream_send(xd_stream *s, const xd_elem *e)
     if (s->opts.out_max_stanza_bytes != 0 &&
         s->out.len > s->opts.out_max_stanza_bytes)
         return XD_ELIMIT;
+    if (s->opts.out_refuse_over_limit &&
+        evbuffer_get_length(bufferevent_get_output(s->bev)) + s->out.len >
+            4 * s->opts.out_high_water)
+        return XD_ELIMIT;
     if (xd_log_enabled(XD_LOG_DEBUG)) {
         char *x = xd_redact_to_string(e, s->opts.content_ns);
         xd_log_debug("%s: out: %s", s->peer, x);

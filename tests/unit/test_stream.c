@@ -243,6 +243,40 @@ test_back_pressure(struct event_base *base)
     xd_stream_free(b.s);
 }
 
+/* A link whose peer stops reading on purpose: past 4x the mark sends are
+ * refused, and the stream stays up. */
+static void
+test_refuse_over_limit(struct event_base *base)
+{
+    xd_stream_opts opts = { .content_ns = XD_NS_CLIENT,
+                            .out_high_water = 16384,
+                            .out_refuse_over_limit = 1 };
+    struct side a, b;
+    int refused = 0;
+    char body[1024];
+
+    pair_opts(base, &a, &b, opts);
+    open_both(base, &a, &b);
+    memset(body, 'x', sizeof(body) - 1);
+    body[sizeof(body) - 1] = '\0';
+    xd_stream_pause(b.s);
+    for (int i = 0; i < 2000 && !refused; i++)
+        if (xd_stream_send_stanza(a.s, message(body)) == XD_ELIMIT)
+            refused = 1;
+    CHECK(refused, "past 4x the mark a send is refused");
+    CHECK(xd_stream_out_pending(a.s) <= 4 * 16384, "nothing past 4x queued");
+    struct timeval tv = { 0, 200000 };
+    event_base_loopexit(base, &tv); /* the loop writes what it can */
+    event_base_dispatch(base);
+    CHECK(a.closed == 0, "the stream stays up");
+    xd_stream_resume(b.s);
+    run_until(base, &a.writable, 1);
+    CHECK(xd_stream_send_stanza(a.s, message("again")) == 0,
+          "once drained, sends go out again");
+    xd_stream_free(a.s);
+    xd_stream_free(b.s);
+}
+
 /* A throwaway self-signed certificate, written to files for tls.c. */
 static int
 make_cert(const char *cert_path, const char *key_path)
@@ -450,6 +484,7 @@ main(void)
     test_stream_error(base);
     test_refused_input(base);
     test_back_pressure(base);
+    test_refuse_over_limit(base);
     test_starttls(base);
     test_connect_refused(base);
     test_io_chunk(base);

@@ -8,7 +8,8 @@
  * sends still succeed but return XD_EAGAIN so the caller can apply
  * back-pressure; `writable` fires when the output drains below half of it.
  * Above four times the mark the peer is too slow and the stream is closed with
- * the policy-violation stream error.
+ * the policy-violation stream error (or, with out_refuse_over_limit, further
+ * sends are refused until it drains).
  */
 #ifndef XMPPD_STREAM_H
 #define XMPPD_STREAM_H
@@ -71,6 +72,11 @@ typedef struct xd_stream_opts {
      * database writes here: group commit). */
     void (*before_write)(void *arg);
     void *before_write_arg;
+    /* 1: above four times out_high_water a send is refused (XD_ELIMIT,
+     * nothing queued) instead of ending the stream. For links whose peer
+     * stops reading on purpose, to apply back-pressure of its own (a
+     * component): the sender is told, and the link stays up. */
+    int out_refuse_over_limit;
 } xd_stream_opts;
 
 /* io_chunk for component links. */
@@ -107,7 +113,9 @@ void xd_stream_open(xd_stream *s, const char *to, const char *from,
                     const char *id, const char *version);
 /* Serialises e into the output. 0, XD_EAGAIN (queued but above the
  * high-water mark), XD_ESTATE (the stream is closing; nothing sent) or
- * XD_ELIMIT (bigger than out_max_stanza_bytes; nothing sent). */
+ * XD_ELIMIT (bigger than out_max_stanza_bytes, or with
+ * out_refuse_over_limit the output would pass four times the mark; nothing
+ * sent). */
 int xd_stream_send(xd_stream *s, const xd_elem *e);
 /* Convenience: sends the root of st and unrefs st (takes ownership). */
 int xd_stream_send_stanza(xd_stream *s, xd_stanza *st);
