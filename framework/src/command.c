@@ -8,6 +8,7 @@
  * goes out later through the registry's send function.
  */
 #define XD_LOG_AREA "command"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,8 @@ struct xd_command_ctx {
     const xd_elem *values; /* of a command without stages */
     int in_run;            /* the run of a session: it may defer */
     xd_command_deferred *deferred; /* what xd_command_defer made */
+    const char *err_condition;     /* xd_command_fail's; NULL: none */
+    char err_text[256];            /* "": none */
 };
 
 static void
@@ -437,6 +440,16 @@ command_error(const xd_stanza *iq, const char *condition, const char *app,
     xd_stanza *err = xd_stanza_error_reply(
         iq, xd_stanza_error_default_type(condition), condition, text);
 
+    /* The <command/> goes back without its form: a submitted form may
+     * hold a password, which an error must not carry again. */
+    xd_elem *cmd = err != NULL ? xd_elem_child(xd_stanza_root(err), "command",
+                                               XD_NS_COMMANDS)
+                               : NULL;
+    xd_elem *x;
+    while (cmd != NULL &&
+           (x = xd_elem_child(cmd, "x", XD_NS_DATA_FORMS)) != NULL)
+        xd_elem_remove(x);
+
     if (err != NULL && app != NULL)
         xd_elem_add_child(
             xd_elem_child(xd_stanza_root(err), "error", XD_NS_CLIENT), app,
@@ -598,15 +611,26 @@ end_of(xd_command_status st)
 /* The answer for a status other than EXECUTING; `res` is the result made
  * so far (given back or freed). */
 static xd_stanza *
-finish(const xd_stanza *iq, xd_stanza *res, xd_command_status st)
+finish(const xd_command_ctx *cx, const xd_stanza *iq, xd_stanza *res,
+       xd_command_status st)
 {
+    const char *text = cx->err_text[0] != '\0' ? cx->err_text : NULL;
+
     if (st == XD_COMMAND_FORBIDDEN) {
         xd_stanza_unref(res);
-        return command_error(iq, "forbidden", NULL, NULL);
+        return command_error(iq, "forbidden", NULL, text);
     }
     if (st == XD_COMMAND_BAD_REQUEST) {
         xd_stanza_unref(res);
-        return command_error(iq, "bad-request", "bad-payload", NULL);
+        return command_error(iq, "bad-request", "bad-payload", text);
+    }
+    if (st == XD_COMMAND_FAILED) {
+        xd_stanza_unref(res);
+        return command_error(iq,
+                             cx->err_condition != NULL
+                                 ? cx->err_condition
+                                 : "internal-server-error",
+                             NULL, text);
     }
     if (st == XD_COMMAND_PENDING) { /* without xd_command_defer's handle */
         xd_stanza_unref(res);
@@ -638,7 +662,7 @@ run_once(xd_commands *cmds, const struct command *cmd, const xd_stanza *iq,
             cx.reply = NULL;
         def->end(&cx, end_of(st));
     }
-    return finish(iq, res, st);
+    return finish(&cx, iq, res, st);
 }
 
 /* The fields of `submitted` that the form `shown` has, in a stanza of
@@ -754,11 +778,11 @@ submit(xd_command_ctx *cx, const xd_stanza *iq, xd_stanza *res,
     }
     if (st == XD_COMMAND_BAD_REQUEST && !fresh) {
         session_touch(s); /* the stage can be sent again */
-        return finish(iq, res, st);
+        return finish(cx, iq, res, st);
     }
     s->stage = cx->stage;
     session_end(s, end_of(st), st == XD_COMMAND_COMPLETED ? cx->reply : NULL);
-    return finish(iq, res, st);
+    return finish(cx, iq, res, st);
 }
 
 /* Open sessions of the bare JID of `requester` (the full JID). */
@@ -945,6 +969,16 @@ xd_commands_handle(xd_commands *cmds, const xd_stanza *iq)
     return XD_HANDLED;
 }
 
+xd_command_status
+xd_command_fail(xd_command_ctx *cx, const char *condition, const char *text)
+{
+    snprintf(cx->err_text, sizeof(cx->err_text), "%s", text ? text : "");
+    if (condition != NULL && strcmp(condition, "bad-request") == 0)
+        return XD_COMMAND_BAD_REQUEST;
+    cx->err_condition = condition;
+    return XD_COMMAND_FAILED;
+}
+
 xd_command_deferred *
 xd_command_defer(xd_command_ctx *cx)
 {
@@ -980,11 +1014,11 @@ xd_command_resume(xd_command_deferred *d, xd_command_fn fn)
     if (st == XD_COMMAND_BAD_REQUEST && !fresh) {
         s->stage = (int)def->nstages - 1; /* the last form can come again */
         session_touch(s);
-        answer = finish(iq, res, st);
+        answer = finish(&cx, iq, res, st);
     } else {
         session_end(s, end_of(st),
                     st == XD_COMMAND_COMPLETED ? cx.reply : NULL);
-        answer = finish(iq, res, st);
+        answer = finish(&cx, iq, res, st);
     }
     xd_stanza_unref(iq);
     if (answer != NULL)

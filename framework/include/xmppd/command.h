@@ -45,6 +45,7 @@ typedef enum xd_command_status {
     XD_COMMAND_BAD_REQUEST, /* the values are wrong: <bad-payload/>; a session
                                stays at its stage so the form can be sent
                                again */
+    XD_COMMAND_FAILED,      /* the error xd_command_fail set: ended */
     XD_COMMAND_PENDING,     /* a run that took xd_command_defer's handle:
                                the answer waits for xd_command_resume
                                (without the handle: internal-server-error) */
@@ -216,6 +217,16 @@ xd_elem *xd_command_reply(xd_command_ctx *cx);
 typedef struct xd_command_deferred xd_command_deferred;
 xd_command_deferred *xd_command_defer(xd_command_ctx *cx);
 void xd_command_resume(xd_command_deferred *d, xd_command_fn fn);
+
+/* What a check or run returns to refuse with an error of its own: a
+ * defined condition of RFC 6120 8.3.3 (a static string: "conflict",
+ * "item-not-found", "not-acceptable", "resource-constraint"...; NULL:
+ * internal-server-error) and a <text/> (NULL: none; copied, 255 bytes
+ * kept). Returns XD_COMMAND_FAILED, the session ended; for "bad-request",
+ * XD_COMMAND_BAD_REQUEST (<bad-payload/> with the text; the session stays
+ * at its stage). */
+xd_command_status xd_command_fail(xd_command_ctx *cx, const char *condition,
+                                  const char *text);
 
 /* The type of a <note/> in a command's reply (XEP-0050 3.4). */
 typedef enum xd_command_note {
