@@ -107,12 +107,27 @@ revoke_text(const char *why)
  * a hibernating session's timer fires, on a later turn), so the walk over
  * r->c2s_all is safe. Connections that authenticated but have not bound
  * yet end too: they logged in with what is no longer valid. */
+size_t
+control_revoke(struct router *r, const xd_jid *account, const char *text)
+{
+    size_t n = 0;
+
+    for (struct c2s *c = r->c2s_all; c != NULL; c = c->next)
+        if (c->authenticated && c->user != NULL && c->host != NULL &&
+            strcmp(c->user, xd_jid_local(account)) == 0 &&
+            strcmp(c->host, xd_jid_domain(account)) == 0)
+            n += (size_t)c2s_kick(c, "not-authorized", text);
+    if (n > 0)
+        xd_log_info("%s: %zu session(s) ended: %s", xd_jid_str(account), n,
+                    text);
+    return n;
+}
+
 static void
 cmd_revoke(struct router *r, const char *arg, const char *why, xd_buf *out)
 {
     xd_jid *j = NULL;
     const char *text = revoke_text(why);
-    size_t n = 0;
 
     if (arg == NULL || text == NULL || xd_jid_parse(arg, &j) != 0 ||
         xd_jid_local(j) == NULL || xd_jid_resource(j) != NULL) {
@@ -121,14 +136,8 @@ cmd_revoke(struct router *r, const char *arg, const char *why, xd_buf *out)
         xd_jid_free(j);
         return;
     }
-    for (struct c2s *c = r->c2s_all; c != NULL; c = c->next)
-        if (c->authenticated && c->user != NULL && c->host != NULL &&
-            strcmp(c->user, xd_jid_local(j)) == 0 &&
-            strcmp(c->host, xd_jid_domain(j)) == 0)
-            n += (size_t)c2s_kick(c, "not-authorized", text);
-    if (n > 0)
-        xd_log_info("%s: %zu session(s) ended: %s", xd_jid_str(j), n, text);
-    xd_buf_appendf(out, "ok\n%zu session(s) ended\n", n);
+    xd_buf_appendf(out, "ok\n%zu session(s) ended\n",
+                   control_revoke(r, j, text));
     xd_jid_free(j);
 }
 

@@ -6,6 +6,7 @@
  */
 #define XD_LOG_AREA "main"
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,9 +20,6 @@
 #include "kdf_worker.h"
 #include "router.h"
 #include "schema.h"
-
-/* Seconds streams get to flush their system-shutdown error. */
-#define SHUTDOWN_GRACE_S 2
 
 static int
 load_hosts(struct router *r)
@@ -49,33 +47,13 @@ load_hosts(struct router *r)
 }
 
 static void
-shutdown_done_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct router *r = arg;
-
-    (void)fd;
-    (void)what;
-    event_base_loopexit(r->base, NULL);
-}
-
-static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
-    struct router *r = arg;
-    struct timeval tv = { SHUTDOWN_GRACE_S, 0 };
+    char why[32];
 
     (void)what;
-    if (r->stopping) {
-        event_base_loopexit(r->base, NULL);
-        return;
-    }
-    xd_log_info("signal %d: shutting down", (int)sig);
-    r->stopping = 1;
-    listeners_stop(r);
-    c2s_kick_all(r);
-    comp_links_close_all(r);
-    r->shutdown_timer = evtimer_new(r->base, shutdown_done_cb, r);
-    evtimer_add(r->shutdown_timer, &tv);
+    snprintf(why, sizeof(why), "signal %d", (int)sig);
+    router_shutdown(arg, why);
 }
 
 static void
@@ -107,6 +85,8 @@ router_open(struct router *r)
         return rc;
     if ((rc = router_load_components(r)) != 0 || (rc = control_start(r)) != 0 ||
         (rc = c2s_compact_start(r)) != 0)
+        return rc;
+    if ((rc = admin_commands_start(r)) != 0)
         return rc;
     return listeners_start(r);
 }
@@ -171,7 +151,8 @@ main(int argc, char *argv[])
     listeners_stop(&r);
     control_stop(&r);
     c2s_free_all(&r);
-    kdf_worker_stop(r.kdf); /* after the sessions: they cancelled their jobs */
+    admin_commands_stop(&r); /* before the worker: they cancel their jobs */
+    kdf_worker_stop(r.kdf);  /* after the sessions: they cancelled their jobs */
     comp_links_free_all(&r);
     router_free_components(&r);
     if (r.sig_int)

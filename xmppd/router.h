@@ -22,6 +22,8 @@
  *   account_data.c    private XML storage and vCards
  *   component_link.c  the XEP-0114 accept side
  *   kdf_worker.c      SCRAM key derivation on a thread of its own
+ *   admin_commands.c  XEP-0133 service administration (ad-hoc commands)
+ *   shutdown.c        stopping on SIGTERM or an admin's command
  */
 #ifndef XMPPD_ROUTER_H
 #define XMPPD_ROUTER_H
@@ -78,8 +80,10 @@ struct router {
     xd_map *registrations; /* XEP-0077: address -> time of the last */
     xd_map *sm_resumable;  /* XEP-0198 resumption id -> struct c2s */
     unsigned long long sm_queued_bytes; /* sm.c: held for all sessions */
-    xd_map *password_changes; /* register.c: bare JID -> time of the last */
-    struct kdf_worker *kdf;   /* kdf_worker.c: key derivation thread */
+    xd_map *password_changes;     /* register.c: bare JID -> time of the last */
+    struct kdf_worker *kdf;       /* kdf_worker.c: key derivation thread */
+    xd_map *admin_commands;       /* admin_commands.c: host -> xd_commands */
+    struct event *admin_shutdown; /* admin_commands.c: a delayed shutdown */
     struct router_listener {
         struct router *r;
         int kind; /* listener.c's enum listener_kind */
@@ -122,6 +126,30 @@ void db_batch_free(struct router *r);
 /* control.c: xmppdctl's UNIX socket (sessions, kick, stats, reload). */
 int control_start(struct router *r);
 void control_stop(struct router *r);
+/* Ends every session of `account` (a bare JID) whose credentials are gone,
+ * bound or not, hibernating or not, with not-authorized and `text` (the
+ * control socket's revoke, XEP-0133 delete-user and change-user-password).
+ * Returns how many were ended. */
+size_t control_revoke(struct router *r, const xd_jid *account,
+                      const char *text);
+
+/* shutdown.c: stops the router as SIGTERM does (listeners closed, every
+ * stream ended with system-shutdown, the loop left once they flushed); a
+ * second call leaves the loop at once. */
+void router_shutdown(struct router *r, const char *why);
+
+/* admin_commands.c: XEP-0133 service administration at each host, for the
+ * accounts listed in `admins`. */
+#define XD_NS_ADMIN "http://jabber.org/protocol/admin"
+/* A registry of commands per host: 0, or an error (logged). */
+int admin_commands_start(struct router *r);
+/* Ends the open command sessions (before the key derivation worker
+ * stops) and any pending shutdown. */
+void admin_commands_stop(struct router *r);
+/* XD_HANDLED when `st`, an iq to the host `host`, is a command request or
+ * command discovery: answered (now or once its keys are derived). */
+xd_verdict admin_commands_handle(struct router *r, const xd_jid *host,
+                                 const xd_stanza *st);
 
 /* reload.c: the TLS context for the configured certificate (NULL when
  * there is none); 0 or an error, logged. */

@@ -140,6 +140,10 @@ const xd_config_key xmppd_conf_keys[] = {
                 100000,
                 "password changes and registrations waiting for their key "
                 "derivation at most; more get resource-constraint"),
+    XD_CFG_STRING("admins", struct xmppd_conf, admins, NULL,
+                  "XEP-0133: accounts of this router (bare JIDs separated by "
+                  "spaces) that run the service administration commands "
+                  "at every host; none by default"),
     XD_CFG_STRING("control_socket", struct xmppd_conf, control_socket,
                   "xmppd.sock",
                   "UNIX socket (mode 0600) on which xmppdctl lists and "

@@ -2,7 +2,8 @@
  * server.c: what a host answers itself (RFC 6120 10.3 and 10.5.3.1):
  * XEP-0030 disco#info and disco#items, XEP-0199 ping and XEP-0092 software
  * version for the host, and ping and disco#info on behalf of an account's
- * bare JID. Anything else is service-unavailable.
+ * bare JID. XEP-0050 commands at a host (XEP-0133 administration) go to
+ * admin_commands.c. Anything else is service-unavailable.
  */
 #define XD_LOG_AREA "server"
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <openssl/sha.h>
 
 #include <xmppd/base64.h>
+#include <xmppd/command.h>
 #include <xmppd/log.h>
 
 #include "router.h"
@@ -28,6 +30,7 @@ static const char *const host_features[] = {
     XD_NS_CARBONS,                   /* XEP-0280 */
     XD_NS_BLOCKING,                  /* XEP-0191 */
     "jabber:iq:last",                /* XEP-0012 */
+    XD_NS_COMMANDS,                  /* XEP-0050, for XEP-0133 */
 };
 
 static void
@@ -184,6 +187,12 @@ server_handle(struct router *r, const xd_jid *to, xd_stanza *st)
     if (q == NULL || xd_elem_next(q) != NULL) {
         /* RFC 6120 8.2.3: exactly one payload child. */
         router_bounce(r, st, "bad-request");
+        return;
+    }
+    /* Command discovery names a node, which host_query does not know. */
+    if (xd_jid_local(to) == NULL &&
+        admin_commands_handle(r, to, st) == XD_HANDLED) {
+        xd_stanza_unref(st);
         return;
     }
     xd_stanza *res = xd_stanza_reply(st);

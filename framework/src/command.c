@@ -1,9 +1,14 @@
 /*
  * command.c: XEP-0050 ad-hoc commands offered on a component's domain or at
  * its entities' JIDs: the command list in disco#items, disco#info on each
- * command node, execution and the sessions of multi-stage commands.
+ * command node, execution and the sessions of multi-stage commands. The
+ * registry (xd_commands) is a component's, or stands alone for a program
+ * that is not one (the router offers commands at its hosts), and only then
+ * may a run wait for work done off the loop (xd_command_defer): the answer
+ * goes out later through the registry's send function.
  */
 #define XD_LOG_AREA "command"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +42,7 @@ struct command {
 };
 
 struct session {
-    struct commands *owner;
+    xd_commands *owner;
     const struct command *cmd;
     char id[SESSION_ID_LEN + 1];
     char *requester;    /* full JID; only it may continue the session */
@@ -46,14 +51,29 @@ struct session {
     void *state;        /* the command's, see xd_command_state */
     xd_stanza **values; /* per stage: a copy of the checked submission */
     struct event *timer;
+    xd_command_deferred *deferred; /* a run waiting; NULL: none */
+};
+
+/* A run that waits (xd_command_defer): the request and the answer made so
+ * far, sent at xd_command_resume. */
+struct xd_command_deferred {
+    struct session *s;
+    xd_stanza *iq;  /* a reference on the request */
+    xd_stanza *res; /* the answer, its <command/> being reply */
+    xd_elem *reply;
+    int fresh; /* the session was opened by this request */
 };
 
 /* Ids of sessions that timed out lately, to answer session-expired rather
  * than bad-sessionid; the oldest is forgotten first. */
 #define EXPIRED_KEPT 64
 
-struct commands {
-    xd_component *c;
+struct xd_commands {
+    xd_component *c;          /* NULL: a registry of its own */
+    struct event_base *base;  /* session timers */
+    char *domain;             /* where the commands live; entities under it */
+    xd_commands_send_fn send; /* deferred answers; NULL: runs cannot wait */
+    void *send_arg;
     struct command **list;
     size_t n;
     xd_map *sessions; /* id -> struct session */
@@ -62,9 +82,14 @@ struct commands {
     size_t expired_next;
 };
 
+/* A component's registry (component_internal.h). */
+struct commands {
+    xd_commands reg;
+};
+
 /* What the command's functions see. */
 struct xd_command_ctx {
-    struct commands *cmds;
+    xd_commands *cmds;
     const struct command *cmd;
     struct session *s; /* NULL for a command without stages */
     const char *requester, *target;
@@ -72,21 +97,49 @@ struct xd_command_ctx {
     int stage;
     void *state;           /* for a command without stages: one call long */
     const xd_elem *values; /* of a command without stages */
+    int in_run;            /* the run of a session: it may defer */
+    xd_command_deferred *deferred; /* what xd_command_defer made */
+    const char *err_condition;     /* xd_command_fail's; NULL: none */
+    char err_text[256];            /* "": none */
 };
+
+static void
+registry_init(xd_commands *cmds, xd_component *c, struct event_base *base,
+              const char *domain, xd_commands_send_fn send, void *arg)
+{
+    cmds->c = c;
+    cmds->base = base;
+    cmds->domain = xd_xstrdup(domain);
+    cmds->send = send;
+    cmds->send_arg = arg;
+    cmds->sessions = xd_map_new();
+    cmds->timeout_ms = SESSION_TIMEOUT_MS;
+}
 
 struct commands *
 commands_new(xd_component *c)
 {
-    struct commands *cmds = xd_xcalloc(1, sizeof(*cmds));
+    struct commands *w = xd_xcalloc(1, sizeof(*w));
 
-    cmds->c = c;
-    cmds->sessions = xd_map_new();
-    cmds->timeout_ms = SESSION_TIMEOUT_MS;
+    /* No send function: xd_component_command_answer gives its answer
+     * back at once, so a component's runs cannot wait. */
+    registry_init(&w->reg, c, xd_component_base(c), xd_component_domain(c),
+                  NULL, NULL);
+    return w;
+}
+
+xd_commands *
+xd_commands_new(struct event_base *base, const char *jid,
+                xd_commands_send_fn send, void *arg)
+{
+    xd_commands *cmds = xd_xcalloc(1, sizeof(*cmds));
+
+    registry_init(cmds, NULL, base, jid, send, arg);
     return cmds;
 }
 
 static const struct command *
-find_command(const struct commands *cmds, const char *node, int entity)
+find_command(const xd_commands *cmds, const char *node, int entity)
 {
     for (size_t i = 0; i < cmds->n; i++)
         if (cmds->list[i]->entity == entity &&
@@ -96,26 +149,23 @@ find_command(const struct commands *cmds, const char *node, int entity)
 }
 
 static int
-add_command(xd_component *c, const xd_command *def, void *arg, int entity)
+add_command(xd_commands *cmds, const xd_command *def, void *arg, int entity)
 {
-    struct commands *cmds = component_commands(c);
-
     if (def == NULL || def->node == NULL || def->name == NULL ||
         def->run == NULL || (def->nstages > 0 && def->stages == NULL)) {
-        xd_log_warnx("%s: a command without node, name or run",
-                     xd_component_domain(c));
+        xd_log_warnx("%s: a command without node, name or run", cmds->domain);
         return XD_EINVAL;
     }
     for (size_t i = 0; i < def->nstages; i++)
         if (def->stages[i].form == NULL) {
-            xd_log_warnx("%s: command %s: stage %zu has no form",
-                         xd_component_domain(c), def->node, i);
+            xd_log_warnx("%s: command %s: stage %zu has no form", cmds->domain,
+                         def->node, i);
             return XD_EINVAL;
         }
     /* Sessions point at their command, so one cannot be replaced. */
     if (find_command(cmds, def->node, entity) != NULL) {
         xd_log_warnx("%s: command %s registered twice; keeping the first",
-                     xd_component_domain(c), def->node);
+                     cmds->domain, def->node);
         return XD_EEXIST;
     }
     struct command *cmd = xd_xcalloc(1, sizeof(*cmd));
@@ -124,26 +174,40 @@ add_command(xd_component *c, const xd_command *def, void *arg, int entity)
     cmd->entity = entity;
     cmds->list = xd_xrealloc(cmds->list, (cmds->n + 1) * sizeof(*cmds->list));
     cmds->list[cmds->n++] = cmd;
-    if (!entity) /* entities answer their own disco#info */
-        xd_component_add_feature(c, XD_NS_COMMANDS);
+    /* Entities answer their own disco#info; a registry of its own is
+     * advertised by its program. */
+    if (!entity && cmds->c != NULL)
+        xd_component_add_feature(cmds->c, XD_NS_COMMANDS);
     return 0;
 }
 
 int
 xd_component_add_command(xd_component *c, const xd_command *cmd, void *arg)
 {
-    return add_command(c, cmd, arg, 0);
+    return add_command(&component_commands(c)->reg, cmd, arg, 0);
 }
 
 int
 xd_component_add_entity_command(xd_component *c, const xd_command *cmd,
                                 void *arg)
 {
-    return add_command(c, cmd, arg, 1);
+    return add_command(&component_commands(c)->reg, cmd, arg, 1);
+}
+
+int
+xd_commands_add(xd_commands *cmds, const xd_command *cmd, void *arg)
+{
+    return add_command(cmds, cmd, arg, 0);
+}
+
+int
+xd_commands_add_entity(xd_commands *cmds, const xd_command *cmd, void *arg)
+{
+    return add_command(cmds, cmd, arg, 1);
 }
 
 static int
-is_allowed(const struct commands *cmds, const struct command *cmd,
+is_allowed(const xd_commands *cmds, const struct command *cmd,
            const char *requester, const char *target)
 {
     return cmd->def->allowed == NULL ||
@@ -220,7 +284,7 @@ xd_command_reply(xd_command_ctx *cx)
 }
 
 static void
-ctx_init(xd_command_ctx *cx, struct commands *cmds, const struct command *cmd,
+ctx_init(xd_command_ctx *cx, xd_commands *cmds, const struct command *cmd,
          struct session *s, const char *requester, const char *target)
 {
     memset(cx, 0, sizeof(*cx));
@@ -236,6 +300,11 @@ ctx_init(xd_command_ctx *cx, struct commands *cmds, const struct command *cmd,
 static void
 session_free(struct session *s)
 {
+    if (s->deferred != NULL) { /* ended while its run waited */
+        xd_stanza_unref(s->deferred->iq);
+        xd_stanza_unref(s->deferred->res);
+        free(s->deferred);
+    }
     event_free(s->timer);
     for (size_t i = 0; i < s->cmd->def->nstages; i++)
         xd_stanza_unref(s->values[i]);
@@ -267,19 +336,19 @@ static void
 session_expire(evutil_socket_t fd, short what, void *arg)
 {
     struct session *s = arg;
-    struct commands *cmds = s->owner;
+    xd_commands *cmds = s->owner;
 
     (void)fd;
     (void)what;
-    xd_log_debug("%s: command session %s of %s timed out",
-                 xd_component_domain(cmds->c), s->id, s->requester);
+    xd_log_debug("%s: command session %s of %s timed out", cmds->domain, s->id,
+                 s->requester);
     memcpy(cmds->expired[cmds->expired_next], s->id, sizeof(s->id));
     cmds->expired_next = (cmds->expired_next + 1) % EXPIRED_KEPT;
     session_end(s, XD_COMMAND_END_EXPIRED, NULL);
 }
 
 static int
-expired_lately(const struct commands *cmds, const char *id)
+expired_lately(const xd_commands *cmds, const char *id)
 {
     for (size_t i = 0; i < EXPIRED_KEPT; i++)
         if (cmds->expired[i][0] != '\0' && strcmp(cmds->expired[i], id) == 0)
@@ -298,8 +367,8 @@ session_touch(struct session *s)
 }
 
 static struct session *
-session_new(struct commands *cmds, const struct command *cmd,
-            const char *requester, const char *target)
+session_new(xd_commands *cmds, const struct command *cmd, const char *requester,
+            const char *target)
 {
     struct session *s = xd_xcalloc(1, sizeof(*s));
 
@@ -312,7 +381,7 @@ session_new(struct commands *cmds, const struct command *cmd,
     s->requester = xd_xstrdup(requester);
     s->target = xd_xstrdup(target);
     s->values = xd_xcalloc(cmd->def->nstages, sizeof(*s->values));
-    s->timer = evtimer_new(xd_component_base(cmds->c), session_expire, s);
+    s->timer = evtimer_new(cmds->base, session_expire, s);
     if (s->timer == NULL)
         xd_fatalx("evtimer_new");
     xd_map_put(cmds->sessions, s->id, s);
@@ -323,14 +392,12 @@ session_new(struct commands *cmds, const struct command *cmd,
 void
 commands_set_timeout_ms(struct commands *cmds, unsigned ms)
 {
-    cmds->timeout_ms = ms;
+    cmds->reg.timeout_ms = ms;
 }
 
-void
-commands_free(struct commands *cmds)
+static void
+registry_clear(xd_commands *cmds)
 {
-    if (cmds == NULL)
-        return;
     /* session_end changes the map: end them from a snapshot. */
     size_t n;
     void **all = xd_map_values(cmds->sessions, &n);
@@ -341,6 +408,24 @@ commands_free(struct commands *cmds)
     for (size_t i = 0; i < cmds->n; i++)
         free(cmds->list[i]);
     free(cmds->list);
+    free(cmds->domain);
+}
+
+void
+commands_free(struct commands *cmds)
+{
+    if (cmds == NULL)
+        return;
+    registry_clear(&cmds->reg);
+    free(cmds);
+}
+
+void
+xd_commands_free(xd_commands *cmds)
+{
+    if (cmds == NULL)
+        return;
+    registry_clear(cmds);
     free(cmds);
 }
 
@@ -355,6 +440,16 @@ command_error(const xd_stanza *iq, const char *condition, const char *app,
     xd_stanza *err = xd_stanza_error_reply(
         iq, xd_stanza_error_default_type(condition), condition, text);
 
+    /* The <command/> goes back without its form: a submitted form may
+     * hold a password, which an error must not carry again. */
+    xd_elem *cmd = err != NULL ? xd_elem_child(xd_stanza_root(err), "command",
+                                               XD_NS_COMMANDS)
+                               : NULL;
+    xd_elem *x;
+    while (cmd != NULL &&
+           (x = xd_elem_child(cmd, "x", XD_NS_DATA_FORMS)) != NULL)
+        xd_elem_remove(x);
+
     if (err != NULL && app != NULL)
         xd_elem_add_child(
             xd_elem_child(xd_stanza_root(err), "error", XD_NS_CLIENT), app,
@@ -363,7 +458,7 @@ command_error(const xd_stanza *iq, const char *condition, const char *app,
 }
 
 static xd_stanza *
-answer_items(const struct commands *cmds, const xd_stanza *iq,
+answer_items(const xd_commands *cmds, const xd_stanza *iq,
              const char *requester, int entity)
 {
     const char *target = xd_stanza_to(iq);
@@ -385,7 +480,7 @@ answer_items(const struct commands *cmds, const xd_stanza *iq,
 }
 
 static xd_stanza *
-answer_info(const struct commands *cmds, const struct command *cmd,
+answer_info(const xd_commands *cmds, const struct command *cmd,
             const xd_stanza *iq, const char *requester)
 {
     if (!is_allowed(cmds, cmd, requester, xd_stanza_to(iq)))
@@ -508,23 +603,38 @@ offered(enum action act, size_t k, size_t n)
 static xd_command_end
 end_of(xd_command_status st)
 {
-    return st == XD_COMMAND_FORBIDDEN || st == XD_COMMAND_BAD_REQUEST
-               ? XD_COMMAND_END_REFUSED
-               : XD_COMMAND_END_COMPLETED;
+    return st == XD_COMMAND_COMPLETED || st == XD_COMMAND_EXECUTING
+               ? XD_COMMAND_END_COMPLETED
+               : XD_COMMAND_END_REFUSED;
 }
 
 /* The answer for a status other than EXECUTING; `res` is the result made
  * so far (given back or freed). */
 static xd_stanza *
-finish(const xd_stanza *iq, xd_stanza *res, xd_command_status st)
+finish(const xd_command_ctx *cx, const xd_stanza *iq, xd_stanza *res,
+       xd_command_status st)
 {
+    const char *text = cx->err_text[0] != '\0' ? cx->err_text : NULL;
+
     if (st == XD_COMMAND_FORBIDDEN) {
         xd_stanza_unref(res);
-        return command_error(iq, "forbidden", NULL, NULL);
+        return command_error(iq, "forbidden", NULL, text);
     }
     if (st == XD_COMMAND_BAD_REQUEST) {
         xd_stanza_unref(res);
-        return command_error(iq, "bad-request", "bad-payload", NULL);
+        return command_error(iq, "bad-request", "bad-payload", text);
+    }
+    if (st == XD_COMMAND_FAILED) {
+        xd_stanza_unref(res);
+        return command_error(iq,
+                             cx->err_condition != NULL
+                                 ? cx->err_condition
+                                 : "internal-server-error",
+                             NULL, text);
+    }
+    if (st == XD_COMMAND_PENDING) { /* without xd_command_defer's handle */
+        xd_stanza_unref(res);
+        return command_error(iq, "internal-server-error", NULL, NULL);
     }
     xd_elem_set_attr(
         xd_elem_child(xd_stanza_root(res), "command", XD_NS_COMMANDS), "status",
@@ -534,7 +644,7 @@ finish(const xd_stanza *iq, xd_stanza *res, xd_command_status st)
 
 /* A command without stages: one call, no session. */
 static xd_stanza *
-run_once(struct commands *cmds, const struct command *cmd, const xd_stanza *iq,
+run_once(xd_commands *cmds, const struct command *cmd, const xd_stanza *iq,
          xd_stanza *res, xd_elem *reply, const xd_elem *form,
          const char *requester)
 {
@@ -552,7 +662,7 @@ run_once(struct commands *cmds, const struct command *cmd, const xd_stanza *iq,
             cx.reply = NULL;
         def->end(&cx, end_of(st));
     }
-    return finish(iq, res, st);
+    return finish(&cx, iq, res, st);
 }
 
 /* The fields of `submitted` that the form `shown` has, in a stanza of
@@ -627,7 +737,7 @@ submit(xd_command_ctx *cx, const xd_stanza *iq, xd_stanza *res,
     if (kept_bytes(s, k) + xd_stanza_mem(kept) > SESSION_VALUES_MAX) {
         xd_stanza_unref(kept);
         xd_log_info("%s: command %s: %s submitted more than %d bytes",
-                    xd_component_domain(cx->cmds->c), def->node, s->requester,
+                    cx->cmds->domain, def->node, s->requester,
                     SESSION_VALUES_MAX);
         return refuse(s, iq, res, fresh, "The form is too large.");
     }
@@ -644,22 +754,40 @@ submit(xd_command_ctx *cx, const xd_stanza *iq, xd_stanza *res,
     }
     if (st == XD_COMMAND_EXECUTING) {
         cx->stage = (int)def->nstages;
+        cx->in_run = 1;
         st = def->run(cx, values);
+        cx->in_run = 0;
         if (st == XD_COMMAND_EXECUTING)
             st = XD_COMMAND_COMPLETED;
+        if (cx->deferred != NULL && st == XD_COMMAND_PENDING) {
+            /* The answer waits with the session, which does not expire
+             * meanwhile (the work it waits for is bounded). */
+            xd_command_deferred *d = cx->deferred;
+            d->iq = xd_stanza_ref((xd_stanza *)iq); /* a reference only */
+            d->res = res;
+            d->reply = cx->reply;
+            d->fresh = fresh;
+            s->stage = cx->stage;
+            evtimer_del(s->timer);
+            return NULL;
+        }
+        if (cx->deferred != NULL) { /* a handle taken, then not used */
+            free(cx->deferred);
+            s->deferred = cx->deferred = NULL;
+        }
     }
     if (st == XD_COMMAND_BAD_REQUEST && !fresh) {
         session_touch(s); /* the stage can be sent again */
-        return finish(iq, res, st);
+        return finish(cx, iq, res, st);
     }
     s->stage = cx->stage;
     session_end(s, end_of(st), st == XD_COMMAND_COMPLETED ? cx->reply : NULL);
-    return finish(iq, res, st);
+    return finish(cx, iq, res, st);
 }
 
 /* Open sessions of the bare JID of `requester` (the full JID). */
 static size_t
-sessions_of(struct commands *cmds, const char *requester)
+sessions_of(xd_commands *cmds, const char *requester)
 {
     size_t n, mine = 0;
     size_t len = strcspn(requester, "/");
@@ -675,7 +803,7 @@ sessions_of(struct commands *cmds, const char *requester)
 }
 
 static xd_stanza *
-execute(struct commands *cmds, const xd_stanza *iq, const xd_elem *req,
+execute(xd_commands *cmds, const xd_stanza *iq, const xd_elem *req,
         const char *requester, int entity)
 {
     const char *target = xd_stanza_to(iq);
@@ -702,6 +830,9 @@ execute(struct commands *cmds, const xd_stanza *iq, const xd_elem *req,
             return command_error(iq, "not-allowed", "session-expired", NULL);
         return command_error(iq, "bad-request", "bad-sessionid", NULL);
     }
+    if (s != NULL && s->deferred != NULL)
+        return command_error(iq, "unexpected-request", NULL,
+                             "The command is still running.");
     /* A first request executes (a client may say next or complete when it
      * submits a form at once); prev needs a stage to go back from. */
     if (s == NULL ? act == ACT_PREV
@@ -736,14 +867,13 @@ execute(struct commands *cmds, const xd_stanza *iq, const xd_elem *req,
         if (xd_map_count(cmds->sessions) >= SESSIONS_MAX) {
             xd_stanza_unref(res);
             xd_log_warnx("%s: %d command sessions open; refusing %s",
-                         xd_component_domain(cmds->c), SESSIONS_MAX, requester);
+                         cmds->domain, SESSIONS_MAX, requester);
             return command_error(iq, "resource-constraint", NULL, NULL);
         }
         if (sessions_of(cmds, requester) >= SESSIONS_PER_REQUESTER) {
             xd_stanza_unref(res);
             xd_log_info("%s: %s has %d command sessions open; refusing more",
-                        xd_component_domain(cmds->c), requester,
-                        SESSIONS_PER_REQUESTER);
+                        cmds->domain, requester, SESSIONS_PER_REQUESTER);
             return command_error(iq, "resource-constraint", NULL, NULL);
         }
         s = session_new(cmds, cmd, requester, target);
@@ -777,10 +907,12 @@ scope_of(const char *to, const char *domain)
     return 1;
 }
 
-xd_stanza *
-xd_component_command_answer(xd_component *c, const xd_stanza *iq)
+/* 0 when iq is neither a command request nor command discovery at the
+ * registry's domain or an entity JID; else 1 and *out the answer, or NULL
+ * when a deferred run sends it later. */
+static int
+answer_iq(xd_commands *cmds, const xd_stanza *iq, xd_stanza **out)
 {
-    struct commands *cmds = component_commands(c);
     const char *to = xd_stanza_to(iq);
     const char *type = xd_stanza_type(iq);
     const char *from = xd_stanza_from(iq);
@@ -788,25 +920,109 @@ xd_component_command_answer(xd_component *c, const xd_stanza *iq)
     const char *requester = from ? from : "";
     int entity;
 
+    *out = NULL;
     /* Without commands, nothing changes for the component. */
     if (cmds->n == 0 || to == NULL || type == NULL || q == NULL ||
-        (entity = scope_of(to, xd_component_domain(c))) < 0)
-        return NULL;
+        (entity = scope_of(to, cmds->domain)) < 0)
+        return 0;
     if (strcmp(type, "set") == 0) {
-        if (xd_elem_is(q, "command", XD_NS_COMMANDS))
-            return execute(cmds, iq, q, requester, entity);
-        return NULL;
+        if (!xd_elem_is(q, "command", XD_NS_COMMANDS))
+            return 0;
+        *out = execute(cmds, iq, q, requester, entity);
+        return 1;
     }
     const char *node = xd_elem_attr(q, "node");
     if (strcmp(type, "get") != 0 || node == NULL)
-        return NULL;
+        return 0;
     if (xd_elem_is(q, "query", XD_NS_DISCO_ITEMS) &&
-        strcmp(node, XD_NS_COMMANDS) == 0)
-        return answer_items(cmds, iq, requester, entity);
+        strcmp(node, XD_NS_COMMANDS) == 0) {
+        *out = answer_items(cmds, iq, requester, entity);
+        return 1;
+    }
     const struct command *cmd = find_command(cmds, node, entity);
-    if (xd_elem_is(q, "query", XD_NS_DISCO_INFO) && cmd != NULL)
-        return answer_info(cmds, cmd, iq, requester);
-    return NULL;
+    if (xd_elem_is(q, "query", XD_NS_DISCO_INFO) && cmd != NULL) {
+        *out = answer_info(cmds, cmd, iq, requester);
+        return 1;
+    }
+    return 0;
+}
+
+xd_stanza *
+xd_component_command_answer(xd_component *c, const xd_stanza *iq)
+{
+    xd_stanza *out;
+
+    /* A component's runs never defer: handled means answered. */
+    answer_iq(&component_commands(c)->reg, iq, &out);
+    return out;
+}
+
+xd_verdict
+xd_commands_handle(xd_commands *cmds, const xd_stanza *iq)
+{
+    xd_stanza *out;
+
+    if (!answer_iq(cmds, iq, &out))
+        return XD_PASS;
+    if (out != NULL)
+        cmds->send(out, cmds->send_arg);
+    return XD_HANDLED;
+}
+
+xd_command_status
+xd_command_fail(xd_command_ctx *cx, const char *condition, const char *text)
+{
+    snprintf(cx->err_text, sizeof(cx->err_text), "%s", text ? text : "");
+    if (condition != NULL && strcmp(condition, "bad-request") == 0)
+        return XD_COMMAND_BAD_REQUEST;
+    cx->err_condition = condition;
+    return XD_COMMAND_FAILED;
+}
+
+xd_command_deferred *
+xd_command_defer(xd_command_ctx *cx)
+{
+    if (!cx->in_run || cx->s == NULL || cx->cmds->send == NULL)
+        return NULL;
+    if (cx->deferred == NULL) {
+        cx->deferred = xd_xcalloc(1, sizeof(*cx->deferred));
+        cx->deferred->s = cx->s;
+        cx->s->deferred = cx->deferred;
+    }
+    return cx->deferred;
+}
+
+void
+xd_command_resume(xd_command_deferred *d, xd_command_fn fn)
+{
+    struct session *s = d->s;
+    xd_commands *cmds = s->owner;
+    const xd_command *def = s->cmd->def;
+    xd_stanza *iq = d->iq, *res = d->res;
+    int fresh = d->fresh;
+    xd_command_ctx cx;
+
+    ctx_init(&cx, cmds, s->cmd, s, s->requester, s->target);
+    cx.reply = d->reply;
+    cx.stage = (int)def->nstages;
+    s->deferred = NULL;
+    free(d);
+    xd_command_status st = fn(&cx, xd_command_values(&cx, s->stage - 1));
+    if (st == XD_COMMAND_EXECUTING)
+        st = XD_COMMAND_COMPLETED;
+    xd_stanza *answer;
+    if (st == XD_COMMAND_BAD_REQUEST && !fresh) {
+        s->stage = (int)def->nstages - 1; /* the last form can come again */
+        session_touch(s);
+        answer = finish(&cx, iq, res, st);
+    } else {
+        session_end(s, end_of(st),
+                    st == XD_COMMAND_COMPLETED ? cx.reply : NULL);
+        answer = finish(&cx, iq, res, st);
+    }
+    xd_stanza_unref(iq);
+    if (answer != NULL)
+        cmds->send(answer, cmds->send_arg);
 }
 
 xd_elem *

@@ -17,6 +17,12 @@
  * or <bad-payload/> (a form that fails its checks, with a <text/> naming the
  * field), <not-allowed/> with <session-expired/>, <forbidden/>,
  * <item-not-found/>.
+ *
+ * The commands are a component's (xd_component_add_command), or those of
+ * a registry of their own (xd_commands_new) for a program that is not a
+ * component: the router offers commands at its hosts that way. Only in
+ * such a registry may a run wait for work done off the loop
+ * (xd_command_defer, xd_command_resume).
  */
 #ifndef XMPPD_COMMAND_H
 #define XMPPD_COMMAND_H
@@ -39,6 +45,10 @@ typedef enum xd_command_status {
     XD_COMMAND_BAD_REQUEST, /* the values are wrong: <bad-payload/>; a session
                                stays at its stage so the form can be sent
                                again */
+    XD_COMMAND_FAILED,      /* the error xd_command_fail set: ended */
+    XD_COMMAND_PENDING,     /* a run that took xd_command_defer's handle:
+                               the answer waits for xd_command_resume
+                               (without the handle: internal-server-error) */
 } xd_command_status;
 
 /* Why a command's end function is called. */
@@ -48,7 +58,8 @@ typedef enum xd_command_end {
     XD_COMMAND_END_EXPIRED,   /* no request within the time-out (10 minutes) */
     XD_COMMAND_END_REFUSED,   /* answered with an error (forbidden, or a bad
                                  form with the first request) */
-    XD_COMMAND_END_SHUTDOWN,  /* xd_component_free with the session open */
+    XD_COMMAND_END_SHUTDOWN,  /* xd_component_free or xd_commands_free with
+                                 the session open (a deferred run too) */
 } xd_command_end;
 
 /* One execution of a command: a session, or a single request for a
@@ -79,7 +90,8 @@ typedef xd_command_status (*xd_command_fn)(xd_command_ctx *cx,
 typedef void (*xd_command_end_fn)(xd_command_ctx *cx, xd_command_end why);
 /* A visibility check: 1 when `requester` (a full JID) may see and run the
  * command at `target` (the domain, or the entity's JID); NULL means
- * everyone. It is asked again at every request of a session. */
+ * everyone. It is asked again at every request of a session. `c` is the
+ * component, NULL for the commands of an xd_commands_new registry. */
 typedef int (*xd_command_allowed_fn)(xd_component *c, const char *requester,
                                      const char *target, void *arg);
 
@@ -134,9 +146,37 @@ int xd_component_add_entity_command(xd_component *c, const xd_command *cmd,
  * answer (xd_component_send takes it). */
 xd_stanza *xd_component_command_answer(xd_component *c, const xd_stanza *iq);
 
+/* --- a registry of its own, for a program that is not a component ------- */
+
+typedef struct xd_commands xd_commands;
+/* Sends an answer (takes ownership of st): where a deferred run's answer
+ * goes, and every answer of xd_commands_handle. */
+typedef void (*xd_commands_send_fn)(xd_stanza *st, void *arg);
+
+/* A registry offering commands at `jid` (a domain; entity commands at
+ * local@jid), its session timers on `base`, its answers sent with
+ * send(st, arg) (required). The caller owns it (xd_commands_free); `jid`
+ * is copied. Nothing is advertised in disco#info: the program lists
+ * XD_NS_COMMANDS itself. */
+xd_commands *xd_commands_new(struct event_base *base, const char *jid,
+                             xd_commands_send_fn send, void *arg);
+/* Ends the open sessions (their end functions see SHUTDOWN: a deferred
+ * run cancels its work there), then frees. Needs `base` still there. NULL
+ * is a no-op. */
+void xd_commands_free(xd_commands *cmds);
+/* xd_component_add_command and xd_component_add_entity_command for a
+ * registry; the same results and the same borrowing of the table. */
+int xd_commands_add(xd_commands *cmds, const xd_command *cmd, void *arg);
+int xd_commands_add_entity(xd_commands *cmds, const xd_command *cmd, void *arg);
+/* XD_HANDLED when `iq` is a command request or command discovery at the
+ * registry's JID or an entity JID: the answer is sent (now, or when a
+ * deferred run resumes); XD_PASS, nothing sent, otherwise. */
+xd_verdict xd_commands_handle(xd_commands *cmds, const xd_stanza *iq);
+
 /* --- inside a command's functions ----------------------------------------
  * Strings returned are borrowed and live as long as the call. */
 
+/* The component; NULL in an xd_commands_new registry. */
 xd_component *xd_command_component(const xd_command_ctx *cx);
 /* The requester's full JID. */
 const char *xd_command_requester(const xd_command_ctx *cx);
@@ -161,6 +201,32 @@ const char *xd_command_value(const xd_command_ctx *cx, const char *var);
  * (xd_form_add(reply, "result", ...)); NULL when there is no answer (end
  * on expiry, shutdown, refusal). */
 xd_elem *xd_command_reply(xd_command_ctx *cx);
+
+/*
+ * Deferring a run (an xd_commands_new registry, a command with stages):
+ * called in the run, it returns a handle on the execution and the run
+ * returns XD_COMMAND_PENDING; the session waits without expiring, and other
+ * requests for it are answered <unexpected-request/>. When the work is done
+ * (on the loop), xd_command_resume(d, fn) calls fn as the run (the same
+ * values, state, reply), answers as its status says (PENDING again is
+ * internal-server-error) and frees the handle. NULL when the run cannot
+ * wait: a component's command, a command without stages, or outside a
+ * run. The handle is gone once the end function is called (shutdown): the
+ * command cancels its work there and never resumes.
+ */
+typedef struct xd_command_deferred xd_command_deferred;
+xd_command_deferred *xd_command_defer(xd_command_ctx *cx);
+void xd_command_resume(xd_command_deferred *d, xd_command_fn fn);
+
+/* What a check or run returns to refuse with an error of its own: a
+ * defined condition of RFC 6120 8.3.3 (a static string: "conflict",
+ * "item-not-found", "not-acceptable", "resource-constraint"...; NULL:
+ * internal-server-error) and a <text/> (NULL: none; copied, 255 bytes
+ * kept). Returns XD_COMMAND_FAILED, the session ended; for "bad-request",
+ * XD_COMMAND_BAD_REQUEST (<bad-payload/> with the text; the session stays
+ * at its stage). */
+xd_command_status xd_command_fail(xd_command_ctx *cx, const char *condition,
+                                  const char *text);
 
 /* The type of a <note/> in a command's reply (XEP-0050 3.4). */
 typedef enum xd_command_note {
