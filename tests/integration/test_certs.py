@@ -122,6 +122,7 @@ async def test(rig):
         "hosts": "localhost alpha.test beta.test",
         "tls_cert_dir": certs,
         "c2s_address": "127.0.0.1 [::1]",
+        "component_address": "127.0.0.1 ::1",
     })
     rig.write_config()
     rig.adduser("amy@alpha.test", "pw-alpha")
@@ -134,6 +135,13 @@ async def test(rig):
     check("listening on [::1]:%d" % rig.c2s_tls_port in log and
           "listening on 127.0.0.1:%d" % rig.c2s_tls_port in log,
           "the client listeners are on 127.0.0.1 and ::1")
+    s = connect("::1", rig.component_port)
+    s.sendall(b"<?xml version='1.0'?><stream:stream to='echo.localhost' "
+              b"xmlns='jabber:component:accept' "
+              b"xmlns:stream='http://etherx.jabber.org/streams'>")
+    check("id=" in read_until(s, "id="),
+          "the component port answers over ::1 too")
+    s.close()
 
     default = der(rig.cert)
     for h in HOSTS:
