@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include <xmppd/log.h>
+#include <xmppd/tls.h>
 
 #include "router.h"
 
@@ -19,7 +20,8 @@ struct c2s_socket {
     struct router *r;
     xd_stream *stream;
     struct c2s *session;
-    char addr[64]; /* admitted by conn_limits_admit(); released on free */
+    char addr[64];    /* admitted by conn_limits_admit(); released on free */
+    int cert_checked; /* the first header over TLS was checked */
 };
 
 static void
@@ -147,12 +149,38 @@ static const struct c2s_transport_ops socket_ops = {
     .authenticated = sock_authenticated,
 };
 
+/* The first header over TLS names a host of ours that the certificate the
+ * client was shown should cover: when it does not (the client asked for
+ * another name by SNI, or none, and got the default), its checks refuse
+ * us; tell the operator which certificate is missing. */
+static void
+check_cert(struct c2s_socket *s, const xd_elem *header)
+{
+    struct ssl_st *ssl = xd_stream_ssl(s->stream);
+    const char *to = xd_elem_attr(header, "to");
+    char *host = NULL;
+
+    if (s->cert_checked || ssl == NULL || to == NULL)
+        return;
+    s->cert_checked = 1;
+    if (xd_jid_prep_domain(to, &host) == 0 &&
+        router_is_local_host(s->r, host) &&
+        !xd_tls_server_presented(ssl, host)) {
+        const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+        xd_log_warnx("%s: stream to %s, but the certificate presented (for "
+                     "SNI %s) does not cover it",
+                     xd_stream_peer(s->stream), host, sni ? sni : "(none)");
+    }
+    free(host);
+}
+
 static void
 on_opened(xd_stream *st, const xd_elem *header, void *arg)
 {
     struct c2s_socket *s = arg;
 
     (void)st;
+    check_cert(s, header);
     c2s_on_open(s->session, header);
 }
 

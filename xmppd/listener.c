@@ -1,7 +1,9 @@
 /*
  * listener.c: the router's TCP listeners: c2s with STARTTLS, c2s with
- * direct TLS (XEP-0368), and the XEP-0114 component port. Client
- * connections are admitted by conn_limits.c. Out of descriptors, a
+ * direct TLS (XEP-0368), and the XEP-0114 component port, each on every
+ * address of its list (c2s_address, component_address: IPv4 and IPv6,
+ * an IPv6 socket taking IPv6 only). Client connections are admitted by
+ * conn_limits.c. Out of descriptors, a
  * listener sheds the connections waiting on it (with a spare descriptor
  * kept for that) and pauses, instead of being woken again at once for the
  * same pending connection.
@@ -12,6 +14,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -171,6 +174,29 @@ accept_error_cb(struct evconnlistener *l, void *arg)
     }
 }
 
+/* A bound, listening-ready socket for ss (IPv6 sockets IPv6 only, so
+ * that `0.0.0.0 ::` binds both families on one port), or -1 with errno. */
+static evutil_socket_t
+bind_socket(const struct sockaddr *sa, int salen)
+{
+    evutil_socket_t fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+
+    if (fd < 0)
+        return -1;
+    if (evutil_make_socket_nonblocking(fd) != 0 ||
+        evutil_make_listen_socket_reuseable(fd) != 0 ||
+        (sa->sa_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+        bind(fd, sa, (socklen_t)salen) != 0) {
+        int err = errno;
+        evutil_closesocket(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
 static int
 listen_one(struct router *r, enum listener_kind kind, const char *addr,
            unsigned port)
@@ -185,21 +211,57 @@ listen_one(struct router *r, enum listener_kind kind, const char *addr,
         xd_log_warnx("bad listen address %s", spec);
         return XD_EINVAL;
     }
-    struct router_listener *ctx = &r->listeners[kind];
+    evutil_socket_t fd = bind_socket((struct sockaddr *)&ss, sslen);
+    if (fd < 0) {
+        xd_log_warn("cannot listen on %s (%s)", spec, kind_names[kind]);
+        return XD_EIO;
+    }
+    struct router_listener *ctx = xd_xcalloc(1, sizeof(*ctx));
     ctx->r = r;
     ctx->kind = kind;
-    struct evconnlistener *l = evconnlistener_new_bind(
-        r->base, accept_cb, ctx,
-        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 512,
-        (struct sockaddr *)&ss, sslen);
+    struct evconnlistener *l = evconnlistener_new(
+        r->base, accept_cb, ctx, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        512, fd);
     if (l == NULL) {
         xd_log_warn("cannot listen on %s (%s)", spec, kind_names[kind]);
+        evutil_closesocket(fd);
+        free(ctx);
         return XD_EIO;
     }
     evconnlistener_set_error_cb(l, accept_error_cb);
     ctx->l = l;
+    r->listeners =
+        xd_xrealloc(r->listeners, (r->n_listeners + 1) * sizeof(*r->listeners));
+    r->listeners[r->n_listeners++] = ctx;
     xd_log_info("listening on %s (%s)", spec, kind_names[kind]);
     return 0;
+}
+
+/* Listens on port at every address of list (separated by spaces, tabs or
+ * commas; an IPv6 address bare or in brackets). */
+static int
+listen_all(struct router *r, enum listener_kind kind, const char *list,
+           unsigned port)
+{
+    char *copy = xd_xstrdup(list ? list : ""), *save = NULL;
+    int rc = 0, n = 0;
+
+    for (char *a = strtok_r(copy, " \t,", &save); a != NULL && rc == 0;
+         a = strtok_r(NULL, " \t,", &save)) {
+        size_t len = strlen(a);
+        if (len >= 2 && a[0] == '[' && a[len - 1] == ']') {
+            a[len - 1] = '\0';
+            a++;
+        }
+        rc = listen_one(r, kind, a, port);
+        n++;
+    }
+    free(copy);
+    if (rc == 0 && n == 0) {
+        xd_log_warnx("no address to listen on (%s)", kind_names[kind]);
+        rc = XD_EINVAL;
+    }
+    return rc;
 }
 
 int
@@ -219,16 +281,16 @@ listeners_start(struct router *r)
                     (unsigned long long)nofile.rlim_cur,
                     c->c2s_max_connections);
     if (c->component_port &&
-        (rc = listen_one(r, LISTEN_COMPONENT, c->component_address,
+        (rc = listen_all(r, LISTEN_COMPONENT, c->component_address,
                          (unsigned)c->component_port)) != 0)
         return rc;
     if (c->c2s_tls_port && r->tls != NULL &&
-        (rc = listen_one(r, LISTEN_C2S_TLS, c->c2s_address,
+        (rc = listen_all(r, LISTEN_C2S_TLS, c->c2s_address,
                          (unsigned)c->c2s_tls_port)) != 0)
         return rc;
     /* The plain c2s port last: a client that reaches it finds everything
      * else ready. */
-    if (c->c2s_port && (rc = listen_one(r, LISTEN_C2S, c->c2s_address,
+    if (c->c2s_port && (rc = listen_all(r, LISTEN_C2S, c->c2s_address,
                                         (unsigned)c->c2s_port)) != 0)
         return rc;
     return 0;
@@ -237,14 +299,17 @@ listeners_start(struct router *r)
 void
 listeners_stop(struct router *r)
 {
-    for (size_t i = 0; i < XD_NELEM(r->listeners); i++) {
-        if (r->listeners[i].l != NULL)
-            evconnlistener_free(r->listeners[i].l);
-        r->listeners[i].l = NULL;
-        if (r->listeners[i].resume != NULL)
-            event_free(r->listeners[i].resume);
-        r->listeners[i].resume = NULL;
+    for (size_t i = 0; i < r->n_listeners; i++) {
+        struct router_listener *ctx = r->listeners[i];
+        if (ctx->l != NULL)
+            evconnlistener_free(ctx->l);
+        if (ctx->resume != NULL)
+            event_free(ctx->resume);
+        free(ctx);
     }
+    free(r->listeners);
+    r->listeners = NULL;
+    r->n_listeners = 0;
     spare_close(r);
     /* Connections still open release nothing from here on: no listener is
      * left to admit more. */

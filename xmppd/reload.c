@@ -2,14 +2,16 @@
  * reload.c: the certificate and the configuration, loaded at start-up and
  * again on SIGHUP or `xmppdctl reload` without dropping a connection.
  *
- * What a reload changes: the certificate and key (new TLS handshakes use
- * them; established ones keep theirs), every limit and timer of [xmppd]
+ * What a reload changes: the certificates and keys, tls_cert's and every
+ * one of tls_cert_dir read again (new TLS handshakes use them; established
+ * ones keep theirs), every limit and timer of [xmppd]
  * (read where they apply, so the next stanza, login or connection sees
  * them), log settings aside. What it cannot change while running: the
  * hosts, the addresses and ports, the database and the control socket;
  * a changed value of those is logged and waits for a restart.
  */
 #define XD_LOG_AREA "main"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,22 +22,73 @@
 
 #include "router.h"
 
+/* Each host of `hosts` that no certificate covers is logged: its clients
+ * get the default certificate, which their checks refuse. */
+static void
+warn_uncovered(const struct xmppd_conf *c, struct ssl_ctx_st *ctx)
+{
+    char *list = xd_xstrdup(c->hosts ? c->hosts : ""), *save = NULL;
+
+    for (char *h = strtok_r(list, " \t,", &save); h != NULL;
+         h = strtok_r(NULL, " \t,", &save))
+        if (!xd_tls_server_covers(ctx, h))
+            xd_log_warnx("[xmppd] no certificate covers host %s: its "
+                         "clients get the default one",
+                         h);
+    free(list);
+}
+
+/* The first of `hosts` (borrowed from buf), or NULL. */
+static const char *
+first_host(const struct xmppd_conf *c, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", c->hosts ? c->hosts : "");
+    char *save = NULL;
+    return strtok_r(buf, " \t,", &save);
+}
+
 int
 router_load_tls(const struct xmppd_conf *c, struct ssl_ctx_st **out)
 {
+    int has_dir = c->tls_cert_dir != NULL && c->tls_cert_dir[0] != '\0';
+    struct ssl_ctx_st *ctx = NULL;
+    size_t added = 0;
+    char buf[256];
+    int rc;
+
     *out = NULL;
-    if (c->tls_cert != NULL || c->tls_key != NULL) {
-        if (c->tls_cert == NULL || c->tls_key == NULL) {
-            xd_log_warnx("[xmppd] tls_cert and tls_key go together");
-            return XD_EINVAL;
-        }
-        return xd_tls_server_ctx(c->tls_cert, c->tls_key, out);
-    }
-    if (c->c2s_require_tls) {
-        xd_log_warnx("[xmppd] c2s_require_tls is on but no tls_cert is set");
+    if ((c->tls_cert != NULL) != (c->tls_key != NULL)) {
+        xd_log_warnx("[xmppd] tls_cert and tls_key go together");
         return XD_EINVAL;
     }
+    if (c->tls_cert == NULL && !has_dir) {
+        if (c->c2s_require_tls) {
+            xd_log_warnx("[xmppd] c2s_require_tls is on but neither "
+                         "tls_cert nor tls_cert_dir is set");
+            return XD_EINVAL;
+        }
+        return 0;
+    }
+    if ((rc = xd_tls_server_ctx(c->tls_cert, c->tls_key, &ctx)) != 0)
+        return rc;
+    if (has_dir &&
+        (rc = xd_tls_server_add_dir(ctx, c->tls_cert_dir, &added)) != 0)
+        goto fail;
+    /* Without tls_cert, the first host's certificate is the default. */
+    rc = xd_tls_server_default(ctx, first_host(c, buf, sizeof(buf)));
+    if (rc == XD_ENOTFOUND)
+        xd_log_warnx("[xmppd] tls_cert_dir %s: no certificate in it",
+                     c->tls_cert_dir);
+    if (rc != 0)
+        goto fail;
+    warn_uncovered(c, ctx);
+    if (has_dir)
+        xd_log_info("%zu certificate(s) from %s", added, c->tls_cert_dir);
+    *out = ctx;
     return 0;
+fail:
+    SSL_CTX_free(ctx);
+    return rc == XD_ENOTFOUND ? XD_EINVAL : rc;
 }
 
 /* A key that only a restart changes: the running value stays. */

@@ -91,7 +91,8 @@ struct router {
         struct event *resume;  /* re-enables l after running out of fds */
         time_t refused_logged; /* when the last such refusal was logged */
         unsigned long refused; /* connections shed since then */
-    } listeners[3];
+    } * *listeners;            /* listener.c: one per address and port */
+    size_t n_listeners;
     int spare_fd; /* listener.c: kept to shed a connection at EMFILE */
     int spare_open;
     xd_map *conn_addrs; /* conn_limits.c: address -> connections */
@@ -151,8 +152,9 @@ void admin_commands_stop(struct router *r);
 xd_verdict admin_commands_handle(struct router *r, const xd_jid *host,
                                  const xd_stanza *st);
 
-/* reload.c: the TLS context for the configured certificate (NULL when
- * there is none); 0 or an error, logged. */
+/* reload.c: the TLS context for the configured certificates: tls_cert's
+ * and tls_cert_dir's, chosen by SNI (NULL when there is none); 0 or an
+ * error, logged. */
 int router_load_tls(const struct xmppd_conf *c, struct ssl_ctx_st **out);
 /* reload.c: reads the configuration file again and applies what can change
  * while running (certificate, limits, timers); what cannot (hosts,

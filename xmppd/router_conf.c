@@ -14,11 +14,19 @@ const xd_config_key xmppd_conf_keys[] = {
     XD_CFG_STRING("db_path", struct xmppd_conf, db_path, "xmppd.db",
                   "SQLite database holding accounts and IM state"),
     XD_CFG_STRING("tls_cert", struct xmppd_conf, tls_cert, NULL,
-                  "PEM certificate chain for c2s TLS; unset disables TLS"),
+                  "PEM certificate chain for c2s TLS, the default one (for "
+                  "clients that ask for no host or one no certificate of "
+                  "tls_cert_dir covers); unset, and no tls_cert_dir: no TLS"),
     XD_CFG_STRING("tls_key", struct xmppd_conf, tls_key, NULL,
                   "PEM private key matching tls_cert"),
+    XD_CFG_STRING("tls_cert_dir", struct xmppd_conf, tls_cert_dir, NULL,
+                  "folder of more certificates, chosen by the host a client "
+                  "asks for (SNI): HOST.crt with HOST.key, or "
+                  "HOST/fullchain.pem with HOST/privkey.pem (Let's "
+                  "Encrypt's live/ layout); unset: none"),
     XD_CFG_STRING("c2s_address", struct xmppd_conf, c2s_address, "0.0.0.0",
-                  "address the client listeners bind to"),
+                  "addresses the client listeners bind to, separated by "
+                  "spaces (IPv6 too: ::1, [::])"),
     XD_CFG_UINT("c2s_port", struct xmppd_conf, c2s_port, 5222, 0, 65535,
                 "client port with STARTTLS; 0 disables it"),
     XD_CFG_UINT("c2s_tls_port", struct xmppd_conf, c2s_tls_port, 5223, 0, 65535,
@@ -28,7 +36,9 @@ const xd_config_key xmppd_conf_keys[] = {
     XD_CFG_BOOL("sasl_plain", struct xmppd_conf, sasl_plain, 1,
                 "offer SASL PLAIN (only ever offered over TLS)"),
     XD_CFG_STRING("component_address", struct xmppd_conf, component_address,
-                  "127.0.0.1", "address the XEP-0114 listener binds to"),
+                  "127.0.0.1",
+                  "addresses the XEP-0114 listener binds to, separated by "
+                  "spaces (IPv6 too)"),
     XD_CFG_UINT("component_port", struct xmppd_conf, component_port, 5347, 0,
                 65535, "XEP-0114 component port; 0 disables it"),
     XD_CFG_UINT("component_handshake_timeout_s", struct xmppd_conf,

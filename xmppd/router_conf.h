@@ -13,12 +13,13 @@ struct xmppd_conf {
     char *db_path; /* SQLite database for accounts and IM state */
     char *tls_cert;
     char *tls_key;
-    char *c2s_address;
+    char *tls_cert_dir; /* more certificates, chosen by SNI; NULL: none */
+    char *c2s_address;  /* addresses, separated by spaces */
     unsigned long long c2s_port;
     unsigned long long c2s_tls_port; /* XEP-0368 direct TLS; 0: off */
     int c2s_require_tls;
     int sasl_plain;
-    char *component_address;
+    char *component_address; /* addresses, separated by spaces */
     unsigned long long component_port;
     unsigned long long component_handshake_timeout_s;
     unsigned long long max_stanza_bytes;

@@ -884,6 +884,12 @@ xd_stream_is_tls(const xd_stream *s)
     return ssl != NULL && SSL_is_init_finished(ssl);
 }
 
+struct ssl_st *
+xd_stream_ssl(const xd_stream *s)
+{
+    return xd_stream_is_tls(s) ? bufferevent_openssl_get_ssl(s->bev) : NULL;
+}
+
 const char *
 xd_stream_peer(const xd_stream *s)
 {

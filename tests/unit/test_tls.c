@@ -2,11 +2,13 @@
  * Unit tests for tls.c: the cipher policy (TLS 1.2 only with ECDHE key
  * exchange and AEAD ciphers; TLS 1.3 on) and the client's check of the
  * server's host name, with handshakes between two SSL objects in memory.
- * The certificate is self-signed for right.example, made by `openssl req`.
+ * The certificate is self-signed for right.example, made by `openssl req`;
+ * more for the choice by SNI (xd_tls_server_add, _add_dir, _default).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -18,6 +20,22 @@
 
 static char dir[] = "/tmp/xd-test-tls-XXXXXX";
 static char cert[64], key[64];
+
+/* A self-signed certificate for `name` (a DNS name, or a wildcard) in
+ * cert_path, its key in key_path. */
+static int
+make_named(const char *name, const char *cert_path, const char *key_path)
+{
+    char cmd[1024];
+
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+             "-nodes -days 2 -subj '/CN=%s' "
+             "-addext 'subjectAltName=DNS:%s' "
+             "-keyout '%s' -out '%s' >/dev/null 2>&1",
+             name, name, key_path, cert_path);
+    return system(cmd) == 0 ? 0 : -1;
+}
 
 static int
 make_cert(void)
@@ -34,13 +52,13 @@ make_cert(void)
 }
 
 /* Runs a handshake between client c and server s over a BIO pair; 1 when
- * both ends complete it, 0 when either gives up. Takes c and s. */
+ * both ends complete it, 0 when either gives up. c and s stay the
+ * caller's. */
 static int
-handshake(SSL *c, SSL *s, long *verify, char *cipher, size_t cipher_len,
-          int *version)
+handshake_run(SSL *c, SSL *s)
 {
     BIO *cb = NULL, *sb = NULL;
-    int done_c = 0, done_s = 0, ok = 0;
+    int done_c = 0, done_s = 0;
 
     BIO_new_bio_pair(&cb, 0, &sb, 0);
     SSL_set_bio(c, cb, cb);
@@ -54,7 +72,7 @@ handshake(SSL *c, SSL *s, long *verify, char *cipher, size_t cipher_len,
             if (rc == 1)
                 done_c = 1;
             else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-                goto out;
+                break;
         }
         if (!done_s) {
             int rc = SSL_do_handshake(s);
@@ -62,11 +80,20 @@ handshake(SSL *c, SSL *s, long *verify, char *cipher, size_t cipher_len,
             if (rc == 1)
                 done_s = 1;
             else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-                goto out;
+                break;
         }
     }
-    ok = done_c && done_s;
-out:
+    ERR_clear_error();
+    return done_c && done_s;
+}
+
+/* As handshake_run, with what the client saw; takes c and s. */
+static int
+handshake(SSL *c, SSL *s, long *verify, char *cipher, size_t cipher_len,
+          int *version)
+{
+    int ok = handshake_run(c, s);
+
     if (verify)
         *verify = SSL_get_verify_result(c);
     if (cipher)
@@ -193,6 +220,172 @@ test_host_names(SSL_CTX *sctx)
     SSL_CTX_free(any);
 }
 
+/* The name of the certificate a client asking for `sni` (NULL: no SNI)
+ * gets from sctx, in name (size bytes), or "(failed)"; *covers: whether
+ * the server end says its certificate covers `to`. */
+static void
+served_name(SSL_CTX *sctx, const char *sni, const char *to, char *name,
+            size_t size, int *covers)
+{
+    SSL_CTX *any = NULL;
+    SSL *c, *s;
+
+    snprintf(name, size, "(failed)");
+    if (xd_tls_client_ctx(NULL, 0, &any) != 0)
+        return;
+    c = sni_client(any, sni);
+    s = SSL_new(sctx);
+    if (handshake_run(c, s)) {
+        X509 *peer = SSL_get1_peer_certificate(c);
+        if (peer != NULL)
+            X509_NAME_get_text_by_NID(X509_get_subject_name(peer),
+                                      NID_commonName, name, (int)size);
+        X509_free(peer);
+        if (covers != NULL)
+            *covers = xd_tls_server_presented(s, to);
+    }
+    SSL_free(c);
+    SSL_free(s);
+    SSL_CTX_free(any);
+}
+
+/* SNI picks the certificate: exact names before wildcards, the default
+ * for no name or a name no certificate covers. */
+static void
+test_sni(void)
+{
+    static const char *const names[] = { "a.example", "*.wild.example",
+                                         "exact.wild.example" };
+    char c[3][96], k[3][96], name[96];
+    SSL_CTX *sctx = NULL;
+    int covers;
+
+    for (size_t i = 0; i < XD_NELEM(names); i++) {
+        snprintf(c[i], sizeof(c[i]), "%s/sni%zu.crt", dir, i);
+        snprintf(k[i], sizeof(k[i]), "%s/sni%zu.key", dir, i);
+        CHECK(make_named(names[i], c[i], k[i]) == 0, "certificate for %s",
+              names[i]);
+    }
+    CHECK(xd_tls_server_ctx(cert, key, &sctx) == 0, "default context");
+    for (size_t i = 0; i < XD_NELEM(names); i++)
+        CHECK(xd_tls_server_add(sctx, c[i], k[i]) == 0, "add %s", names[i]);
+    CHECK(xd_tls_server_add(sctx, c[0], k[1]) != 0,
+          "a key of another certificate is refused");
+
+    served_name(sctx, "a.example", "a.example", name, sizeof(name), &covers);
+    CHECK(strcmp(name, "a.example") == 0 && covers,
+          "SNI a.example gets a.example's certificate (got %s)", name);
+    served_name(sctx, "A.Example", "a.example", name, sizeof(name), NULL);
+    CHECK(strcmp(name, "a.example") == 0, "names compare without case (got %s)",
+          name);
+    served_name(sctx, "x.wild.example", "x.wild.example", name, sizeof(name),
+                &covers);
+    CHECK(strcmp(name, "*.wild.example") == 0 && covers,
+          "SNI x.wild.example gets the wildcard (got %s)", name);
+    served_name(sctx, "exact.wild.example", NULL, name, sizeof(name), NULL);
+    CHECK(strcmp(name, "exact.wild.example") == 0,
+          "an exact name wins over a wildcard (got %s)", name);
+    served_name(sctx, "a.b.wild.example", NULL, name, sizeof(name), NULL);
+    CHECK(strcmp(name, "right.example") == 0,
+          "a wildcard covers one label only (got %s)", name);
+    served_name(sctx, "right.example", NULL, name, sizeof(name), NULL);
+    CHECK(strcmp(name, "right.example") == 0,
+          "the default's own name gets it (got %s)", name);
+    served_name(sctx, "unknown.example", "unknown.example", name, sizeof(name),
+                &covers);
+    CHECK(strcmp(name, "right.example") == 0 && !covers,
+          "an unknown name gets the default, which does not cover it "
+          "(got %s)",
+          name);
+    served_name(sctx, NULL, "a.example", name, sizeof(name), &covers);
+    CHECK(strcmp(name, "right.example") == 0 && !covers,
+          "no SNI gets the default (got %s), which does not cover "
+          "a.example",
+          name);
+    CHECK(xd_tls_server_covers(sctx, "a.example") &&
+              xd_tls_server_covers(sctx, "right.example") &&
+              xd_tls_server_covers(sctx, "y.wild.example") &&
+              !xd_tls_server_covers(sctx, "b.example"),
+          "xd_tls_server_covers knows every certificate");
+    /* A handshake that began on a context outlives it: the table goes
+     * with the last reference. */
+    SSL *s = SSL_new(sctx);
+    SSL_CTX_free(sctx);
+    SSL_CTX *any = NULL;
+    CHECK(xd_tls_client_ctx(NULL, 0, &any) == 0, "client context");
+    SSL *cl = sni_client(any, "a.example");
+    CHECK(handshake_run(cl, s), "a handshake after the context is freed");
+    SSL_free(cl);
+    SSL_free(s);
+    SSL_CTX_free(any);
+    for (size_t i = 0; i < XD_NELEM(names); i++) {
+        unlink(c[i]);
+        unlink(k[i]);
+    }
+}
+
+/* A folder of certificates: NAME.crt + NAME.key, and NAME/fullchain.pem +
+ * NAME/privkey.pem as Let's Encrypt's live/ folder has them; the default
+ * chosen by host when no tls_cert is set. */
+static void
+test_dir(void)
+{
+    char d[96], sub[128], c1[160], k1[160], c2[160], k2[160], junk[160];
+    char name[96];
+    SSL_CTX *sctx = NULL;
+    size_t n = 0;
+
+    snprintf(d, sizeof(d), "%s/certs", dir);
+    snprintf(sub, sizeof(sub), "%s/b.example", d);
+    snprintf(c1, sizeof(c1), "%s/a.example.crt", d);
+    snprintf(k1, sizeof(k1), "%s/a.example.key", d);
+    snprintf(c2, sizeof(c2), "%s/fullchain.pem", sub);
+    snprintf(k2, sizeof(k2), "%s/privkey.pem", sub);
+    snprintf(junk, sizeof(junk), "%s/README", d);
+    CHECK(mkdir(d, 0700) == 0 && mkdir(sub, 0700) == 0, "folders");
+    CHECK(make_named("a.example", c1, k1) == 0 &&
+              make_named("b.example", c2, k2) == 0,
+          "certificates in the folder");
+    FILE *f = fopen(junk, "w");
+    if (f != NULL) {
+        fputs("not a certificate\n", f);
+        fclose(f);
+    }
+    CHECK(xd_tls_server_ctx(NULL, NULL, &sctx) == 0, "a context without one");
+    CHECK(sctx != NULL && xd_tls_server_add_dir(sctx, d, &n) == 0 && n == 2,
+          "two certificates found (%zu)", n);
+    CHECK(xd_tls_server_default(sctx, "b.example") == 0,
+          "b.example is the default");
+    served_name(sctx, "a.example", NULL, name, sizeof(name), NULL);
+    CHECK(strcmp(name, "a.example") == 0, "a.example.crt by SNI (got %s)",
+          name);
+    served_name(sctx, "b.example", NULL, name, sizeof(name), NULL);
+    CHECK(strcmp(name, "b.example") == 0,
+          "b.example/fullchain.pem by SNI (got %s)", name);
+    served_name(sctx, NULL, NULL, name, sizeof(name), NULL);
+    CHECK(strcmp(name, "b.example") == 0, "no SNI gets the default (got %s)",
+          name);
+    SSL_CTX_free(sctx);
+
+    /* A certificate without its key is an error, not skipped. */
+    sctx = NULL;
+    unlink(k1);
+    CHECK(xd_tls_server_ctx(NULL, NULL, &sctx) == 0 &&
+              xd_tls_server_add_dir(sctx, d, &n) != 0,
+          "a.example.crt without a.example.key is refused");
+    SSL_CTX_free(sctx);
+    CHECK(xd_tls_server_ctx(NULL, NULL, &sctx) == 0 &&
+              xd_tls_server_default(sctx, NULL) == XD_ENOTFOUND,
+          "no certificate at all: no default");
+    SSL_CTX_free(sctx);
+    unlink(c1);
+    unlink(c2);
+    unlink(k2);
+    unlink(junk);
+    rmdir(sub);
+    rmdir(d);
+}
+
 int
 main(void)
 {
@@ -210,6 +403,8 @@ main(void)
         test_ciphers(sctx);
         test_host_names(sctx);
     }
+    test_sni();
+    test_dir();
     SSL_CTX_free(sctx);
     unlink(cert);
     unlink(key);

@@ -143,6 +143,10 @@ void xd_stream_restart(xd_stream *s);
 
 /* 1 once the TLS handshake has completed (not merely begun). */
 int xd_stream_is_tls(const xd_stream *s);
+struct ssl_st;
+/* The stream's TLS session once its handshake has completed, else NULL;
+ * borrowed, lives with the stream. */
+struct ssl_st *xd_stream_ssl(const xd_stream *s);
 /* "addr:port" of the peer, for logs; borrowed. */
 const char *xd_stream_peer(const xd_stream *s);
 /* Bytes waiting to be written. */
