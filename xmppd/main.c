@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #include <xmppd/log.h>
+#include <xmppd/service.h>
 #include <xmppd/stream.h>
 #include <xmppd/version.h>
 
@@ -70,6 +71,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
         return;
     }
     xd_log_info("signal %d: shutting down", (int)sig);
+    xd_service_stopping();
     r->stopping = 1;
     listeners_stop(r);
     c2s_kick_all(r);
@@ -83,7 +85,9 @@ hup_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
     (void)what;
+    xd_service_reloading();
     router_reload(arg); /* logs what happened */
+    xd_service_ready(); /* a failed reload keeps the old configuration */
 }
 
 static int
@@ -158,6 +162,7 @@ main(int argc, char *argv[])
         xd_log_info("xmppd %s ready: %zu host(s), %zu component domain(s)",
                     XMPPD_VERSION, xd_map_count(r.hosts),
                     xd_map_count(r.comp_confs));
+        xd_service_ready(); /* listeners are open: systemctl start returns */
         if (event_base_dispatch(r.base) < 0) {
             xd_log_warnx("event loop failed");
             rc = XD_EIO;
