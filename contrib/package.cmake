@@ -9,6 +9,10 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "XMPP server suite: router, multi-user chat and components")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_GENERATOR DEB)
+# The configuration and the state folder are absolute destinations (/etc,
+# /var): they must go into the staging tree, not the host.
+set(CPACK_SET_DESTDIR ON)
+set(CPACK_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 # dpkg-shlibdeps (dpkg-dev) finds the libraries' packages from the binaries.
