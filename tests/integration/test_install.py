@@ -204,8 +204,8 @@ def configure(root, rig, gid):
 
 def enter_namespace(root):
     """The test's own mount namespace: the host's libraries in the root,
-    the root read-only but for the state folder, and private /tmp and
-    /run. Gone with the test's processes."""
+    the root read-only but for the state folder, /proc, and private /tmp
+    and /run. Gone with the test's processes."""
     if libc.unshare(CLONE_NEWNS) != 0:
         raise Failure("unshare(CLONE_NEWNS): errno %d" % ctypes.get_errno())
     run(["mount", "--make-rprivate", "/"])
@@ -215,6 +215,9 @@ def enter_namespace(root):
             os.makedirs(os.path.join(root, d), exist_ok=True)
             run(["mount", "--rbind", "/" + d, os.path.join(root, d)])
             run(["mount", "-o", "remount,bind,ro", os.path.join(root, d)])
+    os.makedirs(os.path.join(root, "proc"), exist_ok=True)
+    run(["mount", "-t", "proc", "-o", "nosuid,nodev,noexec", "proc",
+         os.path.join(root, "proc")])  # as systemd gives it (and ASan needs)
     for d in ("tmp", "run"):
         os.makedirs(os.path.join(root, d), exist_ok=True)
         run(["mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs",
@@ -270,6 +273,8 @@ def start_unit(root, rig, name, uid, gid):
     notify = Notify(root, name)
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin",
            "NOTIFY_SOCKET": notify.path, "LANG": "C.UTF-8"}
+    # Not from systemd: the sanitizer build's settings, when ctest sets them.
+    env.update({k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")})
     for line in unit.get(("Service", "Environment"), []):
         for kv in shlex.split(line):
             k, _, v = kv.partition("=")
@@ -302,7 +307,9 @@ def ctl(root, *args):
     return subprocess.run(["/usr/bin/xmppdctl"] + list(args),
                           preexec_fn=lambda: (os.chroot(root), os.chdir("/")),
                           capture_output=True, text=True, timeout=30,
-                          env={"PATH": "/usr/bin"})
+                          env=dict({"PATH": "/usr/bin"},
+                                   **{k: v for k, v in os.environ.items()
+                                      if k.endswith("SAN_OPTIONS")}))
 
 
 def reload_unit(root, name, p, unit, notify):
