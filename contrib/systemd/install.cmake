@@ -39,10 +39,18 @@ install(FILES ${CMAKE_BINARY_DIR}/systemd/tmpfiles.conf
 configure_file(${PROJECT_SOURCE_DIR}/contrib/xmppd.ini.example
   ${CMAKE_BINARY_DIR}/systemd/xmppd.ini @ONLY)
 # Mode 0640: the file holds component secrets; the package's postinst makes
-# it root:xmppd so that the services (and only they) can read it.
-install(FILES ${CMAKE_BINARY_DIR}/systemd/xmppd.ini
-  DESTINATION ${XD_CONFIG_DIR}
-  PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+# it root:xmppd so that the services (and only they) can read it. An
+# existing file is the operator's: installing again keeps it (the package
+# marks it a conffile, which dpkg keeps the same way).
+install(CODE "
+  set(dst \"\$ENV{DESTDIR}${XD_CONFIG_DIR}/xmppd.ini\")
+  if(EXISTS \"\${dst}\")
+    message(STATUS \"Keeping: \${dst}\")
+  else()
+    file(INSTALL \"${CMAKE_BINARY_DIR}/systemd/xmppd.ini\"
+      DESTINATION \"${XD_CONFIG_DIR}\"
+      PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+  endif()")
 install(DIRECTORY DESTINATION ${XD_STATE_DIR}
   DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE
                         GROUP_READ GROUP_EXECUTE)
