@@ -32,6 +32,8 @@ TABLES = {
         ("docs/component-guide.md", "## Configuration keys of a component section"),
     ("components/muc/service.c", "muc_keys"):
         ("docs/muc.md", "## Configuration keys"),
+    ("components/echo/main.c", "echo_keys"):
+        ("components/echo/README.md", "## Keys of the `[echo]` section"),
 }
 # Keys read straight from [global] with xd_config_get, outside a table.
 GLOBAL = ("docs/xmppd.md", "### `[global]`")
