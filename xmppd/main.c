@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include <xmppd/log.h>
+#include <xmppd/service.h>
 #include <xmppd/stream.h>
 #include <xmppd/version.h>
 
@@ -61,7 +62,9 @@ hup_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
     (void)what;
+    xd_service_reloading();
     router_reload(arg); /* logs what happened */
+    xd_service_ready(); /* a failed reload keeps the old configuration */
 }
 
 static int
@@ -138,6 +141,7 @@ main(int argc, char *argv[])
         xd_log_info("xmppd %s ready: %zu host(s), %zu component domain(s)",
                     XMPPD_VERSION, xd_map_count(r.hosts),
                     xd_map_count(r.comp_confs));
+        xd_service_ready(); /* listeners are open: systemctl start returns */
         if (event_base_dispatch(r.base) < 0) {
             xd_log_warnx("event loop failed");
             rc = XD_EIO;

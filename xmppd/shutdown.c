@@ -8,6 +8,7 @@
 #include <event2/event.h>
 
 #include <xmppd/log.h>
+#include <xmppd/service.h>
 
 #include "router.h"
 
@@ -34,6 +35,7 @@ router_shutdown(struct router *r, const char *why)
         return;
     }
     xd_log_info("%s: shutting down", why);
+    xd_service_stopping();
     r->stopping = 1;
     listeners_stop(r);
     c2s_kick_all(r);

@@ -18,6 +18,7 @@
 #include <xmppd/command.h>
 #include <xmppd/jid.h>
 #include <xmppd/log.h>
+#include <xmppd/service.h>
 
 #include "component_internal.h"
 
@@ -85,7 +86,7 @@ struct xd_component {
     int stopping; /* xd_component_stop was called */
     unsigned long long backoff_ms;
     struct event *retry_timer;
-    struct event *sig_int, *sig_term;
+    struct event *sig_int, *sig_term, *sig_hup;
     xd_stanza **queue; /* ring buffer */
     size_t qhead, qlen, qcap;
     xd_handler *handlers;
@@ -203,6 +204,8 @@ xd_component_free(xd_component *c)
         event_free(c->sig_int);
     if (c->sig_term)
         event_free(c->sig_term);
+    if (c->sig_hup)
+        event_free(c->sig_hup);
     if (c->own_base)
         event_base_free(c->base);
     xd_config_unbind(xd_component_keys, &c->conf);
@@ -648,6 +651,7 @@ on_stanza(xd_stream *s, xd_stanza *st, void *arg)
             flush_queue(c);
             if (c->presence != NULL)
                 presence_link_up(c->presence);
+            xd_service_ready(); /* systemctl start returns at the first */
             if (c->link_fn)
                 c->link_fn(c, 1, c->link_arg);
         }
@@ -799,7 +803,23 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 
     (void)what;
     xd_log_info("%s: signal %d, stopping", c->conf.domain, (int)sig);
+    xd_service_stopping();
     xd_component_stop(c);
+}
+
+/* SIGHUP (a unit's ExecReload) must not end the process, which is its
+ * default action; there is nothing a component re-reads yet. */
+static void
+hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+    xd_component *c = arg;
+
+    (void)what;
+    xd_service_reloading();
+    xd_log_warnx("%s: signal %d: nothing is reloaded; restart the process "
+                 "to apply configuration changes",
+                 c->conf.domain, (int)sig);
+    xd_service_ready();
 }
 
 int
@@ -810,6 +830,8 @@ xd_component_run(xd_component *c)
     c->sig_term = evsignal_new(c->base, SIGTERM, signal_cb, c);
     evsignal_add(c->sig_int, NULL);
     evsignal_add(c->sig_term, NULL);
+    c->sig_hup = evsignal_new(c->base, SIGHUP, hup_cb, c);
+    evsignal_add(c->sig_hup, NULL);
     xd_component_start(c);
     int rc = event_base_dispatch(c->base);
     return rc < 0 ? XD_EIO : 0;

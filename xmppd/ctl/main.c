@@ -12,6 +12,7 @@
 #include <xmppd/log.h>
 
 #include "accounts.h"
+#include "owner.h"
 #include "remote.h"
 #include "router_conf.h"
 #include "schema.h"
@@ -25,6 +26,7 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "usage: xmppdctl [-c FILE] COMMAND [ARGS]\n"
+               "  -c FILE: default $XMPPD_CONFIG, else " XD_CONFIG_FILE "\n"
                "  adduser JID [PASSWORD]   create an account (password "
                "from stdin if omitted)\n"
                "  passwd JID [PASSWORD]    change a password (the running "
@@ -189,6 +191,11 @@ main(int argc, char *argv[])
         usage(stdout);
         return 0;
     }
+    /* The installed configuration, not one in the working folder: an
+     * operator runs xmppdctl from anywhere. */
+    const char *env = getenv("XMPPD_CONFIG");
+    if (env == NULL || *env == '\0')
+        setenv("XMPPD_CONFIG", XD_CONFIG_FILE, 1);
     xd_config *cfg = xd_config_load_argv(argc, argv, "xmppdctl", &first);
     xd_log_init("xmppdctl", cfg);
     if (first >= argc) {
@@ -208,9 +215,11 @@ main(int argc, char *argv[])
         char line[1024];
         snprintf(line, sizeof(line), "%s%s%s", cmd, first + 1 < argc ? " " : "",
                  first + 1 < argc ? argv[first + 1] : "");
-        if (xmppd_conf_load(cfg, &c.conf) == 0)
+        if (xmppd_conf_load(cfg, &c.conf) == 0 &&
+            ctl_become_owner(c.conf.db_path) == 0)
             rc = ctl_remote(c.conf.control_socket, line);
     } else if (xmppd_conf_load(cfg, &c.conf) == 0 &&
+               ctl_become_owner(c.conf.db_path) == 0 &&
                xd_db_open(c.conf.db_path, xmppd_schema, xmppd_schema_count,
                           &c.db) == 0)
         rc = run(&c, argc - first, argv + first);
