@@ -110,6 +110,7 @@ struct router {
     time_t started;
     char *caps_ver; /* XEP-0115 verification string of the hosts */
     int stopping;
+    unsigned shutdown_polls; /* shutdown.c: checks since it began */
 };
 
 /* db_batch.c: group commit of the per-stanza writes. */
