@@ -8,7 +8,7 @@ build_pkgs="cmake make gcc clang pkg-config openssl libevent-dev
 libexpat1-dev libssl-dev libsqlite3-dev libinih-dev libidn-dev
 libcurl4-openssl-dev"
 test_pkgs="$build_pkgs python3 python3-slixmpp prosody libclang-rt-14-dev
-clang-format"
+clang-format fail2ban"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;
