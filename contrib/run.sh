@@ -36,6 +36,11 @@ secret=$(cat "$STATE/component-secret")
 # The configuration is written once and then kept, so that edits survive:
 # delete it to have it written again (the XMPPD_*_PORT variables only
 # apply to a freshly written file).
+# A file from before run.sh kept it was never edited (edits were lost on
+# each start): it is written again, once, with the new header.
+if [ -f "$cfg" ] && head -n 1 "$cfg" | grep -q '^; Written by contrib/run.sh; see'; then
+    rm -f "$cfg"
+fi
 if [ -f "$cfg" ]; then
     cfg_note="kept from an earlier run (delete it to have it written again)"
     # The banner shows the ports the kept file says.
@@ -102,8 +107,8 @@ password=$(cat "$STATE/admin-password")
 
 # Whether the saved password still logs in (`xmppdctl passwd` may have
 # changed it): SASL PLAIN over direct TLS, answered with <success/> or
-# <failure/>. 0 if it does.
-password_works() {
+# <failure/>. 0 if it does, 1 if it does not, 2 if there was no answer.
+password_check() {
     reply=$STATE/.login-check
     : >"$reply"
     auth=$(printf '\000%s\000%s' admin "$password" | openssl base64 -A)
@@ -120,9 +125,10 @@ password_works() {
             i=$((i + 1))
         done
         printf '</stream:stream>'
-    } | openssl s_client -quiet -connect "127.0.0.1:$C2S_TLS_PORT" \
+    } | timeout 10 openssl s_client -quiet -connect "127.0.0.1:$C2S_TLS_PORT" \
         -servername localhost >"$reply" 2>/dev/null || true
-    ok=1
+    ok=2
+    grep -q '<failure' "$reply" && ok=1
     grep -q '<success' "$reply" && ok=0
     rm -f "$reply"
     return $ok
@@ -180,8 +186,12 @@ echo_pid=$!
 "$muc_bin" -c "$cfg" 2>>"$STATE/xmppd-muc.log" &
 muc_pid=$!
 
-if password_works; then
+checked=0
+password_check || checked=$?
+if [ $checked -eq 0 ]; then
     password_line="password:    $password"
+elif [ $checked -eq 2 ]; then
+    password_line="password:    $password (could not check that it still works)"
 else
     password_line="password:    (changed since $STATE/admin-password was written: use
                the one you set, or: $BUILD/xmppd/xmppdctl -c $cfg passwd admin@localhost)"

@@ -103,6 +103,8 @@ async def test(rig):
               "run.sh prints an account and a password")
         check("earlier run" not in out, "a new account is not said to be "
               "from an earlier run")
+        check("could not check" not in out, "the banner checked the "
+              "password with a login before printing it")
         await wait_components(state, 0)
         c = await login(rig, jid.group(1), pw.group(1))
         c.send_message(mto="echo.localhost", mbody="ping?", mtype="chat")
