@@ -2,8 +2,12 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
+# What `make run` starts: it builds these and not the tests or benchmarks.
+# (Targets rather than a CMake option, so that the build folder `make test`
+# shares keeps its tests configured.)
+PROGRAMS   = xmppd xmppdctl xmppd-echo xmppd-muc
 
-.PHONY: all build run test deps clean format
+.PHONY: all build programs run test deps clean format
 
 all: build
 
@@ -12,7 +16,12 @@ build:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD) -j$(JOBS)
 
-run: build
+programs:
+	contrib/deps.sh build
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j$(JOBS) --target $(PROGRAMS)
+
+run: programs
 	BUILD=$(BUILD) contrib/run.sh
 
 test:

@@ -4,11 +4,12 @@
 #   contrib/deps.sh test    building, plus the real peers the tests run
 set -eu
 
-build_pkgs="cmake make gcc clang pkg-config openssl libevent-dev
+# clang is for the sanitizer and fuzz build only, which `make test` runs.
+build_pkgs="cmake make gcc pkg-config openssl libevent-dev
 libexpat1-dev libssl-dev libsqlite3-dev libinih-dev libidn-dev
 libcurl4-openssl-dev libsystemd-dev"
-test_pkgs="$build_pkgs python3 python3-slixmpp prosody libclang-rt-14-dev
-clang-format systemd dpkg-dev man-db"
+test_pkgs="$build_pkgs clang python3 python3-slixmpp prosody
+libclang-rt-14-dev clang-format fail2ban systemd dpkg-dev man-db"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;
@@ -45,11 +46,22 @@ if [ ! -e "$policy" ]; then
     own_policy=1
 fi
 trap '[ -n "$own_policy" ] && $sudo rm -f "$policy"' EXIT
+# Should Prosody's service start anyway (a policy-rc.d that was not ours
+# allowed it), stop it: the tests run their own. Only a Prosody this install
+# started, never one that was running before: it may be the host's.
+prosody_before=""
+case " $missing " in
+*" prosody "*) prosody_before=" $(pgrep -f /usr/bin/prosody | tr '\n' ' ') " ;;
+esac
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 # shellcheck disable=SC2086
 $sudo apt-get install -y -q --no-install-recommends $missing
-# Should a service have started anyway, stop it: tests run their own.
-if command -v prosodyctl >/dev/null 2>&1 && pgrep -x lua5.4 >/dev/null 2>&1; then
-    $sudo pkill -f '/usr/bin/prosody' || true
+if [ -n "$prosody_before" ]; then
+    for pid in $(pgrep -f /usr/bin/prosody || true); do
+        case "$prosody_before" in
+        *" $pid "*) ;;
+        *) $sudo kill "$pid" 2>/dev/null || true ;;
+        esac
+    done
 fi

@@ -19,12 +19,17 @@ suite() {
     dir=$1
     shift
     echo "== $dir: configure and build"
+    # A suite that does not build counts as one failure in the closing line.
     if ! cmake -S . -B "$dir" "$@" >"$dir/configure.log" 2>&1; then
         cat "$dir/configure.log"
+        failed=$((failed + 1))
         return 1
     fi
     # shellcheck disable=SC2086 # one word per target
-    cmake --build "$dir" -j"$JOBS" ${TARGETS:+--target $TARGETS} || return 1
+    if ! cmake --build "$dir" -j"$JOBS" ${TARGETS:+--target $TARGETS}; then
+        failed=$((failed + 1))
+        return 1
+    fi
     echo "== $dir: ctest"
     (cd "$dir" && ctest --output-on-failure -j"$JOBS" ${TESTS:+-R "$TESTS"}) |
         tee "$dir/ctest.log"

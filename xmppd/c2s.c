@@ -341,11 +341,31 @@ sasl_failure(const char *condition, const char *text)
     return f;
 }
 
+/*
+ * One line per failed login, in a format that stays stable for log
+ * watchers (contrib/fail2ban/xmppd.conf matches it): the client's address
+ * (without port or brackets) comes first, right after "from", before the
+ * user name the client chose, so that no name can pose as an address.
+ */
+static void
+log_failed_login(const struct c2s *c, const char *peer, const char *user)
+{
+    const char *colon = strrchr(peer, ':');
+    size_t len = colon ? (size_t)(colon - peer) : strlen(peer);
+
+    if (len >= 2 && peer[0] == '[' && peer[len - 1] == ']') {
+        peer++;
+        len -= 2;
+    }
+    xd_log_warnx("login failed from %.*s: user %s at %s", (int)len, peer,
+                 user[0] != '\0' ? user : "?", c->host);
+}
+
 static void
 handle_sasl(struct c2s *c, const xd_elem *in)
 {
     struct router *r = c->r;
-    struct sasl_result res = { NULL, 0 };
+    struct sasl_result res = { NULL, 0, "" };
     char *user = NULL;
     int secure = c->ops->is_secure(c->t);
     const char *peer = c->ops->peer(c->t);
@@ -385,13 +405,14 @@ handle_sasl(struct c2s *c, const xd_elem *in)
     if (res.done != 0 && begun)
         auth_limits_end(r, peer);
     if (res.done < 0) {
+        int abort = xd_elem_is(in, "abort", XD_NS_SASL);
         r->stats.auth_failed++;
         c->sasl_failures++;
+        if (!abort)
+            log_failed_login(c, peer, res.user);
         /* An abort is not a guess; anything else counts for the address
          * and may be answered late. */
-        unsigned delay_ms = xd_elem_is(in, "abort", XD_NS_SASL)
-                                ? 0
-                                : auth_limits_failure(r, peer);
+        unsigned delay_ms = abort ? 0 : auth_limits_failure(r, peer);
         if (delay_ms > 0 && res.reply != NULL) {
             struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
             xd_stanza_unref(c->held);
@@ -926,7 +947,8 @@ compact_cb(evutil_socket_t fd, short what, void *arg)
             n += (size_t)c->ops->compact(c->t);
     if (n == 0)
         return;
-    xd_log_info("%zu quiet connection(s) compacted", n);
+    /* Debug: a sweep runs every 10 s, and operators need not see it. */
+    xd_log_debug("%zu quiet connection(s) compacted", n);
 #ifdef __GLIBC__
     malloc_trim(0); /* what the connections gave back, to the system */
 #endif

@@ -110,6 +110,7 @@ struct router {
     time_t started;
     char *caps_ver; /* XEP-0115 verification string of the hosts */
     int stopping;
+    unsigned shutdown_polls; /* shutdown.c: checks since it began */
 };
 
 /* db_batch.c: group commit of the per-stanza writes. */
@@ -269,6 +270,8 @@ struct sasl;
 struct sasl_result {
     xd_stanza *reply; /* <challenge/>, <success/> or <failure/> to send */
     int done;         /* 1: success, -1: failure, 0: continue */
+    char user[128];   /* on failure: the localpart tried, or "?" (the
+                       * caller logs it with the client's address) */
 };
 /* Mechanisms offered on a connection (secure: TLS is up). Adds
  * <mechanism/> children to `mechs`. */

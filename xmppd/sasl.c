@@ -4,6 +4,7 @@
  * against the accounts store.
  */
 #define XD_LOG_AREA "sasl"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,6 +230,7 @@ sasl_step(struct router *r, const char *host, int secure, struct sasl **state,
 
     res->reply = NULL;
     res->done = 0;
+    res->user[0] = '\0';
     if (xd_elem_is(in, "abort", XD_NS_SASL)) {
         res->reply = failure("aborted");
         res->done = -1;
@@ -281,8 +283,8 @@ sasl_step(struct router *r, const char *host, int secure, struct sasl **state,
         return;
 end:
     if (res->done < 0)
-        xd_log_info("authentication failed for %s@%s",
-                    s && s->user ? s->user : "?", host);
+        snprintf(res->user, sizeof(res->user), "%s",
+                 s && s->user ? s->user : "?");
     sasl_free(*state);
     *state = NULL;
 }

@@ -548,10 +548,11 @@ enter(struct muc_service *svc, struct muc_room *room, const char *name,
          * (the others already see the occupant). */
         send_presence_to(o, s, &ch, o, s->jid);
     }
-    if (created && room->locked) {
+    if (created && room->locked)
         xd_log_info("%s: waiting for %s to configure it", room->jid, bare);
-        return;
-    }
+    /* 7.2.15: every new occupant gets the subject (empty if none), the
+     * creator of a locked room too: clients take the subject for the end
+     * of the join, and one that never sees it thinks the server broken. */
     const xd_elem *hreq = x ? xd_elem_child(x, "history", MUC_NS) : NULL;
     muc_history_send(room, from, hreq);
     send_subject(room, from);

@@ -5,6 +5,12 @@
  * the room's own JID, archived like a message so that clients catching up
  * learn of it too), replaces the archived message with a tombstone and
  * drops it from the history new occupants are sent.
+ *
+ * The protocol's earlier wire form (XEP-0425 0.2: <moderate/> of
+ * urn:xmpp:message-moderate:0 inside an XEP-0422 <apply-to id=…/>), which
+ * slixmpp 1.8 and clients of its generation still send, is accepted too,
+ * and every retraction is announced in both forms in one message, so that
+ * clients of either generation hide the message.
  */
 #define XD_LOG_AREA "muc"
 #include <stdlib.h>
@@ -82,19 +88,62 @@ retract_archived(struct muc_room *room, const char *sid,
     return rc == 0 ? NULL : "internal-server-error";
 }
 
+/* The announcement in XEP-0425 0.2's form, added to parent: <apply-to
+ * id=sid><moderated by=room/nick><retract/><reason/></moderated>. */
+static void
+add_legacy_moderated(xd_elem *parent, const struct muc_occupant *mod,
+                     const char *sid, const char *reason)
+{
+    char *by = xd_xasprintf("%s/%s", mod->room->jid, mod->nick);
+    xd_elem *at = xd_elem_add_child(parent, "apply-to", MUC_NS_FASTEN);
+    xd_elem *m = xd_elem_add_child(at, "moderated", MUC_NS_MODERATE0);
+
+    xd_elem_set_attr(at, "id", sid);
+    xd_elem_set_attr(m, "by", by);
+    free(by);
+    xd_elem_add_child(m, "retract", MUC_NS_RETRACT0);
+    if (reason != NULL)
+        xd_elem_set_child_text(m, "reason", NULL, reason);
+}
+
+/* The stanza-id and reason of a request in either form; 0, or -1 when the
+ * payload is neither <moderate id=…><retract/></moderate> (1) nor
+ * <apply-to id=…><moderate><retract/></moderate></apply-to> (0). */
+static int
+parse_request(const xd_elem *req, const char **sid, const char **reason)
+{
+    if (xd_elem_is(req, "moderate", MUC_NS_MODERATE)) {
+        *sid = xd_elem_attr(req, "id");
+        *reason = xd_elem_child_text(req, "reason", MUC_NS_MODERATE);
+        return *sid != NULL &&
+                       xd_elem_child(req, "retract", MUC_NS_RETRACT) != NULL
+                   ? 0
+                   : -1;
+    }
+    if (xd_elem_is(req, "apply-to", MUC_NS_FASTEN)) {
+        const xd_elem *m = xd_elem_child(req, "moderate", MUC_NS_MODERATE0);
+        *sid = xd_elem_attr(req, "id");
+        *reason = m != NULL ? xd_elem_child_text(m, "reason", MUC_NS_MODERATE0)
+                            : NULL;
+        return *sid != NULL && m != NULL &&
+                       xd_elem_child(m, "retract", MUC_NS_RETRACT0) != NULL
+                   ? 0
+                   : -1;
+    }
+    return -1;
+}
+
 void
 muc_moderate_iq(struct muc_room *room, const xd_stanza *in)
 {
     struct muc_service *svc = room->svc;
     const xd_elem *req = xd_elem_first(xd_stanza_root(in));
-    const char *sid = xd_elem_attr(req, "id");
-    const char *reason = xd_elem_child_text(req, "reason", MUC_NS_MODERATE);
+    const char *sid = NULL, *reason = NULL;
     struct muc_occupant *mod = muc_occupant_by_jid(room, xd_stanza_from(in));
     const char *cond;
 
     if (strcmp(xd_stanza_type(in), "set") != 0 ||
-        !xd_elem_is(req, "moderate", MUC_NS_MODERATE) || sid == NULL ||
-        xd_elem_child(req, "retract", MUC_NS_RETRACT) == NULL) {
+        parse_request(req, &sid, &reason) != 0) {
         muc_refuse(svc, in, "bad-request",
                    "<moderate id=…><retract/></moderate> in an iq set");
         return;
@@ -126,6 +175,7 @@ muc_moderate_iq(struct muc_room *room, const xd_stanza *in)
     add_moderated(r, mod);
     if (reason != NULL)
         xd_elem_set_child_text(r, "reason", NULL, reason);
+    add_legacy_moderated(xd_stanza_root(m), mod, sid, reason);
     /* Archived (which gives it a stanza-id) so that a client syncing from
      * an earlier message learns of the retraction; its failure is logged
      * there and does not undo the retraction itself. */

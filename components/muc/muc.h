@@ -46,6 +46,12 @@
 #define MUC_NS_HATS     "urn:xmpp:hats:0"
 #define MUC_NS_MODERATE "urn:xmpp:message-moderate:1"
 #define MUC_NS_RETRACT  "urn:xmpp:message-retract:1"
+/* XEP-0425 0.2 (slixmpp 1.8 and clients of its generation): <moderate/>
+ * inside XEP-0422 <apply-to/>, with XEP-0424 0.3's <retract/>. */
+#define MUC_NS_MODERATE0 "urn:xmpp:message-moderate:0"
+#define MUC_NS_RETRACT0  "urn:xmpp:message-retract:0"
+#define MUC_NS_FASTEN    "urn:xmpp:fasten:0"
+#define MUC_NS_REQUEST   "http://jabber.org/protocol/muc#request"
 
 /* Affiliations and roles, ordered so that comparisons mean "at least". */
 enum muc_affiliation {
@@ -91,6 +97,7 @@ struct muc_conf {
     int default_public;                     /* 1 */
     int default_archive;                    /* 1 */
     int default_semianon;                   /* 1: real JIDs to moderators */
+    int default_change_subject;             /* 0: moderators only */
 };
 
 struct muc_room_config {

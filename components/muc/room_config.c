@@ -33,7 +33,7 @@ muc_config_defaults(const struct muc_service *svc, struct muc_room_config *c)
     c->public_ = svc->conf.default_public;
     c->archive = svc->conf.default_archive;
     c->semianon = svc->conf.default_semianon;
-    c->change_subject = 1;
+    c->change_subject = svc->conf.default_change_subject;
     c->voice_requests = 1;
     c->allow_nick_change = 1;
     c->allowpm = MUC_PM_ANYONE;

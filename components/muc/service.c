@@ -60,6 +60,10 @@ const xd_config_key muc_keys[] = {
                 "new rooms archive their messages (XEP-0313)"),
     XD_CFG_BOOL("default_semianon", struct muc_conf, default_semianon, 1,
                 "new rooms show real JIDs to moderators only"),
+    XD_CFG_BOOL("default_change_subject", struct muc_conf,
+                default_change_subject, 0,
+                "participants of new rooms may change the subject (else "
+                "moderators only)"),
     XD_CFG_END,
 };
 
@@ -142,9 +146,10 @@ room_info(struct muc_room *room, const xd_stanza *in)
     xd_elem *q =
         xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_INFO);
     static const char *const features[] = {
-        MUC_NS,      XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS, MUC_NS_MAM,
-        MUC_NS_SID,  MUC_NS_OCCID,     XD_NS_PING,        NS_REGISTER,
-        MUC_NS_HATS, XD_NS_COMMANDS,   MUC_NS_MODERATE,
+        MUC_NS,         XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS, MUC_NS_MAM,
+        MUC_NS_SID,     MUC_NS_OCCID,     XD_NS_PING,        NS_REGISTER,
+        MUC_NS_HATS,    XD_NS_COMMANDS,   MUC_NS_MODERATE,   MUC_NS_MODERATE0,
+        MUC_NS_REQUEST,
     };
     xd_elem *id = xd_elem_add_child(q, "identity", NULL);
     xd_elem_set_attr(id, "category", "conference");
@@ -349,7 +354,8 @@ room_iq(xd_component *c, const xd_stanza *in, void *arg)
         muc_owner_iq(room, in, bare);
     } else if (strcmp(ns, NS_REGISTER) == 0) {
         muc_register_iq(room, in, bare);
-    } else if (strcmp(ns, MUC_NS_MODERATE) == 0) {
+    } else if (strcmp(ns, MUC_NS_MODERATE) == 0 ||
+               strcmp(ns, MUC_NS_FASTEN) == 0) {
         muc_moderate_iq(room, in);
     } else if (strcmp(ns, MUC_NS_MAM) == 0) {
         if (!may_see_archive(room, xd_stanza_from(in), bare))

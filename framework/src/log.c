@@ -6,13 +6,21 @@
  * Messages carry peer text (a stream header's 'to', stanzas at debug
  * level), so every byte that could end a line or drive a terminal is
  * written as an escape: one call is always exactly one line.
+ *
+ * Every program of the suite writes the same line: a timestamp (ISO 8601,
+ * local time with its offset, milliseconds), then "proc[pid] area: level:
+ * message". When stderr is the journal, which stamps lines itself, the
+ * timestamp is left out and the line starts with sd-daemon(3)'s <N>
+ * priority so that `journalctl -p` works.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xmppd/config.h>
@@ -22,7 +30,8 @@ static struct {
     char procname[32];
     xd_log_level level;
     int use_syslog;
-} logger = { "xmppd", XD_LOG_INFO, 0 };
+    int to_journal; /* stderr is the journal: no timestamp, <N> prefix */
+} logger = { "xmppd", XD_LOG_INFO, 0, 0 };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -35,6 +44,24 @@ xd_log_level_parse(const char *s, xd_log_level *out)
             return 0;
         }
     return XD_EINVAL;
+}
+
+/* systemd.exec(5): JOURNAL_STREAM is "DEV:INO" of the stream systemd
+ * connected; stderr is the journal only while it is still that stream (a
+ * redirection in ExecStart or a shell makes it something else). */
+static int
+stderr_is_journal(void)
+{
+    const char *env = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    char end;
+
+    if (env == NULL || sscanf(env, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+        fstat(STDERR_FILENO, &st) != 0)
+        return 0;
+    return (unsigned long long)st.st_dev == dev &&
+           (unsigned long long)st.st_ino == ino;
 }
 
 void
@@ -61,6 +88,7 @@ xd_log_init(const char *procname, const struct xd_config *cfg)
         exit(1);
     }
     logger.use_syslog = target != NULL && strcmp(target, "syslog") == 0;
+    logger.to_journal = stderr_is_journal();
     if (logger.use_syslog)
         openlog(logger.procname, LOG_PID, LOG_DAEMON);
 }
@@ -167,6 +195,26 @@ escape_line(const char *in, size_t n, char *out, size_t cap)
     return o;
 }
 
+/* "2026-12-06T21:50:01.123+01:00 " (local time, ISO 8601) into out. */
+static void
+timestamp(char *out, size_t size)
+{
+    struct timespec ts;
+    struct tm tm;
+    char date[32], zone[8];
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (localtime_r(&ts.tv_sec, &tm) == NULL ||
+        strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+        strftime(zone, sizeof(zone), "%z", &tm) != 5) {
+        out[0] = '\0';
+        return;
+    }
+    /* %z is +hhmm; ISO 8601's extended form (and RFC 3339) is +hh:mm. */
+    snprintf(out, size, "%.19s.%03u%.3s:%.2s ", date,
+             (unsigned)(ts.tv_nsec / 1000000L) % 1000u, zone, zone + 3);
+}
+
 static void
 vlog(xd_log_level level, const char *area, int with_errno, const char *fmt,
      va_list ap)
@@ -186,10 +234,14 @@ vlog(xd_log_level level, const char *area, int with_errno, const char *fmt,
         syslog(priorities[level], "%s: %s: %s", area, level_names[level], msg);
         return;
     }
-    char line[2200];
+    char line[2200], head[48];
+    if (logger.to_journal)
+        snprintf(head, sizeof(head), "<%d>", priorities[level]);
+    else
+        timestamp(head, sizeof(head));
     int len =
-        snprintf(line, sizeof(line), "%s[%d] %s: %s: %s\n", logger.procname,
-                 (int)getpid(), area, level_names[level], msg);
+        snprintf(line, sizeof(line), "%s%s[%d] %s: %s: %s\n", head,
+                 logger.procname, (int)getpid(), area, level_names[level], msg);
     if (len > (int)sizeof(line) - 1)
         len = (int)sizeof(line) - 1;
     /* One write per line, so lines of concurrent processes never mix. */

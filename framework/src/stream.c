@@ -535,16 +535,75 @@ stream_write_cb(struct bufferevent *bev, void *arg)
     leave(s);
 }
 
+/* A hint for the operator on OpenSSL reasons a peer commonly causes. */
+static const char *
+tls_hint(unsigned long e)
+{
+    if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+        return "";
+    switch (ERR_GET_REASON(e)) {
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+        return " (the peer does not accept our certificate)";
+    case SSL_R_HTTP_REQUEST:
+    case SSL_R_WRONG_VERSION_NUMBER:
+        return " (the peer does not speak TLS on this port)";
+    case SSL_R_NO_SHARED_CIPHER:
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+        return " (no TLS version or cipher in common)";
+    default:
+        return "";
+    }
+}
+
+/*
+ * Logs why TLS failed, in one line. libevent queues the code of
+ * SSL_get_error() (SSL_ERROR_SSL, SSL_ERROR_SYSCALL) along with OpenSSL's
+ * own errors: it says which kind of failure, not why, and OpenSSL prints
+ * it as a meaningless "error:00000001:lib(0)::reason(1)", so it is only
+ * used when nothing better is known. A peer that closes TCP without a TLS
+ * close_notify is common and harmless: debug. Everything else is the
+ * peer's doing (a client rejecting our certificate, a scanner): info.
+ */
 static void
 log_tls_error(xd_stream *s)
 {
     unsigned long e;
-    char buf[256];
+    int kind = 0;
+    char why[512] = "";
+    size_t n = 0;
 
     while (s->bev && (e = bufferevent_get_openssl_error(s->bev)) != 0) {
-        ERR_error_string_n(e, buf, sizeof(buf));
-        xd_log_info("%s: TLS: %s", s->peer, buf);
+        if (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL) {
+            kind = (int)e;
+            continue;
+        }
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+        if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+            ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+            kind = SSL_ERROR_SYSCALL;
+            continue;
+        }
+#endif
+        const char *reason = ERR_reason_error_string(e);
+        char code[32];
+        if (reason == NULL) {
+            snprintf(code, sizeof(code), "error %#lx", e);
+            reason = code;
+        }
+        if (n < sizeof(why))
+            n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%s%s",
+                                  n > 0 ? "; " : "", reason, tls_hint(e));
     }
+    if (why[0] != '\0')
+        xd_log_info("%s: TLS failed: %s", s->peer, why);
+    else if (kind == SSL_ERROR_SSL)
+        xd_log_info("%s: TLS failed: protocol error", s->peer);
+    else if (kind == SSL_ERROR_SYSCALL)
+        xd_log_debug("%s: TLS: the peer closed the connection without "
+                     "close_notify",
+                     s->peer);
 }
 
 static void

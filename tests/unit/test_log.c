@@ -1,11 +1,15 @@
 /*
- * Unit tests for log.c: the line format, level filtering, errno, and the
- * escaping of control characters that would let logged peer text forge
- * lines or drive a terminal.
+ * Unit tests for log.c: the line format (an ISO 8601 timestamp, or none
+ * and a <N> priority prefix when stderr is the journal), level filtering,
+ * errno, and the escaping of control characters that would let logged peer
+ * text forge lines or drive a terminal.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define XD_LOG_AREA "area"
@@ -33,6 +37,45 @@ capture_end(int saved, int fds[2])
     ssize_t n = read(fds[0], out, sizeof(out) - 1);
     out[n > 0 ? n : 0] = '\0';
     close(fds[0]);
+}
+
+/* True when s starts with "YYYY-MM-DDTHH:MM:SS.mmm+HH:MM " (or -HH:MM). */
+static int
+is_stamp(const char *s)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddd+dd:dd ";
+
+    for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+        char c = s[i];
+        int ok = shape[i] == 'd'   ? isdigit((unsigned char)c)
+                 : shape[i] == '+' ? c == '+' || c == '-'
+                                   : c == shape[i];
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+#define STAMP_LEN 30
+
+/* Checks that every line of `out` starts with a timestamp and removes
+ * them; 0, or -1 if a line has none. */
+static int
+strip_stamps(void)
+{
+    char *r = out, *w = out;
+
+    while (*r != '\0') {
+        if (!is_stamp(r))
+            return -1;
+        r += STAMP_LEN;
+        while (*r != '\0' && *r != '\n')
+            *w++ = *r++;
+        if (*r == '\n')
+            *w++ = *r++;
+    }
+    *w = '\0';
+    return 0;
 }
 
 /* What one warnx of "[%s]" with `in` writes after "unit[pid] area: warn: ". */
@@ -66,6 +109,7 @@ check_escapes(void)
         capture_start(&saved, fds);
         xd_log_warnx("[%s]", escapes[i].in);
         capture_end(saved, fds);
+        strip_stamps();
         snprintf(want, sizeof(want), "unit[%d] area: warn: %s\n", (int)getpid(),
                  escapes[i].want);
         if (strcmp(out, want) != 0) {
@@ -88,6 +132,50 @@ check_escapes(void)
     return bad;
 }
 
+/*
+ * systemd's rule (systemd.exec(5), JOURNAL_STREAM): stderr is the journal
+ * when JOURNAL_STREAM holds its device and inode numbers as "DEV:INO".
+ * Then lines carry no timestamp (the journal adds its own) and start with
+ * the sd-daemon(3) <N> priority; for another stream they are unchanged.
+ */
+static int
+check_journal(const xd_config *cfg)
+{
+    int bad = 0, saved = -1, fds[2];
+    char env[64], want[128];
+    struct stat st;
+
+    capture_start(&saved, fds);
+    if (fstat(2, &st) != 0)
+        return 1;
+    snprintf(env, sizeof(env), "%lu:%lu", (unsigned long)st.st_dev,
+             (unsigned long)st.st_ino);
+    setenv("JOURNAL_STREAM", env, 1);
+    xd_log_init("unit", cfg);
+    xd_log_warnx("to the journal");
+    xd_log_error("bad");
+    capture_end(saved, fds);
+    snprintf(want, sizeof(want),
+             "<4>unit[%d] area: warn: to the journal\n"
+             "<3>unit[%d] area: error: bad\n",
+             (int)getpid(), (int)getpid());
+    if (strcmp(out, want) != 0)
+        bad++, fprintf(stderr, "FAIL journal:\n%s\nwant:\n%s", out, want);
+
+    /* Another stream (stderr redirected after systemd started us). */
+    capture_start(&saved, fds);
+    xd_log_init("unit", cfg);
+    xd_log_warnx("to a file");
+    capture_end(saved, fds);
+    snprintf(want, sizeof(want), "unit[%d] area: warn: to a file\n",
+             (int)getpid());
+    if (strip_stamps() != 0 || strcmp(out, want) != 0)
+        bad++, fprintf(stderr, "FAIL not the journal:\n%s", out);
+    unsetenv("JOURNAL_STREAM");
+    xd_log_init("unit", cfg);
+    return bad;
+}
+
 int
 main(void)
 {
@@ -104,6 +192,10 @@ main(void)
     xd_log_warn("open %s", "x");
     xd_log_debug("not shown either");
     capture_end(saved, fds);
+    if (strip_stamps() == 0)
+        passed++;
+    else
+        failed++, fprintf(stderr, "FAIL no timestamp:\n%s", out);
     snprintf(want, sizeof(want),
              "unit[%d] area: warn: shown 42\nunit[%d] area: warn: open x: "
              "No such file or directory\n",
@@ -126,6 +218,8 @@ main(void)
         passed++;
     else
         failed++;
+    failed += check_journal(cfg);
+    passed++;
     xd_config_free(cfg);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -3,7 +3,11 @@
  *
  * `xd_log_init` once in main; each .c file defines XD_LOG_AREA before
  * including this header. Lines look like
- *     muc[812] room: warn: rename rooms.db: No space left on device
+ *     2026-12-06T21:53:37.454+01:00 xmppd-muc[812] room: warn: rename
+ *     rooms.db: No space left on device
+ * (one line; an ISO 8601 local timestamp). When stderr is the journal
+ * (JOURNAL_STREAM names its device and inode), the timestamp is left out
+ * and the line starts with the sd-daemon(3) priority, e.g. "<4>".
  * `_warn` appends strerror(errno), `_warnx` does not. `info` is for operators
  * (start, stop, link up/down); stanza contents appear only at debug.
  * Messages may hold peer text: control characters, C1 controls, U+2028/9
@@ -34,7 +38,8 @@ typedef enum xd_log_level {
 struct xd_config;
 /* Sets the process name and reads [global] log_level (error, warn, info,
  * debug; default info) and log_target (stderr or syslog; default stderr)
- * from cfg, which may be NULL. Exits 1 with a message on a bad value. */
+ * from cfg, which may be NULL; checks whether stderr is the journal. Exits
+ * 1 with a message on a bad value. */
 void xd_log_init(const char *procname, const struct xd_config *cfg);
 void xd_log_set_level(xd_log_level level);
 /* True when a message of that level would be written (to skip costly
