@@ -46,6 +46,7 @@ struct disco {
     char *caps_node;
     char *caps_ver;     /* NULL until computed; reset by every change */
     char *caps_nodever; /* caps_node#caps_ver */
+    int caps_failed;    /* ill-formed since the last change (logged) */
 };
 
 static const char *const builtin_features[] = {
@@ -83,6 +84,7 @@ changed(struct disco *d)
     free(d->caps_ver);
     free(d->caps_nodever);
     d->caps_ver = d->caps_nodever = NULL;
+    d->caps_failed = 0;
 }
 
 void
@@ -265,6 +267,8 @@ int
 disco_caps(struct disco *d, const char *domain, const char **node,
            const char **ver)
 {
+    if (d->caps_failed)
+        return XD_EINVAL;
     if (d->caps_ver == NULL) {
         xd_stanza *q = xd_stanza_new("query", XD_NS_DISCO_INFO);
         domain_info(d, xd_stanza_root(q));
@@ -274,6 +278,7 @@ disco_caps(struct disco *d, const char *domain, const char **node,
             xd_log_warnx("%s: no caps: the same identity or feature is "
                          "registered twice",
                          domain);
+            d->caps_failed = 1;
             return rc;
         }
         d->caps_nodever = xd_xasprintf("%s#%s", d->caps_node, d->caps_ver);

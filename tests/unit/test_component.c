@@ -445,55 +445,19 @@ builtins(void)
     /* The iq type reaches the handler as an enum; results never do. */
     xd_component_on_iq(comp, "urn:example:typed", 0, on_typed, &typed);
     typed.calls = 0;
+    /* clang-format off */
+    static const char typed_iqs[] =
+        IQ_TO("get", "t1", "bot@comp.example")
+        "<q xmlns='urn:example:typed'/></iq>"
+        IQ_TO("set", "t2", "comp.example")
+        "<q xmlns='urn:example:typed'/></iq>"
+        IQ_TO("result", "t3", "comp.example")
+        "<q xmlns='urn:example:typed'/></iq>"
+        IQ_TO("set", "t4", "comp.example")
+        "<q xmlns='urn:example:hidden'/></iq>";
+    /* clang-format on */
     int before = xd_fake_router_count(r);
-    xd_fake_router_send(
-        r, IQ_TO("get", "t1",
-                 "bot@comp.example") "<q "
-                                     "xmlns='urn:example:typed'/></"
-                                     "iq>" IQ_TO("set", "t2", "comp.example") "<q xmlns='urn:example:typed'/></iq>" IQ_TO(
-                                         "result", "t3",
-                                         "comp.example") "<q "
-                                                         "xmlns='urn:"
-                                                         "example:"
-                                                         "typed'/></"
-                                                         "iq>" IQ_TO(
-                                                             "set", "t4",
-                                                             "comp.example") "<"
-                                                                             "q"
-                                                                             " "
-                                                                             "x"
-                                                                             "m"
-                                                                             "l"
-                                                                             "n"
-                                                                             "s"
-                                                                             "="
-                                                                             "'"
-                                                                             "u"
-                                                                             "r"
-                                                                             "n"
-                                                                             ":"
-                                                                             "e"
-                                                                             "x"
-                                                                             "a"
-                                                                             "m"
-                                                                             "p"
-                                                                             "l"
-                                                                             "e"
-                                                                             ":"
-                                                                             "h"
-                                                                             "i"
-                                                                             "d"
-                                                                             "d"
-                                                                             "e"
-                                                                             "n"
-                                                                             "'"
-                                                                             "/"
-                                                                             ">"
-                                                                             "<"
-                                                                             "/"
-                                                                             "i"
-                                                                             "q"
-                                                                             ">");
+    xd_fake_router_send(r, typed_iqs);
     xd_fake_router_wait(r, before + 3);
     xd_test_run_for_ms(xd_fake_router_base(r), 30);
     CHECK(typed.calls == 2 && typed.get == 1 && typed.set == 1 &&
@@ -522,6 +486,17 @@ builtins(void)
     }
     CHECK(cb_calls == 6, "the callbacks ran for nodes and entities (%d)",
           cb_calls);
+
+    /* The same identity twice: no caps (XEP-0115 5.4), asked twice. */
+    xd_component_add_identity(comp, "component", "generic", "Built-ins");
+    CHECK(xd_component_caps(comp, &node, &ver) == XD_EINVAL &&
+              xd_component_caps(comp, &node, &ver) == XD_EINVAL,
+          "ill-formed disco: no caps");
+    p = xd_stanza_presence_new(NULL, NULL, NULL);
+    CHECK(xd_component_add_caps(comp, p) == XD_EINVAL &&
+              xd_elem_first(xd_stanza_root(p)) == NULL,
+          "nor a <c/>");
+    xd_stanza_unref(p);
 
     xd_component_free(comp);
     xd_fake_router_free(r);
