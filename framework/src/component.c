@@ -116,10 +116,15 @@ struct xd_component {
 
 static void connect_now(xd_component *c);
 
-/* The program's name, for its version answer and caps node. */
+/* The program's name, for its version answer and caps node: what main
+ * gave xd_config_main, else argv[0]'s base name. */
 static const char *
-program_name(void)
+program_name(const xd_config *cfg, const char **version)
 {
+    const char *name = xd_config_program(cfg, version);
+
+    if (name != NULL)
+        return name;
 #ifdef __GLIBC__
     return program_invocation_short_name;
 #else
@@ -170,7 +175,8 @@ xd_component_new_with(const xd_config *cfg, const char *section,
     c->backoff_ms = c->conf.reconnect_min_ms;
     c->held = evbuffer_new();
     c->iqs = iq_tracker_new(c);
-    c->disco = disco_new(program_name());
+    const char *version = NULL, *program = program_name(cfg, &version);
+    c->disco = disco_new(program, version ? version : XMPPD_VERSION);
     c->commands = commands_new(c);
     *out = c;
     return 0;

@@ -24,8 +24,8 @@ void iq_tracker_fail_all(struct iq_tracker *t);
 
 /* disco.c: what the component answers about its domain by itself. */
 struct disco;
-/* `program` names the software (version name, caps node). */
-struct disco *disco_new(const char *program);
+/* `program` and `version` name the software (version answer, caps node). */
+struct disco *disco_new(const char *program, const char *version);
 void disco_free(struct disco *d);
 void disco_add_identity(struct disco *d, const char *category, const char *type,
                         const char *name);

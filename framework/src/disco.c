@@ -56,12 +56,12 @@ static const char *const builtin_features[] = {
 };
 
 struct disco *
-disco_new(const char *program)
+disco_new(const char *program, const char *version)
 {
     struct disco *d = xd_xcalloc(1, sizeof(struct disco));
 
     d->version_name = xd_xstrdup(program);
-    d->version = xd_xstrdup(XMPPD_VERSION);
+    d->version = xd_xstrdup(version);
     d->caps_node = xd_xasprintf("urn:xmppd:%s", program);
     return d;
 }

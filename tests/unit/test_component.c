@@ -341,6 +341,39 @@ has_all(const char *s, const char *const *want, size_t n)
     return 1;
 }
 
+/* A component made from a configuration that knows its program (as
+ * xd_config_main's does) answers XEP-0092 with that program's name and
+ * version, and names its caps node after it. */
+static void
+version_from_program(void)
+{
+    xd_fake_router *r = NULL;
+    xd_config *cfg = NULL;
+    xd_component *comp = NULL;
+    const char *node = NULL, *ver = NULL;
+
+    CHECK(xd_fake_router_new(&r) == 0 &&
+              xd_fake_router_config(r, "c", "comp.example", NULL, &cfg) == 0,
+          "fake router");
+    xd_config_set_program(cfg, "xmppd-dice", "2.0.1");
+    CHECK(xd_component_new(cfg, "c", xd_fake_router_base(r), &comp) == 0 &&
+              xd_fake_router_start(r, comp) == 0,
+          "component up");
+    char *a =
+        ask(r, IQ_TO("get", "v1",
+                     "comp.example") "<query xmlns='jabber:iq:version'/></iq>");
+    CHECK(a && strstr(a, "<name>xmppd-dice</name><version>2.0.1</version>"),
+          "version from the program given to the configuration: %s",
+          a ? a : "none");
+    free(a);
+    CHECK(xd_component_caps(comp, &node, &ver) == 0 &&
+              strcmp(node, "urn:xmppd:xmppd-dice") == 0,
+          "caps node named after the program");
+    xd_component_free(comp);
+    xd_fake_router_free(r);
+    xd_config_free(cfg);
+}
+
 static void
 builtins(void)
 {
@@ -687,5 +720,6 @@ main(void)
     backpressure(0);
     backpressure(1048576);
     builtins();
+    version_from_program();
     return check_report();
 }

@@ -104,8 +104,9 @@ xd_handler *xd_component_on(xd_component *c, xd_stanza_kind kind,
                             const char *ns, xd_stanza_fn fn, void *arg);
 
 /* Flags of xd_component_on_iq. */
-#define XD_IQ_NO_FEATURE 0x1u /* do not list `ns` in the domain's disco#info   \
-                               */
+#define XD_IQ_NO_FEATURE                                                       \
+    0x1u /* do not list `ns` in the domain's disco#info                        \
+          */
 /*
  * Registers a handler for iq requests whose payload element (the iq's
  * first child) is in namespace `ns` (NULL: every request). Only types get
@@ -204,8 +205,10 @@ void xd_component_disco_entities(xd_component *c, xd_disco_fn fn, void *arg);
 
 /*
  * XEP-0092: the domain answers jabber:iq:version gets with `name` and
- * `version` (copied), and lists the feature. By default name is the
- * program's (argv[0]'s base name, e.g. xmppd-echo) and version libxmppd's.
+ * `version` (copied), and lists the feature. By default they are the
+ * program's, as main gave them to xd_config_main (see xd_config_program):
+ * name, and version or else libxmppd's; without that, argv[0]'s base name
+ * and libxmppd's version.
  * name NULL stops answering and listing it. No <os/> is ever sent.
  */
 void xd_component_set_version(xd_component *c, const char *name,
