@@ -169,7 +169,7 @@ room_info(struct muc_room *room, const xd_stanza *in)
  * list of thousands would not fit in one stanza). disco#info of the domain
  * is the framework's. */
 static xd_verdict
-disco_items(xd_component *c, const xd_stanza *in, void *arg)
+disco_items(xd_component *c, const xd_stanza *in, xd_iq_type type, void *arg)
 {
     struct muc_service *svc = arg;
     const char *to = xd_stanza_to(in);
@@ -179,8 +179,7 @@ disco_items(xd_component *c, const xd_stanza *in, void *arg)
 
     (void)c;
     if (to == NULL || strcmp(to, svc->domain) != 0 ||
-        xd_elem_attr(q, "node") != NULL ||
-        strcmp(xd_stanza_type(in), "get") != 0)
+        xd_elem_attr(q, "node") != NULL || type != XD_IQ_GET)
         return XD_PASS;
     if (xd_rsm_parse(q, &rsm) != 0) {
         muc_refuse(svc, in, "bad-request", "a malformed result set request");
@@ -303,7 +302,7 @@ may_see_archive(const struct muc_room *room, const char *from, const char *bare)
 }
 
 static xd_verdict
-room_iq(xd_component *c, const xd_stanza *in, void *arg)
+room_iq(xd_component *c, const xd_stanza *in, xd_iq_type type, void *arg)
 {
     struct muc_service *svc = arg;
     xd_jid *to = NULL, *from = NULL;
@@ -334,7 +333,7 @@ room_iq(xd_component *c, const xd_stanza *in, void *arg)
         goto done;
     }
     const char *bare = xd_jid_bare_str(from);
-    int get = strcmp(xd_stanza_type(in), "get") == 0;
+    int get = type == XD_IQ_GET;
     if (ns == NULL) {
         muc_refuse(svc, in, "bad-request", "an iq needs a payload");
     } else if (strcmp(ns, XD_NS_DISCO_INFO) == 0 && get) {
@@ -449,9 +448,8 @@ muc_service_new(const xd_config *cfg, const char *section,
     xd_component_add_feature(svc->comp, XD_NS_DISCO_ITEMS);
     xd_component_on(svc->comp, XD_STANZA_PRESENCE, NULL, muc_presence_in, svc);
     xd_component_on(svc->comp, XD_STANZA_MESSAGE, NULL, muc_message_in, svc);
-    xd_component_on(svc->comp, XD_STANZA_IQ, XD_NS_DISCO_ITEMS, disco_items,
-                    svc);
-    xd_component_on(svc->comp, XD_STANZA_IQ, NULL, room_iq, svc);
+    xd_component_on_iq(svc->comp, XD_NS_DISCO_ITEMS, 0, disco_items, svc);
+    xd_component_on_iq(svc->comp, NULL, 0, room_iq, svc);
     xd_component_on_link(svc->comp, on_link, svc);
     muc_commands_register(svc);
     muc_hats_register(svc);

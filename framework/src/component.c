@@ -5,6 +5,7 @@
  * reads slowly, and dispatch to handlers.
  */
 #define XD_LOG_AREA "component"
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <openssl/sha.h>
 
 #include <xmppd/buf.h>
+#include <xmppd/caps.h>
 #include <xmppd/command.h>
 #include <xmppd/jid.h>
 #include <xmppd/log.h>
@@ -71,7 +73,9 @@ struct xd_handler {
     xd_component *c;
     xd_stanza_kind kind;
     char *ns;
-    xd_stanza_fn fn;
+    xd_stanza_fn fn;        /* messages and presences */
+    xd_iq_request_fn iq_fn; /* iqs */
+    unsigned flags;         /* XD_IQ_NO_FEATURE */
     void *arg;
     int removed;
     xd_handler *next;
@@ -112,6 +116,22 @@ struct xd_component {
 };
 
 static void connect_now(xd_component *c);
+
+/* The program's name, for its version answer and caps node: what main
+ * gave xd_config_main, else argv[0]'s base name. */
+static const char *
+program_name(const xd_config *cfg, const char **version)
+{
+    const char *name = xd_config_program(cfg, version);
+
+    if (name != NULL)
+        return name;
+#ifdef __GLIBC__
+    return program_invocation_short_name;
+#else
+    return getprogname();
+#endif
+}
 
 /* --- setup ------------------------------------------------------------- */
 
@@ -156,7 +176,8 @@ xd_component_new_with(const xd_config *cfg, const char *section,
     c->backoff_ms = c->conf.reconnect_min_ms;
     c->held = evbuffer_new();
     c->iqs = iq_tracker_new(c);
-    c->disco = disco_new();
+    const char *version = NULL, *program = program_name(cfg, &version);
+    c->disco = disco_new(program, version ? version : XMPPD_VERSION);
     c->commands = commands_new(c);
     *out = c;
     return 0;
@@ -281,22 +302,84 @@ xd_component_add_item(xd_component *c, const char *jid, const char *node,
     disco_add_item(c->disco, jid, node, name);
 }
 
+int
+xd_component_disco_node(xd_component *c, const char *node, xd_disco_fn fn,
+                        void *arg)
+{
+    return disco_add_node(c->disco, node, fn, arg);
+}
+
+void
+xd_component_disco_entities(xd_component *c, xd_disco_fn fn, void *arg)
+{
+    disco_set_entities(c->disco, fn, arg);
+}
+
+void
+xd_component_set_version(xd_component *c, const char *name, const char *version)
+{
+    disco_set_version(c->disco, name, version);
+}
+
+int
+xd_component_caps(xd_component *c, const char **node, const char **ver)
+{
+    return disco_caps(c->disco, c->conf.domain, node, ver);
+}
+
+int
+xd_component_add_caps(xd_component *c, xd_stanza *presence)
+{
+    const char *node, *ver;
+    int rc = xd_component_caps(c, &node, &ver);
+
+    if (rc == 0)
+        xd_caps_add(xd_stanza_root(presence), node, ver);
+    return rc;
+}
+
 /* --- handlers ------------------------------------------------------------ */
 
-xd_handler *
-xd_component_on(xd_component *c, xd_stanza_kind kind, const char *ns,
-                xd_stanza_fn fn, void *arg)
+static xd_handler *
+add_handler(xd_component *c, xd_stanza_kind kind, const char *ns, void *arg)
 {
     xd_handler *h = xd_xcalloc(1, sizeof(*h)), **pp = &c->handlers;
 
     h->c = c;
     h->kind = kind;
     h->ns = xd_xstrdup(ns);
-    h->fn = fn;
     h->arg = arg;
     while (*pp != NULL)
         pp = &(*pp)->next;
     *pp = h;
+    return h;
+}
+
+xd_handler *
+xd_component_on(xd_component *c, xd_stanza_kind kind, const char *ns,
+                xd_stanza_fn fn, void *arg)
+{
+    /* An iq handler needs the iq's type and may advertise a feature: a
+     * message handler's signature would let it do neither. */
+    if (kind == XD_STANZA_IQ)
+        xd_fatalx("%s: iq handlers are registered with xd_component_on_iq",
+                  c->conf.domain);
+    xd_handler *h = add_handler(c, kind, NULL, arg);
+    (void)ns;
+    h->fn = fn;
+    return h;
+}
+
+xd_handler *
+xd_component_on_iq(xd_component *c, const char *ns, unsigned flags,
+                   xd_iq_request_fn fn, void *arg)
+{
+    xd_handler *h = add_handler(c, XD_STANZA_IQ, ns, arg);
+
+    h->iq_fn = fn;
+    h->flags = flags;
+    if (ns != NULL && !(flags & XD_IQ_NO_FEATURE))
+        disco_feature_ref(c->disco, ns);
     return h;
 }
 
@@ -321,6 +404,11 @@ xd_handler_remove(xd_handler *h)
 {
     xd_component *c = h->c;
 
+    if (h->removed)
+        return;
+    if (h->kind == XD_STANZA_IQ && h->ns != NULL &&
+        !(h->flags & XD_IQ_NO_FEATURE))
+        disco_feature_unref(c->disco, h->ns);
     h->removed = 1;
     c->reap = 1;
     if (!c->dispatching)
@@ -343,6 +431,7 @@ dispatch(xd_component *c, xd_stanza *st)
     const char *type = xd_stanza_type(st);
     int request = kind == XD_STANZA_IQ && type != NULL &&
                   (strcmp(type, "get") == 0 || strcmp(type, "set") == 0);
+    xd_iq_type iq_type = request && type[0] == 's' ? XD_IQ_SET : XD_IQ_GET;
     xd_verdict v = XD_PASS;
 
     if (kind == XD_STANZA_IQ && !request) {
@@ -359,7 +448,8 @@ dispatch(xd_component *c, xd_stanza *st)
             continue;
         if (h->ns != NULL && (ns == NULL || strcmp(h->ns, ns) != 0))
             continue;
-        v = h->fn(c, st, h->arg);
+        v = kind == XD_STANZA_IQ ? h->iq_fn(c, st, iq_type, h->arg)
+                                 : h->fn(c, st, h->arg);
     }
     c->dispatching--;
     if (c->reap && !c->dispatching)
@@ -369,8 +459,8 @@ dispatch(xd_component *c, xd_stanza *st)
     if (v == XD_HANDLED || !request)
         return;
     xd_stanza *reply = xd_component_command_answer(c, st);
-    if (reply == NULL)
-        reply = disco_answer(c->disco, c->conf.domain, st);
+    if (reply == NULL && disco_answer(c->disco, c, st, iq_type) == XD_HANDLED)
+        return;
     if (reply == NULL)
         reply = xd_stanza_error_reply(st, XD_ERRT_CANCEL, "service-unavailable",
                                       NULL);

@@ -22,19 +22,33 @@ xd_verdict iq_tracker_answer(struct iq_tracker *t, const xd_stanza *reply);
 /* Calls every waiter with NULL (the link went down). */
 void iq_tracker_fail_all(struct iq_tracker *t);
 
-/* disco.c: XEP-0030 data of the component's domain. */
+/* disco.c: what the component answers about its domain by itself. */
 struct disco;
-struct disco *disco_new(void);
+/* `program` and `version` name the software (version answer, caps node). */
+struct disco *disco_new(const char *program, const char *version);
 void disco_free(struct disco *d);
 void disco_add_identity(struct disco *d, const char *category, const char *type,
                         const char *name);
 void disco_add_feature(struct disco *d, const char *var);
+/* An iq handler for var came (ref) or went (unref): listed while any is
+ * there. */
+void disco_feature_ref(struct disco *d, const char *var);
+void disco_feature_unref(struct disco *d, const char *var);
 void disco_add_item(struct disco *d, const char *jid, const char *node,
                     const char *name);
-/* Answers disco#info, disco#items and ping addressed to the domain itself;
- * NULL when `iq` is none of those. The caller owns the reply. */
-xd_stanza *disco_answer(const struct disco *d, const char *domain,
-                        const xd_stanza *iq);
+void disco_set_version(struct disco *d, const char *name, const char *version);
+/* 0, or XD_EEXIST when the node has a callback (or is the commands node). */
+int disco_add_node(struct disco *d, const char *node, xd_disco_fn fn,
+                   void *arg);
+void disco_set_entities(struct disco *d, xd_disco_fn fn, void *arg);
+/* The domain's caps (see xd_component_caps); `domain` for the log. */
+int disco_caps(struct disco *d, const char *domain, const char **node,
+               const char **ver);
+/* Answers (sends) disco#info and disco#items of the domain, its nodes and
+ * its entities, version and ping of the domain: XD_HANDLED, or XD_PASS
+ * when `iq` is none of those it can answer. */
+xd_verdict disco_answer(struct disco *d, xd_component *c, const xd_stanza *iq,
+                        xd_iq_type type);
 
 /* command.c: XEP-0050 commands offered on the component's domain. */
 struct commands;

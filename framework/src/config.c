@@ -26,6 +26,7 @@ struct entry {
 
 struct xd_config {
     char *name;
+    char *program, *program_version; /* xd_config_set_program */
     struct entry *entries;
     size_t n, cap;
     char **sections; /* in file order */
@@ -331,6 +332,7 @@ xd_config_main(int argc, char *argv[], const xd_program *prog, int *optind_out)
         exit(1);
     }
     free(path);
+    xd_config_set_program(cfg, prog->name, prog->version);
     return cfg;
 }
 
@@ -358,7 +360,26 @@ xd_config_free(xd_config *cfg)
     free(cfg->sections);
     free(cfg->entries);
     free(cfg->name);
+    free(cfg->program);
+    free(cfg->program_version);
     free(cfg);
+}
+
+void
+xd_config_set_program(xd_config *cfg, const char *name, const char *version)
+{
+    free(cfg->program);
+    free(cfg->program_version);
+    cfg->program = xd_xstrdup(name);
+    cfg->program_version = xd_xstrdup(version);
+}
+
+const char *
+xd_config_program(const xd_config *cfg, const char **version)
+{
+    if (version != NULL)
+        *version = cfg->program_version;
+    return cfg->program;
 }
 
 const char *

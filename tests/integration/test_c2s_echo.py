@@ -1,6 +1,6 @@
 """A slixmpp client logs in over STARTTLS (SCRAM-SHA-1, SCRAM-SHA-256,
 PLAIN) and over direct TLS, and xmppd-echo answers it through the router;
-the server and the component answer disco and ping."""
+the server and the component answer disco, ping and version."""
 import asyncio
 
 from xdtest import check, passed, login, logout, main, next_message
@@ -32,6 +32,13 @@ async def test(rig):
           "echo's disco#info identity: %s" % (ids,))
     await c["xep_0199"].ping(jid="echo.localhost", timeout=10)
     passed("echo answers ping")
+    # XEP-0092, answered by the framework with what main gave xd_config_main.
+    iq = c.make_iq_get(queryxmlns="jabber:iq:version", ito="echo.localhost")
+    res = await iq.send(timeout=10)
+    q = res.xml.find("{jabber:iq:version}query")
+    name = q.findtext("{jabber:iq:version}name") if q is not None else None
+    check(name == "xmppd-echo" and "jabber:iq:version" in
+          info["disco_info"]["features"], "echo's version: %s" % name)
     info = await c["xep_0030"].get_info(jid="localhost", timeout=10)
     check(("server", "im", None, "xmppd") in info["disco_info"]["identities"]
           and "urn:xmpp:ping" in info["disco_info"]["features"],

@@ -266,12 +266,13 @@ static const xd_command room_config_cmd = {
 /* A handler for the commands namespace registered by the component runs
  * before the framework's commands. */
 static xd_verdict
-on_commands_iq(xd_component *c, const xd_stanza *in, void *arg)
+on_commands_iq(xd_component *c, const xd_stanza *in, xd_iq_type type, void *arg)
 {
     const xd_elem *cmd = xd_elem_first(xd_stanza_root(in));
     const char *node = xd_elem_attr(cmd, "node");
     int *seen = arg;
 
+    (void)type;
     if (node == NULL || strcmp(node, "mine") != 0)
         return XD_PASS;
     (*seen)++;
@@ -627,7 +628,7 @@ main(void)
         { IQ("get", USER) INFO "/></iq>",
           { "type='result'", "urn:xmpp:ping", "!" CMDS } },
         { IQ("get", USER) ITEMS "node='" CMDS "'/></iq>",
-          { "type='error'", "<service-unavailable" } },
+          { "type='error'", "<item-not-found" } }, /* XEP-0030: no node */
         { IQ("set", USER) COMMAND "node='hello' action='execute'/></iq>",
           { "type='error'", "<service-unavailable" } },
     };
@@ -645,7 +646,7 @@ main(void)
           "a node registered twice: XD_EEXIST");
     CHECK(xd_component_add_command(comp, &bad_cmd, NULL) == XD_EINVAL,
           "a command without a name: XD_EINVAL");
-    xd_component_on(comp, XD_STANZA_IQ, CMDS, on_commands_iq, &handler_seen);
+    xd_component_on_iq(comp, CMDS, 0, on_commands_iq, &handler_seen);
 
     static const struct row disco[] = {
         { IQ("get", USER) INFO "/></iq>",

@@ -6,7 +6,10 @@
  * automatic service-unavailable, disco#info and ping, and a burst of
  * output bigger than four times the link's high-water mark (one stanza in,
  * many big ones out, to a router that does not read for a while), which
- * the component holds while it stops reading instead of losing its link.
+ * the component holds while it stops reading instead of losing its link;
+ * and the built-ins: XEP-0092 version (default, overridden, disabled), the
+ * features of iq handlers, the iq type handlers get, caps of the domain's
+ * disco#info, disco#info/items by callback for a node and entity JIDs.
  */
 #include "check.h"
 #include <stdio.h>
@@ -15,6 +18,7 @@
 
 #include <openssl/sha.h>
 
+#include <xmppd/caps.h>
 #include <xmppd/component.h>
 
 #include <xmppd/testing.h>
@@ -86,12 +90,13 @@ big_message(void)
 }
 
 static xd_verdict
-answer_big(xd_component *c, const xd_stanza *in, void *arg)
+answer_big(xd_component *c, const xd_stanza *in, xd_iq_type type, void *arg)
 {
     xd_stanza *r = xd_stanza_reply(in);
     xd_stanza *m = big_message();
 
     (void)arg;
+    (void)type;
     xd_elem_add_copy(xd_stanza_root(r), xd_stanza_root(m));
     xd_stanza_unref(m);
     xd_component_send(c, r);
@@ -230,6 +235,302 @@ backpressure(unsigned long held_max)
               xd_fake_router_count(r), b.handled, b.down);
 
     xd_stanza_unref(b.big);
+    xd_component_free(comp);
+    xd_fake_router_free(r);
+    xd_config_free(cfg);
+}
+
+/* --- built-ins: version, features of iq handlers, iq types, disco by
+ * callback, caps --------------------------------------------------------- */
+
+struct seen {
+    int get, set, calls;
+};
+
+static xd_verdict
+on_typed(xd_component *c, const xd_stanza *in, xd_iq_type type, void *arg)
+{
+    struct seen *s = arg;
+
+    s->calls++;
+    if (type == XD_IQ_GET)
+        s->get++;
+    else if (type == XD_IQ_SET)
+        s->set++;
+    xd_component_send(c, xd_stanza_iq_result(in));
+    return XD_HANDLED;
+}
+
+/* Node urn:example:node of the domain, and entities alice@ and bob@. */
+static int
+disco_cb(xd_component *c, const xd_stanza *in, xd_disco_kind kind,
+         const char *node, xd_elem *q, void *arg)
+{
+    const char *to = xd_stanza_to(in);
+    int *calls = arg;
+
+    (void)c;
+    (*calls)++;
+    if (strcmp(to, "nobody@comp.example") == 0)
+        return XD_ENOTFOUND;
+    if (node != NULL && strcmp(node, "urn:example:node") != 0)
+        return XD_ENOTFOUND;
+    if (kind == XD_DISCO_INFO) {
+        xd_disco_add_identity(q, "client", "bot", to);
+        xd_disco_add_feature(q, "urn:example:cb");
+    } else {
+        xd_disco_add_item(q, "comp.example", "urn:example:sub", "Sub");
+    }
+    return 0;
+}
+
+/* Sends xml from the router and returns the component's one answer as a
+ * string (the caller frees it), or NULL when none came. */
+static char *
+ask(xd_fake_router *r, const char *xml)
+{
+    const xd_stanza *a = xd_fake_router_ask(r, xml);
+
+    return a ? xd_elem_to_string(xd_stanza_root(a), NULL) : NULL;
+}
+
+#define IQ_TO(type, id, to)                                                    \
+    "<iq type='" type "' id='" id "' from='a@example.com/r' to='" to "'>"
+#define INFO_Q  "<query xmlns='http://jabber.org/protocol/disco#info'"
+#define ITEMS_Q "<query xmlns='http://jabber.org/protocol/disco#items'"
+
+static const struct {
+    const char *xml;
+    const char *want[4]; /* substrings of the answer; "!x": x is absent */
+} cb_rows[] = {
+    { IQ_TO("get", "n1", "comp.example") INFO_Q " node='urn:example:node'/>"
+                                                "</iq>",
+      { "type='result'", "node='urn:example:node'",
+        "<identity category='client' type='bot' name='comp.example'/>",
+        "var='urn:example:cb'" } },
+    { IQ_TO("get", "n2", "comp.example") ITEMS_Q " node='urn:example:node'/>"
+                                                 "</iq>",
+      { "type='result'", "node='urn:example:node'",
+        "<item jid='comp.example' node='urn:example:sub' name='Sub'/>" } },
+    { IQ_TO("get", "n3", "comp.example") INFO_Q " node='urn:example:none'/>"
+                                                "</iq>",
+      { "type='error'", "<item-not-found" } },
+    { IQ_TO("get", "e1", "alice@comp.example") INFO_Q "/></iq>",
+      { "type='result'", "from='alice@comp.example'",
+        "name='alice@comp.example'", "!node=" } },
+    { IQ_TO("get", "e2", "bob@comp.example") ITEMS_Q "/></iq>",
+      { "type='result'", "node='urn:example:sub'" } },
+    { IQ_TO("get", "e3", "alice@comp.example") INFO_Q
+      " node='urn:example:node'/></iq>",
+      { "type='result'", "node='urn:example:node'", "var='urn:example:cb'" } },
+    { IQ_TO("get", "e4", "nobody@comp.example") INFO_Q "/></iq>",
+      { "type='error'", "<item-not-found" } },
+    /* A full JID is an iq handler's (none here): service-unavailable. */
+    { IQ_TO("get", "e5", "alice@comp.example/r") INFO_Q "/></iq>",
+      { "type='error'", "<service-unavailable" } },
+};
+
+static int
+has_all(const char *s, const char *const *want, size_t n)
+{
+    for (size_t i = 0; i < n && want[i] != NULL; i++) {
+        int absent = want[i][0] == '!';
+        if ((strstr(s, want[i] + absent) != NULL) == absent)
+            return 0;
+    }
+    return 1;
+}
+
+/* A component made from a configuration that knows its program (as
+ * xd_config_main's does) answers XEP-0092 with that program's name and
+ * version, and names its caps node after it. */
+static void
+version_from_program(void)
+{
+    xd_fake_router *r = NULL;
+    xd_config *cfg = NULL;
+    xd_component *comp = NULL;
+    const char *node = NULL, *ver = NULL;
+
+    CHECK(xd_fake_router_new(&r) == 0 &&
+              xd_fake_router_config(r, "c", "comp.example", NULL, &cfg) == 0,
+          "fake router");
+    xd_config_set_program(cfg, "xmppd-dice", "2.0.1");
+    CHECK(xd_component_new(cfg, "c", xd_fake_router_base(r), &comp) == 0 &&
+              xd_fake_router_start(r, comp) == 0,
+          "component up");
+    char *a =
+        ask(r, IQ_TO("get", "v1",
+                     "comp.example") "<query xmlns='jabber:iq:version'/></iq>");
+    CHECK(a && strstr(a, "<name>xmppd-dice</name><version>2.0.1</version>"),
+          "version from the program given to the configuration: %s",
+          a ? a : "none");
+    free(a);
+    CHECK(xd_component_caps(comp, &node, &ver) == 0 &&
+              strcmp(node, "urn:xmppd:xmppd-dice") == 0,
+          "caps node named after the program");
+    xd_component_free(comp);
+    xd_fake_router_free(r);
+    xd_config_free(cfg);
+}
+
+static void
+builtins(void)
+{
+    xd_fake_router *r = NULL;
+    struct seen typed = { 0 }, hidden = { 0 };
+    int cb_calls = 0;
+    char *a;
+    xd_config *cfg = NULL;
+    xd_component *comp = NULL;
+
+    CHECK(xd_fake_router_new(&r) == 0 &&
+              xd_fake_router_config(r, "c", "comp.example", NULL, &cfg) == 0,
+          "fake router");
+    CHECK(xd_component_new(cfg, "c", xd_fake_router_base(r), &comp) == 0,
+          "component made");
+    xd_component_add_identity(comp, "component", "generic", "Built-ins");
+    xd_handler *auto_h =
+        xd_component_on_iq(comp, "urn:example:auto", 0, on_typed, &typed);
+    xd_component_on_iq(comp, "urn:example:hidden", XD_IQ_NO_FEATURE, on_typed,
+                       &hidden);
+    CHECK(xd_fake_router_start(r, comp) == 0, "link up");
+
+    /* XEP-0092 from the program's name and libxmppd's version. */
+    a = ask(r, IQ_TO("get", "v1",
+                     "comp.example") "<query xmlns='jabber:iq:version'/></iq>");
+    CHECK(a && strstr(a, "type='result'") &&
+              strstr(a, "<name>test_component</name>") &&
+              strstr(a, "<version>" XMPPD_VERSION "</version>") &&
+              !strstr(a, "<os>"),
+          "version answered with the program's name: %s", a ? a : "none");
+    free(a);
+    xd_component_set_version(comp, "Dice", "1.2");
+    a = ask(r, IQ_TO("get", "v2",
+                     "comp.example") "<query xmlns='jabber:iq:version'/></iq>");
+    CHECK(a && strstr(a, "<name>Dice</name><version>1.2</version>"),
+          "version overridden: %s", a ? a : "none");
+    free(a);
+
+    /* Features: built-ins, version, the iq handlers' but a hidden one. */
+    a = ask(r, IQ_TO("get", "d1", "comp.example") INFO_Q "/></iq>");
+    CHECK(a && strstr(a, "var='jabber:iq:version'") &&
+              strstr(a, "var='urn:example:auto'") &&
+              !strstr(a, "urn:example:hidden"),
+          "an iq handler's namespace is listed unless told not to: %s",
+          a ? a : "none");
+    free(a);
+
+    /* Caps: the 'ver' of what disco#info says, and node#ver answered. */
+    const char *node = NULL, *ver = NULL;
+    CHECK(xd_component_caps(comp, &node, &ver) == 0 && node && ver &&
+              strcmp(node, "urn:xmppd:test_component") == 0,
+          "caps of the domain");
+    char *ver1 = xd_xstrdup(ver);
+    const xd_stanza *answer = xd_fake_router_ask(
+        r, IQ_TO("get", "d2", "comp.example") INFO_Q "/></iq>");
+    char *theirs = NULL;
+    if (answer != NULL) {
+        const xd_elem *q = xd_elem_first(xd_stanza_root(answer));
+        xd_caps_ver(q, XD_CAPS_SHA1, &theirs);
+        CHECK(xd_caps_verify(q, "sha-1", ver1) == 0,
+              "the caps ver verifies against the disco#info answer");
+    }
+    CHECK(theirs && strcmp(theirs, ver1) == 0, "caps ver %s, answer's %s", ver1,
+          theirs ? theirs : "none");
+    free(theirs);
+    char xml[512];
+    snprintf(xml, sizeof(xml),
+             IQ_TO("get", "d3", "comp.example") INFO_Q " node='%s#%s'/></iq>",
+             node, ver1);
+    a = ask(r, xml);
+    CHECK(a && strstr(a, "type='result'") && strstr(a, "#") &&
+              strstr(a, "var='urn:example:auto'"),
+          "disco#info of node#ver: %s", a ? a : "none");
+    free(a);
+    xd_stanza *p = xd_stanza_presence_new(NULL, NULL, NULL);
+    CHECK(xd_component_add_caps(comp, p) == 0, "caps added to a presence");
+    a = xd_elem_to_string(xd_stanza_root(p), NULL);
+    CHECK(strstr(a, "<c xmlns='http://jabber.org/protocol/caps' "
+                    "hash='sha-1' node='urn:xmppd:test_component' ver='") &&
+              strstr(a, ver1),
+          "<c/>: %s", a);
+    free(a);
+    xd_stanza_unref(p);
+
+    /* Removing the handler, or the version, changes disco and caps. */
+    xd_handler_remove(auto_h);
+    xd_component_set_version(comp, NULL, NULL);
+    CHECK(xd_component_caps(comp, &node, &ver) == 0 && strcmp(ver, ver1) != 0,
+          "caps change with the features");
+    free(ver1);
+    a = ask(r, IQ_TO("get", "d4", "comp.example") INFO_Q "/></iq>");
+    CHECK(a && !strstr(a, "urn:example:auto") && !strstr(a, "iq:version"),
+          "a removed handler's feature and a disabled version are gone: %s",
+          a ? a : "none");
+    free(a);
+    a = ask(r, IQ_TO("get", "v3",
+                     "comp.example") "<query xmlns='jabber:iq:version'/></iq>");
+    CHECK(a && strstr(a, "<service-unavailable"),
+          "version disabled: service-unavailable: %s", a ? a : "none");
+    free(a);
+
+    /* The iq type reaches the handler as an enum; results never do. */
+    xd_component_on_iq(comp, "urn:example:typed", 0, on_typed, &typed);
+    typed.calls = 0;
+    /* clang-format off */
+    static const char typed_iqs[] =
+        IQ_TO("get", "t1", "bot@comp.example")
+        "<q xmlns='urn:example:typed'/></iq>"
+        IQ_TO("set", "t2", "comp.example")
+        "<q xmlns='urn:example:typed'/></iq>"
+        IQ_TO("result", "t3", "comp.example")
+        "<q xmlns='urn:example:typed'/></iq>"
+        IQ_TO("set", "t4", "comp.example")
+        "<q xmlns='urn:example:hidden'/></iq>";
+    /* clang-format on */
+    int before = xd_fake_router_count(r);
+    xd_fake_router_send(r, typed_iqs);
+    xd_fake_router_wait(r, before + 3);
+    xd_test_run_for_ms(xd_fake_router_base(r), 30);
+    CHECK(typed.calls == 2 && typed.get == 1 && typed.set == 1 &&
+              hidden.set == 1 && xd_fake_router_count(r) == before + 3,
+          "get and set reach handlers with their type, a result does not "
+          "(calls %d get %d set %d, answers %d)",
+          typed.calls, typed.get, typed.set, xd_fake_router_count(r) - before);
+
+    /* Disco by callback: a node of the domain, entity JIDs. */
+    CHECK(xd_component_disco_node(comp, "urn:example:node", disco_cb,
+                                  &cb_calls) == 0 &&
+              xd_component_disco_node(comp, "urn:example:node", disco_cb,
+                                      &cb_calls) == XD_EEXIST,
+          "a node has one callback");
+    a = ask(r, IQ_TO("get", "e0", "alice@comp.example") INFO_Q "/></iq>");
+    CHECK(a && strstr(a, "<service-unavailable"),
+          "no entity callback: service-unavailable: %s", a ? a : "none");
+    free(a);
+    xd_component_disco_entities(comp, disco_cb, &cb_calls);
+    for (size_t i = 0; i < XD_NELEM(cb_rows); i++) {
+        a = ask(r, cb_rows[i].xml);
+        CHECK(a && has_all(a, cb_rows[i].want, XD_NELEM(cb_rows[i].want)),
+              "disco callback row %zu: %s\n  answer: %s", i, cb_rows[i].xml,
+              a ? a : "none");
+        free(a);
+    }
+    CHECK(cb_calls == 6, "the callbacks ran for nodes and entities (%d)",
+          cb_calls);
+
+    /* The same identity twice: no caps (XEP-0115 5.4), asked twice. */
+    xd_component_add_identity(comp, "component", "generic", "Built-ins");
+    CHECK(xd_component_caps(comp, &node, &ver) == XD_EINVAL &&
+              xd_component_caps(comp, &node, &ver) == XD_EINVAL,
+          "ill-formed disco: no caps");
+    p = xd_stanza_presence_new(NULL, NULL, NULL);
+    CHECK(xd_component_add_caps(comp, p) == XD_EINVAL &&
+              xd_elem_first(xd_stanza_root(p)) == NULL,
+          "nor a <c/>");
+    xd_stanza_unref(p);
+
     xd_component_free(comp);
     xd_fake_router_free(r);
     xd_config_free(cfg);
@@ -376,7 +677,7 @@ main(void)
 
     /* Stanzas over max_stanza_bytes would end the link at the router: they
      * are not sent; an iq answer becomes <resource-constraint/>. */
-    xd_component_on(comp, XD_STANZA_IQ, "urn:example:big", answer_big, NULL);
+    xd_component_on_iq(comp, "urn:example:big", 0, answer_big, NULL);
     before = xd_fake_router_count(r);
     xd_fake_router_send(r,
                         "<iq type='get' id='big1' from='a@example.com/r' "
@@ -418,5 +719,7 @@ main(void)
 
     backpressure(0);
     backpressure(1048576);
+    builtins();
+    version_from_program();
     return check_report();
 }

@@ -140,6 +140,8 @@ run_main(char *const argv[], char *buf, size_t size)
         dup2(fds[1], 2);
         close(fds[0]);
         xd_config *cfg = xd_config_main(argc, (char **)argv, &prog, NULL);
+        const char *version = NULL, *name = xd_config_program(cfg, &version);
+        printf("program %s %s\n", name ? name : "-", version ? version : "-");
         xd_config_free(cfg);
         fflush(NULL);
         _exit(255);
@@ -216,7 +218,9 @@ program_cases(void)
     free(path);
     char *plain[] = { "xmppd-test", NULL };
     rc = run_main(plain, out, sizeof(out));
-    if (rc != -1)
+    /* The configuration knows its program (a component answers XEP-0092
+     * with it). */
+    if (rc != -1 || strstr(out, "program xmppd-test 9.8.7\n") == NULL)
         failed++, fprintf(stderr,
                           "FAIL xmppd-test.ini not loaded (rc %d): "
                           "%s\n",

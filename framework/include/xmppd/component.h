@@ -4,17 +4,18 @@
  *
  * A component connects to a router (xmppd, Prosody, ejabberd, ...), performs
  * the handshake, and dispatches incoming stanzas to handlers registered by
- * stanza kind and, for iqs, by the namespace of the payload. It answers
- * XEP-0030 disco#info and disco#items for its domain from what was
- * registered, answers XEP-0199 pings, and replies service-unavailable to iqs
- * (get/set) no handler took. It reconnects with exponential backoff and
- * jitter; stanzas sent while the link is down are queued (bounded) and
- * flushed once it is back. When the router reads slower than the component
- * writes (past the stream's high-water mark), the component stops reading
- * from the router and holds further output (in order, up to
- * out_queue_max_bytes) until the link's output has drained: a burst that
- * one stanza causes (a room's broadcast) slows the senders instead of
- * passing the stream's 4x limit, which would close the link.
+ * stanza kind and, for iqs, by the namespace of the payload. Built in, for
+ * what no handler took: XEP-0030 disco#info and disco#items for its domain
+ * from what was registered (and, by callback, for nodes and for entity
+ * JIDs user@domain), its XEP-0115 caps, XEP-0092 software version,
+ * XEP-0199 ping, and service-unavailable to any other iq get or set. It
+ * reconnects with exponential backoff and jitter; stanzas sent while the link
+ * is down are queued (bounded) and flushed once it is back. When the router
+ * reads slower than the component writes (past the stream's high-water mark),
+ * the component stops reading from the router and holds further output (in
+ * order, up to out_queue_max_bytes) until the link's output has drained: a
+ * burst that one stanza causes (a room's broadcast) slows the senders instead
+ * of passing the stream's 4x limit, which would close the link.
  *
  * Section keys (xd_component_new reads them from its config section):
  *   domain              the component's JID domain (required)
@@ -55,6 +56,15 @@ typedef void (*xd_iq_fn)(xd_component *c, const xd_stanza *reply, void *arg);
 /* Link state changes: up 1 after each successful handshake, 0 when lost. */
 typedef void (*xd_link_fn)(xd_component *c, int up, void *arg);
 
+/* The two iq types a request handler sees. */
+typedef enum xd_iq_type { XD_IQ_GET, XD_IQ_SET } xd_iq_type;
+/* An iq request handler: `in` is an iq get or set (`type` says which),
+ * borrowed for the call. Return XD_HANDLED once it is answered (or will
+ * be: every request must get a result or an error), XD_PASS to let the
+ * next handler or the built-ins have it. */
+typedef xd_verdict (*xd_iq_request_fn)(xd_component *c, const xd_stanza *in,
+                                       xd_iq_type type, void *arg);
+
 /*
  * Reads the keys above from `section` of cfg and prepares a component on
  * `base` (NULL: the component makes and owns its own). Does not connect yet.
@@ -84,13 +94,33 @@ const char *xd_component_domain(const xd_component *c);
 int xd_component_is_up(const xd_component *c);
 
 /*
- * Registers a handler for stanzas of `kind`; for XD_STANZA_IQ, `ns` selects
- * the namespace of the iq's payload element (NULL: any). Handlers run in
- * registration order until one returns XD_HANDLED. Returns a handle for
+ * Registers a handler for messages or presences (`kind` XD_STANZA_MESSAGE
+ * or XD_STANZA_PRESENCE; `ns` must be NULL). Iqs have xd_component_on_iq:
+ * passing XD_STANZA_IQ here is a programming error (fatal). Handlers run
+ * in registration order until one returns XD_HANDLED. Returns a handle for
  * xd_handler_remove (owned by the component).
  */
 xd_handler *xd_component_on(xd_component *c, xd_stanza_kind kind,
                             const char *ns, xd_stanza_fn fn, void *arg);
+
+/* Flags of xd_component_on_iq. */
+#define XD_IQ_NO_FEATURE                                                       \
+    0x1u /* do not list `ns` in the domain's disco#info                        \
+          */
+/*
+ * Registers a handler for iq requests whose payload element (the iq's
+ * first child) is in namespace `ns` (NULL: every request). Only types get
+ * and set reach it; results and errors go to the xd_component_iq waiter
+ * they answer (or are dropped), never to handlers. The handler sees
+ * requests to the domain and to any JID at it (user@domain/resource).
+ * Unless `flags` has XD_IQ_NO_FEATURE, `ns` is listed as a feature in the
+ * domain's disco#info for as long as the handler is registered. Iq
+ * handlers and message/presence handlers run in registration order
+ * together; the built-ins answer what they all pass. Returns a handle for
+ * xd_handler_remove (owned by the component).
+ */
+xd_handler *xd_component_on_iq(xd_component *c, const char *ns, unsigned flags,
+                               xd_iq_request_fn fn, void *arg);
 /* Unregisters; safe inside any callback, including the handler itself. */
 void xd_handler_remove(xd_handler *h);
 void xd_component_on_link(xd_component *c, xd_link_fn fn, void *arg);
@@ -124,12 +154,79 @@ int xd_component_iq(xd_component *c, xd_stanza *iq, unsigned timeout_ms,
                     xd_iq_fn fn, void *arg);
 
 /* XEP-0030 for the component's domain: disco#info identities and features
- * (disco#info, ping are always there) and disco#items. Strings are copied. */
+ * (disco#info, disco#items and ping are always there, jabber:iq:version
+ * while the version is answered, and the namespaces of iq handlers) and
+ * disco#items. Strings are copied. */
 void xd_component_add_identity(xd_component *c, const char *category,
                                const char *type, const char *name);
 void xd_component_add_feature(xd_component *c, const char *var);
 void xd_component_add_item(xd_component *c, const char *jid, const char *node,
                            const char *name);
+
+/* Which query a disco callback answers. */
+typedef enum xd_disco_kind { XD_DISCO_INFO, XD_DISCO_ITEMS } xd_disco_kind;
+/* A disco callback's "I have sent the answer myself" (see xd_disco_fn). */
+#define XD_DISCO_ANSWERED 1
+/*
+ * Answers a disco#info or disco#items get (`in`, borrowed) about `node`
+ * (NULL: none) of the JID it is addressed to (xd_stanza_to(in)): fills
+ * `query`, the result's <query/> (its node attribute already set), with
+ * xd_disco_add_identity/_feature/_item or any children. Returns 0 (the
+ * result is sent), XD_ENOTFOUND (<item-not-found/> is sent instead), or
+ * XD_DISCO_ANSWERED when it sent an answer of its own (an error, or a
+ * result later on); `query` is then discarded.
+ */
+typedef int (*xd_disco_fn)(xd_component *c, const xd_stanza *in,
+                           xd_disco_kind kind, const char *node, xd_elem *query,
+                           void *arg);
+/* Children of a disco answer, for callbacks; in query's arena. name or
+ * node may be NULL. */
+void xd_disco_add_identity(xd_elem *query, const char *category,
+                           const char *type, const char *name);
+void xd_disco_add_feature(xd_elem *query, const char *var);
+void xd_disco_add_item(xd_elem *query, const char *jid, const char *node,
+                       const char *name);
+/*
+ * fn answers disco#info and disco#items for `node` of the domain itself
+ * (e.g. a node listed in the domain's items). 0, or XD_EEXIST when the node
+ * has a callback already (or is the commands node, which the framework
+ * answers). The node is copied.
+ */
+int xd_component_disco_node(xd_component *c, const char *node, xd_disco_fn fn,
+                            void *arg);
+/*
+ * fn answers disco#info and disco#items for every entity JID of the
+ * domain: a bare user@domain (a room, a gateway's remote contact), with or
+ * without a node. Replaces an earlier callback; fn NULL removes it. Without
+ * one, such queries get service-unavailable (unless an iq handler took
+ * them). Full JIDs (user@domain/resource) are left to iq handlers.
+ */
+void xd_component_disco_entities(xd_component *c, xd_disco_fn fn, void *arg);
+
+/*
+ * XEP-0092: the domain answers jabber:iq:version gets with `name` and
+ * `version` (copied), and lists the feature. By default they are the
+ * program's, as main gave them to xd_config_main (see xd_config_program):
+ * name, and version or else libxmppd's; without that, argv[0]'s base name
+ * and libxmppd's version.
+ * name NULL stops answering and listing it. No <os/> is ever sent.
+ */
+void xd_component_set_version(xd_component *c, const char *name,
+                              const char *version);
+
+/*
+ * XEP-0115 caps of the domain's own disco#info: *node (the software's
+ * URI, "urn:xmppd:" and the program's name) and *ver (SHA-1), both
+ * borrowed and valid until the domain's disco changes (an identity, a
+ * feature, an iq handler, the version). Disco#info queries for node#ver
+ * are answered. 0, or XD_EINVAL when the registered identities or features
+ * are ill-formed for caps (the same identity twice; logged).
+ */
+int xd_component_caps(xd_component *c, const char **node, const char **ver);
+/* Appends the domain's <c/> to presence (see xd_component_caps and
+ * xd_caps_add): for every available presence the domain sends. 0 or
+ * XD_EINVAL (nothing added). */
+int xd_component_add_caps(xd_component *c, xd_stanza *presence);
 
 /* Connects and runs the event loop until xd_component_stop or SIGTERM /
  * SIGINT. 0 after a stop, XD_EIO if the loop failed. */

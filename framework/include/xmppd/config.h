@@ -117,6 +117,14 @@ void xd_config_write_help(const xd_program *prog, void *file);
  * is the version of the headers a program was compiled with. */
 const char *xd_version(void);
 void xd_config_free(xd_config *cfg); /* NULL is a no-op */
+/* The program the configuration is for: its name (NULL when unknown) and,
+ * in *version (may be NULL), its version (NULL when it has none of its
+ * own). xd_config_main sets both from prog, so that a component made from
+ * cfg answers XEP-0092 with them. Borrowed; live with cfg. */
+const char *xd_config_program(const xd_config *cfg, const char **version);
+/* Sets them (copied; NULL clears), for configurations made otherwise. */
+void xd_config_set_program(xd_config *cfg, const char *name,
+                           const char *version);
 /* The path the configuration was read from (or the name given to
  * xd_config_load_string); borrowed, lives with cfg. */
 const char *xd_config_name(const xd_config *cfg);
