@@ -9,9 +9,12 @@
  * durable. One fsync-free COMMIT per turn instead of one per message.
  */
 #define XD_LOG_AREA "db"
+#include <time.h>
+
 #include <event2/event.h>
 
 #include <xmppd/log.h>
+#include <xmppd/metrics.h>
 
 #include "router.h"
 
@@ -41,8 +44,18 @@ db_batch_write(struct router *r)
 void
 db_batch_flush(struct router *r)
 {
-    if (r->db != NULL && xd_db_batch_end(r->db) != 0)
+    struct timespec t0, t1;
+
+    if (r->db == NULL || !xd_db_in_batch(r->db))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (xd_db_batch_end(r->db) != 0)
         xd_log_warnx("%s: a batch of writes was lost", r->conf.db_path);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (r->db_commit_s != NULL)
+        xd_metrics_observe(r->db_commit_s,
+                           (double)(t1.tv_sec - t0.tv_sec) +
+                               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 
 void

@@ -87,7 +87,7 @@ router_open(struct router *r)
     if ((rc = kdf_worker_start(r->base, &c->kdf_max_pending, &r->kdf)) != 0)
         return rc;
     if ((rc = router_load_components(r)) != 0 || (rc = control_start(r)) != 0 ||
-        (rc = c2s_compact_start(r)) != 0)
+        (rc = c2s_compact_start(r)) != 0 || (rc = router_metrics_start(r)) != 0)
         return rc;
     if ((rc = admin_commands_start(r)) != 0)
         return rc;
@@ -154,6 +154,7 @@ main(int argc, char *argv[])
 
     listeners_stop(&r);
     control_stop(&r);
+    router_metrics_stop(&r);
     c2s_free_all(&r);
     admin_commands_stop(&r); /* before the worker: they cancel their jobs */
     kdf_worker_stop(r.kdf);  /* after the sessions: they cancelled their jobs */

@@ -139,6 +139,8 @@ router_reload(struct router *r)
     keep_num("c2s_port", r->conf.c2s_port, &nc.c2s_port);
     keep_num("c2s_tls_port", r->conf.c2s_tls_port, &nc.c2s_tls_port);
     keep_num("component_port", r->conf.component_port, &nc.component_port);
+    keep_str("metrics_address", r->conf.metrics_address, &nc.metrics_address);
+    keep_num("metrics_port", r->conf.metrics_port, &nc.metrics_port);
     xmppd_conf_free(&r->conf);
     r->conf = nc;
     r->limits.max_stanza_bytes = (size_t)nc.max_stanza_bytes;

@@ -21,17 +21,18 @@ void
 router_bounce(struct router *r, xd_stanza *st, const char *condition)
 {
     xd_stanza *err = NULL;
+    xd_stanza_kind kind = xd_stanza_kind_of(st);
 
     /* Errors are never answered (no loops); presence is not bounced
      * (RFC 6121 8.5: the server silently ignores it). */
-    if (xd_stanza_kind_of(st) != XD_STANZA_PRESENCE &&
-        xd_stanza_from(st) != NULL)
+    if (kind != XD_STANZA_PRESENCE && xd_stanza_from(st) != NULL)
         err = xd_stanza_error_reply(st, xd_stanza_error_default_type(condition),
                                     condition, NULL);
     xd_stanza_unref(st);
     if (err == NULL)
         return;
     r->stats.stanzas_bounced++;
+    r->stats.bounced_kind[kind & 3]++;
     router_route(r, err);
 }
 
@@ -46,6 +47,7 @@ router_route(struct router *r, xd_stanza *st)
         return;
     }
     r->stats.stanzas_routed++;
+    r->stats.routed_kind[xd_stanza_kind_of(st) & 3]++;
     const char *domain = xd_jid_domain(jid);
     if (router_is_local_host(r, domain)) {
         if (xd_jid_local(jid) == NULL && xd_jid_resource(jid) == NULL)

@@ -58,6 +58,10 @@ struct comp_conf {
 struct router_stats {
     unsigned long long stanzas_routed;
     unsigned long long stanzas_bounced;
+    /* route.c: stanzas routed by xd_stanza_kind (other, message, presence,
+     * iq), and the errors bounced by the kind of what they answer. */
+    unsigned long long routed_kind[4];
+    unsigned long long bounced_kind[4];
     unsigned long long c2s_accepted;
     unsigned long long auth_ok;
     unsigned long long auth_failed;
@@ -107,6 +111,8 @@ struct router {
     struct event *compact_timer;    /* c2s.c: quiet connections shrink */
     struct event *db_commit; /* db_batch.c: ends the turn's write batch */
     struct router_stats stats;
+    struct xd_metrics *metrics;               /* router_metrics.c, or NULL */
+    struct xd_metrics_histogram *db_commit_s; /* db_batch.c's commits */
     time_t started;
     char *caps_ver; /* XEP-0115 verification string of the hosts */
     int stopping;
@@ -124,6 +130,11 @@ void db_batch_flush(struct router *r);
  * batch is committed before the output of its turn reaches a socket. */
 void db_batch_before_write(void *r);
 void db_batch_free(struct router *r);
+
+/* router_metrics.c: the OpenMetrics endpoint on metrics_address and
+ * metrics_port (nothing when the port is 0). 0, or an error (logged). */
+int router_metrics_start(struct router *r);
+void router_metrics_stop(struct router *r);
 
 /* control.c: xmppdctl's UNIX socket (sessions, kick, stats, reload). */
 int control_start(struct router *r);

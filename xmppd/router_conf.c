@@ -159,6 +159,12 @@ const xd_config_key xmppd_conf_keys[] = {
                   "UNIX socket (mode 0600) on which xmppdctl lists and "
                   "kicks sessions, reads statistics and asks for a reload; "
                   "empty: none"),
+    XD_CFG_STRING("metrics_address", struct xmppd_conf, metrics_address,
+                  "127.0.0.1",
+                  "address (IPv4 or IPv6 literal) the OpenMetrics endpoint "
+                  "binds to; anything but loopback is logged as a warning"),
+    XD_CFG_UINT("metrics_port", struct xmppd_conf, metrics_port, 0, 0, 65535,
+                "port of the OpenMetrics endpoint (GET /metrics); 0: none"),
     XD_CFG_END,
 };
 

@@ -48,8 +48,10 @@ struct xmppd_conf {
     unsigned long long registration_interval_s;
     unsigned long long password_change_interval_s;
     unsigned long long kdf_max_pending;
-    char *admins;         /* XEP-0133 admins: bare JIDs, space-separated */
-    char *control_socket; /* xmppdctl's UNIX socket; "": none */
+    char *admins;          /* XEP-0133 admins: bare JIDs, space-separated */
+    char *control_socket;  /* xmppdctl's UNIX socket; "": none */
+    char *metrics_address; /* router_metrics.c */
+    unsigned long long metrics_port; /* 0: no metrics endpoint */
 };
 
 extern const xd_config_key xmppd_conf_keys[];
