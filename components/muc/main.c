@@ -11,6 +11,7 @@
 
 #include <xmppd/config.h>
 #include <xmppd/log.h>
+#include <xmppd/metrics.h>
 #include <xmppd/stream.h>
 #include <xmppd/version.h>
 
@@ -23,6 +24,43 @@ struct muc_main {
     size_t n;
     int failed;
 };
+
+/* The service's gauges, read when the metrics are scraped. */
+static double
+metric_rooms(void *arg)
+{
+    return (double)xd_map_count(((struct muc_service *)arg)->rooms);
+}
+
+static void
+count_occupants(const char *name, void *room, void *arg)
+{
+    (void)name;
+    *(double *)arg += (double)((struct muc_room *)room)->noccupants;
+}
+
+static double
+metric_occupants(void *arg)
+{
+    double n = 0;
+
+    xd_map_each(((struct muc_service *)arg)->rooms, count_occupants, &n);
+    return n;
+}
+
+static int
+add_metrics(struct muc_service *svc)
+{
+    xd_metrics *m = xd_component_metrics(svc->comp);
+    int rc = xd_metrics_gauge_fn(m, "xmppd_muc_rooms", "rooms held", NULL,
+                                 metric_rooms, svc);
+
+    if (rc == 0)
+        rc = xd_metrics_gauge_fn(m, "xmppd_muc_occupants",
+                                 "occupants of all rooms", NULL,
+                                 metric_occupants, svc);
+    return rc;
+}
 
 static void
 add_section(const char *section, const char *rest, void *arg)
@@ -43,6 +81,10 @@ add_section(const char *section, const char *rest, void *arg)
         return;
     }
     m->svc[m->n++] = svc;
+    if (add_metrics(svc) != 0) {
+        xd_log_warnx("[%s]: the metrics cannot be registered", section);
+        m->failed = 1;
+    }
 }
 
 /* What --help and --version print. */

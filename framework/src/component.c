@@ -20,6 +20,7 @@
 #include <xmppd/command.h>
 #include <xmppd/jid.h>
 #include <xmppd/log.h>
+#include <xmppd/metrics.h>
 #include <xmppd/service.h>
 
 #include "component_internal.h"
@@ -36,6 +37,8 @@ struct component_conf {
     unsigned long long max_stanza_bytes;
     unsigned long long out_queue_max_bytes;
     unsigned long long presence_max_subscriptions;
+    char *metrics_address;
+    unsigned long long metrics_port;
 };
 
 #define C struct component_conf
@@ -65,6 +68,12 @@ const xd_config_key xd_component_keys[] = {
                       "subscriptions (entity, user pairs, pending ones "
                       "included) the presence helper keeps; past it requests "
                       "are refused"),
+    XD_CFG_FIELD_STRING(C, metrics_address, "127.0.0.1",
+                        "address (IPv4 or IPv6 literal) of the OpenMetrics "
+                        "endpoint; anything but loopback is logged"),
+    XD_CFG_FIELD_UINT(C, metrics_port, 0, 0, 65535,
+                      "port of the OpenMetrics endpoint (GET /metrics); "
+                      "0: none"),
     XD_CFG_END,
 };
 #undef C
@@ -113,9 +122,14 @@ struct xd_component {
     struct evbuffer *held;
     int blocked;
     unsigned long dropped; /* stanzas not held since the last drain */
+    xd_metrics *metrics;   /* xd_component_metrics; served on metrics_port */
+    struct {
+        unsigned long long in, out, dropped, link_ups, link_downs, connects;
+    } stats;
 };
 
 static void connect_now(xd_component *c);
+static int metrics_start(xd_component *c);
 
 /* The program's name, for its version answer and caps node: what main
  * gave xd_config_main, else argv[0]'s base name. */
@@ -179,6 +193,12 @@ xd_component_new_with(const xd_config *cfg, const char *section,
     const char *version = NULL, *program = program_name(cfg, &version);
     c->disco = disco_new(program, version ? version : XMPPD_VERSION);
     c->commands = commands_new(c);
+    if (metrics_start(c) != 0) {
+        xd_component_free(c);
+        if (own_keys != NULL)
+            xd_config_unbind(own_keys, own);
+        return XD_EIO;
+    }
     *out = c;
     return 0;
 fail:
@@ -214,6 +234,7 @@ xd_component_free(xd_component *c)
     xd_buf_free(&c->fan_each);
     xd_buf_free(&c->out);
     evbuffer_free(c->held);
+    xd_metrics_free(c->metrics);
     for (xd_handler *h = c->handlers, *n; h != NULL; h = n) {
         n = h->next;
         free(h->ns);
@@ -269,6 +290,86 @@ void
 xd_component_add_feature(xd_component *c, const char *var)
 {
     disco_add_feature(c->disco, var);
+}
+
+xd_metrics *
+xd_component_metrics(xd_component *c)
+{
+    return c->metrics;
+}
+
+static double
+metric_link_up(void *arg)
+{
+    return ((xd_component *)arg)->up;
+}
+
+static double
+metric_queued(void *arg)
+{
+    return (double)((xd_component *)arg)->qlen;
+}
+
+static double
+metric_held(void *arg)
+{
+    xd_component *c = arg;
+
+    return c->held != NULL ? (double)evbuffer_get_length(c->held) : 0;
+}
+
+/* The link's metrics (docs/component-guide.md "Metrics"), and the
+ * endpoint when metrics_port is set. 0, or an error (logged). */
+static int
+metrics_start(xd_component *c)
+{
+    static const struct {
+        const char *name, *help;
+        size_t offset;
+    } counters[] = {
+        { "xmppd_component_stanzas_received", "stanzas from the router",
+          offsetof(xd_component, stats.in) },
+        { "xmppd_component_stanzas_sent", "stanzas written to the router",
+          offsetof(xd_component, stats.out) },
+        { "xmppd_component_stanzas_dropped",
+          "stanzas dropped: queue_max or out_queue_max_bytes reached",
+          offsetof(xd_component, stats.dropped) },
+        { "xmppd_component_link_ups", "handshakes completed",
+          offsetof(xd_component, stats.link_ups) },
+        { "xmppd_component_link_downs", "links lost after a handshake",
+          offsetof(xd_component, stats.link_downs) },
+        { "xmppd_component_connects", "connection attempts to the router",
+          offsetof(xd_component, stats.connects) },
+    };
+    int rc = 0;
+
+    c->metrics = xd_metrics_new();
+    for (size_t i = 0; i < XD_NELEM(counters) && rc == 0; i++)
+        rc = xd_metrics_add_u64(
+            c->metrics, XD_METRICS_COUNTER, counters[i].name, counters[i].help,
+            NULL,
+            (const unsigned long long *)((const char *)c + counters[i].offset));
+    if (rc == 0)
+        rc = xd_metrics_gauge_fn(c->metrics, "xmppd_component_link_up",
+                                 "1 while the link is up", NULL, metric_link_up,
+                                 c);
+    if (rc == 0)
+        rc = xd_metrics_gauge_fn(c->metrics, "xmppd_component_queued",
+                                 "stanzas queued while the link is down", NULL,
+                                 metric_queued, c);
+    if (rc == 0)
+        rc = xd_metrics_gauge_fn(c->metrics, "xmppd_component_held_bytes",
+                                 "output held while the router reads slowly",
+                                 NULL, metric_held, c);
+    if (rc == 0)
+        rc = xd_metrics_add_process(c->metrics);
+    if (rc == 0 && c->conf.metrics_port != 0)
+        rc = xd_metrics_listen(c->metrics, c->base, c->conf.metrics_address,
+                               (unsigned)c->conf.metrics_port);
+    if (rc != 0)
+        xd_log_warnx("%s: the metrics cannot be served (%d)", c->conf.domain,
+                     rc);
+    return rc;
 }
 
 struct commands *
@@ -478,6 +579,7 @@ enqueue(xd_component *c, xd_stanza *st)
                      c->conf.domain, c->qlen,
                      xd_stanza_to(st) ? xd_stanza_to(st) : "?");
         xd_stanza_unref(st);
+        c->stats.dropped++;
         return XD_ELIMIT;
     }
     if (c->qlen == c->qcap) {
@@ -504,6 +606,7 @@ hold(xd_component *c, const char *data, size_t len)
     size_t held = evbuffer_get_length(c->held);
 
     if (held + len > c->conf.out_queue_max_bytes) {
+        c->stats.dropped++;
         if (c->dropped++ == 0)
             xd_log_warnx("%s: the router reads too slowly: %zu bytes held "
                          "(out_queue_max_bytes); dropping stanzas until it "
@@ -522,14 +625,17 @@ hold(xd_component *c, const char *data, size_t len)
 static int
 link_write(xd_component *c, const char *data, size_t len)
 {
+    int rc;
+
     if (c->blocked)
-        return hold(c, data, len);
-    int rc = xd_stream_send_raw(c->stream, data, len);
-    if (rc != XD_EAGAIN)
-        return rc;
-    c->blocked = 1;
-    xd_stream_pause(c->stream);
-    return 0;
+        rc = hold(c, data, len);
+    else if ((rc = xd_stream_send_raw(c->stream, data, len)) == XD_EAGAIN) {
+        c->blocked = 1;
+        xd_stream_pause(c->stream);
+        rc = 0;
+    }
+    c->stats.out += rc == 0;
+    return rc;
 }
 
 /* Writes st to the link: link_write's status. A stanza too big for the
@@ -660,6 +766,7 @@ xd_component_send_each(xd_component *c, const xd_stanza *st,
             return send_copies(c, st, to + i, n - i); /* closing: queue */
         if (rc == XD_ELIMIT) { /* held to the bound: the rest would be too */
             c->dropped += n - i - 1;
+            c->stats.dropped += n - i - 1;
             return XD_ELIMIT;
         }
     }
@@ -736,6 +843,7 @@ on_stanza(xd_stream *s, xd_stanza *st, void *arg)
         if (xd_elem_is(xd_stanza_root(st), "handshake", XD_NS_CLIENT)) {
             c->up = 1;
             c->backoff_ms = c->conf.reconnect_min_ms;
+            c->stats.link_ups++;
             xd_log_info("%s: link up (%s:%llu)", c->conf.domain,
                         c->conf.router_host, c->conf.router_port);
             flush_queue(c);
@@ -748,6 +856,7 @@ on_stanza(xd_stream *s, xd_stanza *st, void *arg)
         xd_stanza_unref(st);
         return;
     }
+    c->stats.in++;
     dispatch(c, st);
     xd_stanza_unref(st);
 }
@@ -801,6 +910,7 @@ on_closed(xd_stream *s, xd_stream_end why, const char *condition, void *arg)
     c->blocked = 0;
     c->dropped = 0;
     iq_tracker_fail_all(c->iqs);
+    c->stats.link_downs += was_up != 0;
     if (was_up && c->link_fn)
         c->link_fn(c, 0, c->link_arg);
     if (c->stopping) {
@@ -845,6 +955,7 @@ connect_now(xd_component *c)
 
     if (c->stopping || c->stream != NULL)
         return;
+    c->stats.connects++;
     cb.writable = on_connected;
     xd_xml_limits_default(&opts.limits);
     opts.limits.max_stanza_bytes = (size_t)c->conf.max_stanza_bytes;

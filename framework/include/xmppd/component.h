@@ -30,6 +30,8 @@
  *   out_queue_max_bytes 67108864 output held while the router reads slowly
  *   presence_max_subscriptions 100000 pairs the presence helper keeps
  *                       (presence.h)
+ *   metrics_address     127.0.0.1 the OpenMetrics endpoint's address
+ *   metrics_port        0        its port (GET /metrics); 0: none
  */
 #ifndef XMPPD_COMPONENT_H
 #define XMPPD_COMPONENT_H
@@ -68,7 +70,8 @@ typedef xd_verdict (*xd_iq_request_fn)(xd_component *c, const xd_stanza *in,
 /*
  * Reads the keys above from `section` of cfg and prepares a component on
  * `base` (NULL: the component makes and owns its own). Does not connect yet.
- * 0 and *out owned by the caller, or XD_EINVAL (logged).
+ * 0 and *out owned by the caller, XD_EINVAL (logged), or XD_EIO when
+ * metrics_port is set and cannot be listened on (logged).
  */
 int xd_component_new(const xd_config *cfg, const char *section,
                      struct event_base *base, xd_component **out);
@@ -92,6 +95,10 @@ struct event_base *xd_component_base(xd_component *c);
 const char *xd_component_domain(const xd_component *c);
 /* 1 while the link is up (handshake done). */
 int xd_component_is_up(const xd_component *c);
+/* The component's metrics registry (borrowed; lives with c): the link's
+ * counters are in it, a component adds its own (metrics.h); served on
+ * metrics_port when that is set. */
+struct xd_metrics *xd_component_metrics(xd_component *c);
 
 /*
  * Registers a handler for messages or presences (`kind` XD_STANZA_MESSAGE
