@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -28,6 +29,7 @@ struct metrics_conn {
     struct metrics_http *h;
     struct bufferevent *bev;
     struct metrics_conn *prev, *next;
+    time_t accepted; /* the whole request must come within the time-out */
 };
 
 struct metrics_http {
@@ -165,6 +167,12 @@ read_cb(struct bufferevent *bev, void *arg)
     size_t len = evbuffer_get_length(in);
     struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 
+    /* The read time-out is one of inactivity: a peer sending a byte now
+     * and then would hold the connection for ever without this. */
+    if (end.pos < 0 && time(NULL) - c->accepted > XD_METRICS_TIMEOUT_S) {
+        conn_free(c);
+        return;
+    }
     if (end.pos < 0) {
         if (len >= XD_METRICS_MAX_REQUEST_BYTES)
             respond_text(c, "431 Request Header Fields Too Large",
@@ -216,6 +224,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     h->refused = 0;
     struct metrics_conn *c = xd_xcalloc(1, sizeof(*c));
     c->h = h;
+    c->accepted = time(NULL);
     c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (c->bev == NULL) {
         evutil_closesocket(fd);
