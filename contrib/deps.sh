@@ -7,9 +7,11 @@ set -eu
 # clang is for the sanitizer and fuzz build only, which `make test` runs.
 build_pkgs="cmake make gcc pkg-config openssl libevent-dev
 libexpat1-dev libssl-dev libsqlite3-dev libinih-dev libidn-dev
-libcurl4-openssl-dev libsystemd-dev"
+libcurl4-openssl-dev libsystemd-dev libc-ares-dev"
+# dnsmasq-base: the DNS server test_xmppdctl_check.py runs on loopback (the
+# binary only: the dnsmasq package would also start a system service).
 test_pkgs="$build_pkgs clang python3 python3-slixmpp prosody
-libclang-rt-14-dev clang-format fail2ban systemd dpkg-dev man-db"
+libclang-rt-14-dev clang-format fail2ban systemd dpkg-dev man-db dnsmasq-base"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;

@@ -12,6 +12,11 @@
  *                    deluser and passwd)
  *   stats            counters, one "name value" per line
  *   reload           reads the configuration file again (router_reload)
+ *   status           "name value" lines: version, pid, uptime_s, hosts,
+ *                    sessions, components (the domains linked)
+ *   send TO TEXT     routes a chat message with body TEXT (the rest of the
+ *                    line) from the host to TO; TO a served host: a
+ *                    headline to every session of that host
  */
 #define XD_LOG_AREA "control"
 #include <stdio.h>
@@ -27,7 +32,9 @@
 #include <event2/listener.h>
 
 #include <xmppd/buf.h>
+#include <xmppd/config.h>
 #include <xmppd/log.h>
+#include <xmppd/stanza.h>
 
 #include "c2s_internal.h"
 
@@ -184,8 +191,97 @@ cmd_stats(struct router *r, xd_buf *out)
 }
 
 static void
+add_domain(const char *domain, void *value, void *arg)
+{
+    xd_buf *out = arg;
+
+    (void)value;
+    xd_buf_appendf(out, " %s", domain);
+}
+
+static void
+cmd_status(struct router *r, xd_buf *out)
+{
+    xd_buf_append_str(out, "ok\n");
+    xd_buf_appendf(out, "version %s\n", xd_version());
+    xd_buf_appendf(out, "pid %ld\n", (long)getpid());
+    xd_buf_appendf(out, "uptime_s %lld\n",
+                   (long long)(time(NULL) - r->started));
+    xd_buf_appendf(out, "hosts %s\n", r->conf.hosts);
+    xd_buf_appendf(out, "sessions %zu\n", xd_map_count(r->sessions));
+    xd_buf_append_str(out, "components");
+    xd_map_each(r->comp_links, add_domain, out);
+    xd_buf_append_str(out, "\n");
+}
+
+struct announce {
+    struct router *r;
+    const char *host, *text;
+    size_t n;
+};
+
+static void
+announce_one(const char *jid, void *value, void *arg)
+{
+    struct announce *a = arg;
+    struct c2s *c = value;
+
+    if (c->host == NULL || strcmp(c->host, a->host) != 0)
+        return;
+    router_route(a->r,
+                 xd_stanza_message_new("headline", jid, a->host, a->text));
+    a->n++;
+}
+
+/* The announcement goes to the sessions that are bound now: it is news, not
+ * mail, so nobody gets it later from offline storage. */
+static void
+cmd_send(struct router *r, const char *to, const char *text, xd_buf *out)
+{
+    xd_jid *j = NULL;
+
+    if (to == NULL || text == NULL || *text == '\0' ||
+        xd_jid_parse(to, &j) != 0) {
+        xd_buf_append_str(out, "error: send needs a JID and a message\n");
+        xd_jid_free(j);
+        return;
+    }
+    if (xd_jid_local(j) == NULL && xd_jid_resource(j) == NULL &&
+        router_is_local_host(r, xd_jid_domain(j))) {
+        struct announce a = { r, xd_jid_domain(j), text, 0 };
+        /* Routing to a bound session delivers it; it never changes the
+         * session table under the walk. */
+        xd_map_each(r->sessions, announce_one, &a);
+        xd_log_info("announcement to %s: %zu session(s)", a.host, a.n);
+        xd_buf_appendf(out, "ok\nsent to %zu session(s)\n", a.n);
+    } else {
+        const char *from = r->conf.hosts;
+        char host[1024];
+        /* From the host the message goes to when it is one of ours, else
+         * from the first host served. */
+        if (router_is_local_host(r, xd_jid_domain(j)))
+            from = xd_jid_domain(j);
+        snprintf(host, sizeof(host), "%.*s", (int)strcspn(from, " \t,"), from);
+        router_route(r,
+                     xd_stanza_message_new("chat", xd_jid_str(j), host, text));
+        xd_log_info("message from %s to %s sent by the administrator", host,
+                    xd_jid_str(j));
+        xd_buf_appendf(out, "ok\nsent to %s\n", xd_jid_str(j));
+    }
+    xd_jid_free(j);
+}
+
+static void
 run(struct router *r, char *line, xd_buf *out)
 {
+    if (strncmp(line, "send ", 5) == 0) {
+        char *to = line + 5, *text = strchr(to, ' ');
+        if (text != NULL)
+            *text++ = '\0';
+        cmd_send(r, to, text, out);
+        return;
+    }
+
     char *save = NULL;
     char *cmd = strtok_r(line, " \t", &save);
     char *arg = strtok_r(NULL, " \t", &save);
@@ -201,6 +297,8 @@ run(struct router *r, char *line, xd_buf *out)
         cmd_revoke(r, arg, arg2, out);
     else if (strcmp(cmd, "stats") == 0)
         cmd_stats(r, out);
+    else if (strcmp(cmd, "status") == 0)
+        cmd_status(r, out);
     else if (strcmp(cmd, "reload") == 0) {
         if (router_reload(r) == 0)
             xd_buf_append_str(out, "ok\n");

@@ -22,6 +22,7 @@
 #include <xmppd/log.h>
 
 #include "accounts.h"
+#include "password_policy.h"
 #include "c2s_internal.h"
 #include "kdf_worker.h"
 
@@ -173,6 +174,13 @@ derive_and_store(struct c2s *c, xd_stanza *st, const char *user,
     if (accounts_prepare_password(password, &prepped) != 0) {
         reply_error(c, st, XD_ERRT_MODIFY, "not-acceptable",
                     "the password cannot be used");
+        return XD_EINVAL;
+    }
+    if (password_check(prepped, r->conf.password_min_length) != 0) {
+        explicit_bzero(prepped, strlen(prepped));
+        free(prepped);
+        reply_error(c, st, XD_ERRT_MODIFY, "not-acceptable",
+                    "the password is too short");
         return XD_EINVAL;
     }
     for (size_t i = 0; i < ACCOUNTS_MECHS; i++)

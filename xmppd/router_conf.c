@@ -146,6 +146,11 @@ const xd_config_key xmppd_conf_keys[] = {
                 password_change_interval_s, 10, 0, 86400,
                 "XEP-0077: one password change per account within this many "
                 "seconds; sooner gets resource-constraint; 0: no limit"),
+    XD_CFG_UINT("password_min_length", struct xmppd_conf, password_min_length,
+                8, 1, 1024,
+                "passwords shorter than this many characters are refused "
+                "(xmppdctl adduser and passwd, XEP-0077 registration and "
+                "password changes)"),
     XD_CFG_UINT("kdf_max_pending", struct xmppd_conf, kdf_max_pending, 32, 1,
                 100000,
                 "password changes and registrations waiting for their key "

@@ -47,6 +47,7 @@ struct xmppd_conf {
     int registration;
     unsigned long long registration_interval_s;
     unsigned long long password_change_interval_s;
+    unsigned long long password_min_length; /* in characters */
     unsigned long long kdf_max_pending;
     char *admins;          /* XEP-0133 admins: bare JIDs, space-separated */
     char *control_socket;  /* xmppdctl's UNIX socket; "": none */

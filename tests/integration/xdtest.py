@@ -163,6 +163,9 @@ class Rig:
             "c2s_max_connections_per_address": 10000,
             "c2s_connects_per_address_per_min": 0,
             "sasl_ip_max_concurrent": 100,
+            # The tests' accounts have short passwords ("pw"); the minimum
+            # itself is tested in test_xmppdctl.py.
+            "password_min_length": 1,
         }
         keys.update(xmppd_keys)
         self.xmppd_keys = keys
