@@ -3,9 +3,17 @@ PID): with a good certificate and the SRV records of good.test it finds no
 problem there, but it names the missing _xmpp-client SRV record of
 nosrv.test; a certificate for another name and an expired certificate
 are problems; ports that nothing answers on are problems (xmppd stopped);
---no-dns skips DNS; a --dns that is not an address is refused."""
+--no-dns skips DNS; a --dns that is not an address is refused.
+
+xmppdctl cert import takes certbot's live/ layout: a key that does not
+belong to the certificate is refused and nothing changes; a good pair is
+written as tls_cert and tls_key (the key mode 0600), the running xmppd
+reloads, and a new TLS connection gets the new certificate."""
 import os
 import shutil
+import socket
+import ssl
+import stat
 import subprocess
 
 from xdtest import Failure, Rig, check, free_ports, main
@@ -74,6 +82,55 @@ def start_dnsmasq(rig, port):
     return p
 
 
+def served_cert(rig):
+    """The certificate a new direct-TLS connection gets, as PEM."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", rig.c2s_tls_port), 10) as s:
+        with ctx.wrap_socket(s, server_hostname="good.test") as t:
+            return ssl.DER_cert_to_PEM_cert(t.getpeercert(binary_form=True))
+
+
+def live_dir(rig, host, crt, key):
+    d = os.path.join(rig.dir, "letsencrypt", "live", host)
+    os.makedirs(d, exist_ok=True)
+    shutil.copy(crt, os.path.join(d, "fullchain.pem"))
+    shutil.copy(key, os.path.join(d, "privkey.pem"))
+    return os.path.dirname(d)
+
+
+def same_cert(pem_a, path_b):
+    def der(pem):
+        return ssl.PEM_cert_to_DER_cert(pem.split("-----END CERTIFICATE-----")
+                                        [0] + "-----END CERTIFICATE-----\n")
+    with open(path_b) as f:
+        return der(pem_a) == der(f.read())
+
+
+async def cert_import(rig, good, other):
+    """tls_cert/tls_key are rig.cert/rig.key (the rig's localhost pair)."""
+    rig.xmppd_keys.update(tls_cert=rig.cert, tls_key=rig.key)
+    rig.write_config()
+    check(rig.ctl("reload").returncode == 0, "back to the rig's certificate")
+    os.chmod(rig.key, 0o644)  # so that the mode seen after is the import's
+    before = open(rig.cert).read()
+    live = live_dir(rig, "good.test", good[0], other[1])
+    r = rig.ctl("cert", "import", live)
+    check(r.returncode == 1 and "does not belong" in r.stderr
+          and open(rig.cert).read() == before,
+          "a key of another certificate is refused, nothing changed: %r"
+          % r.stderr)
+    live = live_dir(rig, "good.test", good[0], good[1])
+    r = rig.ctl("cert", "import", live)
+    check(r.returncode == 0 and "reloaded" in r.stdout,
+          "cert import live/: %r %r" % (r.stdout, r.stderr))
+    check(stat.S_IMODE(os.stat(rig.key).st_mode) == 0o600,
+          "the key is written with mode 0600")
+    check(same_cert(served_cert(rig), good[0]),
+          "a new connection gets the imported certificate")
+
+
 def problems(out):
     return [line for line in out.splitlines() if line.startswith("problem:")]
 
@@ -128,6 +185,8 @@ async def test(rig):
     r = rig.ctl("check", "--dns", "not an address")
     check(r.returncode == 1 and "not an address" in r.stderr,
           "a bad --dns is refused: %r" % r.stderr)
+
+    await cert_import(rig, good, wrong)
 
 
 main(test)

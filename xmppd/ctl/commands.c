@@ -40,6 +40,11 @@ const struct ctl_command ctl_commands[] = {
       "and its expiry, the DNS SRV and A/AAAA records of every host and\n"
       "that the ports answer; exit 1 on any problem",
       CTL_INVOKER, ctl_cmd_check },
+    { "cert", "import DIR",
+      "install certbot's DIR/fullchain.pem and DIR/privkey.pem (DIR:\n"
+      "live/HOST, or live/ with a folder per host) as tls_cert and\n"
+      "tls_key, then reload the running xmppd",
+      CTL_INVOKER, ctl_cmd_cert },
     { "about", "",
       "versions: xmppdctl, the build, the libraries and the\n"
       "running xmppd",
