@@ -76,7 +76,8 @@ async def test(rig):
           "a bare JID kicks what is left of the account")
     await asyncio.wait_for(a2.stream_error, 10)
     r = rig.ctl("frobnicate")
-    check(r.returncode == 2 and "usage" in r.stderr, "an unknown command")
+    check(r.returncode == 2 and "unknown command 'frobnicate'" in r.stderr,
+          "an unknown command says so")
 
     # Reload: a limit and the certificate change; bob stays connected.
     before = await asyncio.get_event_loop().run_in_executor(
