@@ -41,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 STREAM = ("<?xml version='1.0'?><stream:stream to='localhost' "
           "xmlns='jabber:client' "
           "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
-PASSWORD = "flood"
+PASSWORD = "flood-pw"  # password_min_length is 8 by default
 ROOM = "flood@conference.localhost"
 IO_TIMEOUT = 5.0  # one expected answer, at most
 # the rig's keys the benchmark keeps: addresses, ports, files
