@@ -14,6 +14,9 @@
  *   reload           reads the configuration file again (router_reload)
  *   status           "name value" lines: version, pid, uptime_s, hosts,
  *                    sessions, components (the domains linked)
+ *   command AS DOMAIN NODE [VAR=VALUE...]
+ *                    runs an ad-hoc command at a component as the account
+ *                    AS (control_command.c)
  *   send TO TEXT     routes a chat message with body TEXT (the rest of the
  *                    line) from the host to TO; TO a served host: a
  *                    headline to every session of that host
@@ -340,7 +343,13 @@ read_cb(struct bufferevent *bev, void *arg)
         return;
     }
     xd_buf out = { 0 };
-    run(r, line, &out);
+    if (strncmp(line, "command ", 8) == 0 &&
+        control_command_start(r, bev, line + 8, &out) == 0) {
+        free(line); /* answered when the component answers */
+        return;
+    }
+    if (out.len == 0)
+        run(r, line, &out);
     free(line);
     bufferevent_disable(bev, EV_READ);
     bufferevent_setcb(bev, NULL, written_cb, event_cb, r);
@@ -409,6 +418,7 @@ control_stop(struct router *r)
 {
     if (r->control == NULL)
         return;
+    control_command_stop(r);
     evconnlistener_free(r->control);
     r->control = NULL;
     unlink(r->conf.control_socket);

@@ -42,6 +42,8 @@ router_route(struct router *r, xd_stanza *st)
     const char *to = xd_stanza_to(st);
     xd_jid *jid = NULL;
 
+    if (control_command_answer(r, st))
+        return; /* xmppdctl's ad-hoc command: answered to the socket */
     if (to == NULL || xd_jid_parse(to, &jid) != 0) {
         router_bounce(r, st, "jid-malformed");
         return;

@@ -107,8 +107,10 @@ struct router {
     struct c2s *c2s_all;                /* every client session, bound or not */
     struct comp_link *links_all;        /* every component connection */
     struct event *sig_int, *sig_term, *sig_hup, *shutdown_timer;
-    struct evconnlistener *control; /* control.c */
-    struct event *compact_timer;    /* c2s.c: quiet connections shrink */
+    struct evconnlistener *control;    /* control.c */
+    xd_map *control_requests;          /* control_command.c: iq id -> request */
+    unsigned long long control_serial; /* control_command.c: iq ids */
+    struct event *compact_timer;       /* c2s.c: quiet connections shrink */
     struct event *db_commit; /* db_batch.c: ends the turn's write batch */
     struct router_stats stats;
     struct xd_metrics *metrics;               /* router_metrics.c, or NULL */
@@ -145,6 +147,16 @@ void control_stop(struct router *r);
  * Returns how many were ended. */
 size_t control_revoke(struct router *r, const xd_jid *account,
                       const char *text);
+/* control_command.c: "command AS DOMAIN NODE [VAR=VALUE...]" (args: what
+ * follows "command "; changed in place). 0 when it took the connection
+ * over (it answers later and frees it), else an error written to out. */
+struct bufferevent;
+int control_command_start(struct router *r, struct bufferevent *bev, char *args,
+                          xd_buf *out);
+/* 1 when st is the answer to such a command (consumed), else 0. */
+int control_command_answer(struct router *r, xd_stanza *st);
+/* Drops the commands still waiting and their connections. */
+void control_command_stop(struct router *r);
 
 /* shutdown.c: stops the router as SIGTERM does (listeners closed, every
  * stream ended with system-shutdown, the loop left once they flushed); a

@@ -61,6 +61,14 @@ const struct ctl_command ctl_commands[] = {
       "send MESSAGE (a chat message from the server) to a JID, or as\n"
       "an announcement to everyone online when TO is a served host",
       CTL_CONF, ctl_cmd_send },
+    { "rooms", "",
+      "the rooms of xmppd-muc ([muc] domain), asked as its first admin\n"
+      "through the running xmppd",
+      CTL_CONF, ctl_cmd_rooms },
+    { "destroy_room", "ROOM [REASON...]",
+      "destroy a room of xmppd-muc (ROOM: name or JID); the occupants\n"
+      "are told the REASON",
+      CTL_CONF, ctl_cmd_destroy_room },
     { "stats", "", "counters and memory", CTL_CONF, ctl_cmd_remote },
     { "reload", "",
       "read the configuration again (certificate, limits) without\n"

@@ -64,7 +64,9 @@ int ctl_cmd_about(struct ctl *c, int argc, char **argv);
 int ctl_cmd_check(struct ctl *c, int argc, char **argv);  /* check.c */
 int ctl_cmd_backup(struct ctl *c, int argc, char **argv); /* backup.c */
 int ctl_cmd_restore(struct ctl *c, int argc, char **argv);
-int ctl_cmd_cert(struct ctl *c, int argc, char **argv);   /* cert.c */
+int ctl_cmd_cert(struct ctl *c, int argc, char **argv);  /* cert.c */
+int ctl_cmd_rooms(struct ctl *c, int argc, char **argv); /* rooms.c */
+int ctl_cmd_destroy_room(struct ctl *c, int argc, char **argv);
 int ctl_cmd_send(struct ctl *c, int argc, char **argv);   /* send.c */
 int ctl_cmd_roster(struct ctl *c, int argc, char **argv); /* roster.c */
 int ctl_cmd_delete_old_archives(struct ctl *c, int argc,
