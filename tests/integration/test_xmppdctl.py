@@ -104,7 +104,8 @@ async def the_tool(rig):
         cmd in r.stdout for cmd in (
             "adduser", "passwd", "deluser", "listusers", "sessions", "kick",
             "stats", "reload", "status", "about", "check", "backup",
-            "restore", "send", "roster", "delete_old_archives")),
+            "restore", "send", "roster", "delete_old_archives", "cert",
+            "rooms", "destroy_room")),
         "--help lists the commands: %r" % r.stdout[:300])
     r = rig.ctl("--version")
     check(r.returncode == 0 and r.stdout.startswith("xmppdctl "),
