@@ -125,10 +125,28 @@ async def cert_import(rig, good, other):
     r = rig.ctl("cert", "import", live)
     check(r.returncode == 0 and "reloaded" in r.stdout,
           "cert import live/: %r %r" % (r.stdout, r.stderr))
-    check(stat.S_IMODE(os.stat(rig.key).st_mode) == 0o600,
-          "the key is written with mode 0600")
+    check(stat.S_IMODE(os.stat(rig.key).st_mode) == 0o640,
+          "the key keeps its mode, but never readable by others")
     check(same_cert(served_cert(rig), good[0]),
           "a new connection gets the imported certificate")
+
+    # With tls_cert_dir: into tls_cert_dir/HOST/, the key 0640 with the
+    # folder's group.
+    certs = os.path.join(rig.dir, "certs")
+    os.makedirs(certs)
+    os.chown(certs, -1, 65534)
+    rig.xmppd_keys.update(tls_cert_dir=certs)
+    rig.write_config()
+    live = os.path.join(live_dir(rig, "nosrv.test", good[0], good[1]),
+                        "nosrv.test")  # live/HOST, as certbot's hook has it
+    r = rig.ctl("cert", "import", live)
+    key = os.path.join(certs, "nosrv.test", "privkey.pem")
+    st = os.stat(key)
+    check(r.returncode == 0 and os.path.exists(
+        os.path.join(certs, "nosrv.test", "fullchain.pem"))
+          and stat.S_IMODE(st.st_mode) == 0o640 and st.st_gid == 65534,
+          "cert import into tls_cert_dir/HOST, key 0640 with the folder's "
+          "group: %r %r %o" % (r.stdout, r.stderr, st.st_mode))
 
 
 def problems(out):
