@@ -7,8 +7,10 @@ are problems; ports that nothing answers on are problems (xmppd stopped);
 
 xmppdctl cert import takes certbot's live/ layout: a key that does not
 belong to the certificate is refused and nothing changes; a good pair is
-written as tls_cert and tls_key (the key mode 0600), the running xmppd
-reloads, and a new TLS connection gets the new certificate."""
+written as tls_cert and tls_key (a key never more open than 0640), the
+running xmppd reloads, and a new TLS connection gets the new certificate;
+with tls_cert_dir it goes to tls_cert_dir/HOST/ (key 0640, the folder's
+group), and check looks at each host's certificate there."""
 import os
 import shutil
 import socket
@@ -147,6 +149,17 @@ async def cert_import(rig, good, other):
           and stat.S_IMODE(st.st_mode) == 0o640 and st.st_gid == 65534,
           "cert import into tls_cert_dir/HOST, key 0640 with the folder's "
           "group: %r %r %o" % (r.stdout, r.stderr, st.st_mode))
+
+    # check looks at the certificate each host gets: tls_cert_dir's own.
+    shutil.copy(other[0], os.path.join(certs, "good.test.crt"))
+    shutil.copy(other[1], os.path.join(certs, "good.test.key"))
+    r = rig.ctl("check", "--no-dns")
+    p = problems(r.stdout)
+    check(r.returncode == 1 and len(p) == 1 and "good.test.crt: does not "
+          "name good.test" in p[0] and "nosrv.test/fullchain.pem: names "
+          "nosrv.test" in r.stdout,
+          "check takes each host's certificate of tls_cert_dir: %r"
+          % r.stdout)
 
 
 def problems(out):

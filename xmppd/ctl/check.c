@@ -98,51 +98,108 @@ check_dates(struct check *k, X509 *x, const char *path)
         say(k, "ok", "certificate %s: valid until %s", path, date);
 }
 
-static void
-check_certificate(struct check *k)
+/* Reads a certificate and checks its dates and its key; NULL when it
+ * cannot be read (said). The caller frees it. */
+static X509 *
+load_pair(struct check *k, const char *cert, const char *key_path)
 {
-    const struct xmppd_conf *conf = &k->c->conf;
     X509 *x = NULL;
     EVP_PKEY *key = NULL;
     FILE *f;
 
-    if (conf->tls_cert == NULL || *conf->tls_cert == '\0') {
-        say(k, "problem", "no tls_cert in [xmppd]: clients cannot use TLS");
-        return;
-    }
-    if ((f = fopen(conf->tls_cert, "r")) == NULL ||
+    if ((f = fopen(cert, "r")) == NULL ||
         (x = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
-        say(k, "problem", "certificate %s: cannot be read", conf->tls_cert);
+        say(k, "problem", "certificate %s: cannot be read", cert);
         if (f != NULL)
             fclose(f);
-        return;
+        return NULL;
     }
     fclose(f);
-    check_dates(k, x, conf->tls_cert);
-    if (conf->tls_key == NULL || (f = fopen(conf->tls_key, "r")) == NULL ||
+    check_dates(k, x, cert);
+    if (key_path == NULL || (f = fopen(key_path, "r")) == NULL ||
         (key = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL)
         say(k, "problem", "key %s: cannot be read",
-            conf->tls_key ? conf->tls_key : "(tls_key unset)");
+            key_path ? key_path : "(tls_key unset)");
     else if (X509_check_private_key(x, key) != 1)
-        say(k, "problem", "key %s does not belong to certificate %s",
-            conf->tls_key, conf->tls_cert);
+        say(k, "problem", "key %s does not belong to certificate %s", key_path,
+            cert);
     if (f != NULL)
         fclose(f);
     EVP_PKEY_free(key);
+    return x;
+}
 
+/* The certificate of tls_cert_dir for `host`, as the router looks for it
+ * (HOST.crt, HOST/fullchain.pem, live/HOST/fullchain.pem): 1 and the
+ * paths, or 0. */
+static int
+dir_cert(const char *dir, const char *host, char *cert, char *key, size_t size)
+{
+    static const char *const forms[][2] = {
+        { "%s/%s.crt", "%s/%s.key" },
+        { "%s/%s/fullchain.pem", "%s/%s/privkey.pem" },
+        { "%s/live/%s/fullchain.pem", "%s/live/%s/privkey.pem" },
+    };
+
+    if (dir == NULL || *dir == '\0')
+        return 0;
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        snprintf(cert, size, forms[i][0], dir, host);
+        snprintf(key, size, forms[i][1], dir, host);
+        if (access(cert, F_OK) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void
+names_host(struct check *k, X509 *x, const char *cert, const char *host)
+{
+    if (X509_check_host(x, host, 0, 0, NULL) == 1)
+        say(k, "ok", "certificate %s: names %s", cert, host);
+    else
+        say(k, "problem",
+            "certificate %s: does not name %s (clients will refuse it)", cert,
+            host);
+}
+
+/* Every host gets the certificate the router would give it: its own from
+ * tls_cert_dir, else the default tls_cert. */
+static void
+check_certificate(struct check *k)
+{
+    const struct xmppd_conf *conf = &k->c->conf;
+    X509 *def = NULL;
+    int has_def = conf->tls_cert != NULL && *conf->tls_cert != '\0';
+
+    if (!has_def && (conf->tls_cert_dir == NULL || !*conf->tls_cert_dir)) {
+        say(k, "problem",
+            "neither tls_cert nor tls_cert_dir in [xmppd]: "
+            "clients cannot use TLS");
+        return;
+    }
+    if (has_def)
+        def = load_pair(k, conf->tls_cert, conf->tls_key);
     char *hosts = xd_xstrdup(conf->hosts), *save = NULL;
     for (char *h = strtok_r(hosts, " \t,", &save); h != NULL;
          h = strtok_r(NULL, " \t,", &save)) {
-        if (X509_check_host(x, h, 0, 0, NULL) == 1)
-            say(k, "ok", "certificate %s: names %s", conf->tls_cert, h);
-        else
+        char cert[4200], key[4200];
+        if (dir_cert(conf->tls_cert_dir, h, cert, key, sizeof(cert))) {
+            X509 *x = load_pair(k, cert, key);
+            if (x != NULL)
+                names_host(k, x, cert, h);
+            X509_free(x);
+        } else if (def != NULL) {
+            names_host(k, def, conf->tls_cert, h);
+        } else if (!has_def) {
             say(k, "problem",
-                "certificate %s: does not name %s (clients will refuse "
-                "it)",
-                conf->tls_cert, h);
+                "%s: no certificate in tls_cert_dir %s and no "
+                "tls_cert",
+                h, conf->tls_cert_dir);
+        }
     }
     free(hosts);
-    X509_free(x);
+    X509_free(def);
 }
 
 /* --- DNS ------------------------------------------------------------------ */
