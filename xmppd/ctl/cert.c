@@ -168,8 +168,12 @@ destination(struct ctl *c, const char *live, char *cert, char *key, size_t size,
             return 1;
         }
         int n = snprintf(folder, sizeof(folder), "%s/%s", dir, host);
+        /* A new host folder is like tls_cert_dir's: the service's group
+         * reads it, nobody else. */
         if (n < 0 || (size_t)n >= sizeof(folder) ||
-            (mkdir(folder, 0755) != 0 && errno != EEXIST)) {
+            (mkdir(folder, 0750) == 0 &&
+             chown(folder, (uid_t)-1, st.st_gid) != 0) ||
+            (access(folder, F_OK) != 0)) {
             fprintf(stderr, "xmppdctl: cert import: %s: %s\n", folder,
                     strerror(errno));
             return 1;
