@@ -108,9 +108,10 @@ on_message(xd_component *c, const xd_stanza *in, void *arg)
 }
 
 static xd_verdict
-on_version(xd_component *c, const xd_stanza *in, void *arg)
+on_version(xd_component *c, const xd_stanza *in, xd_iq_type type, void *arg)
 {
     (void)arg;
+    (void)type;
     xd_stanza *out = xd_stanza_reply(in);
     xd_elem *q =
         xd_elem_add_child(xd_stanza_root(out), "query", "jabber:iq:version");
@@ -381,7 +382,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (xd_component_new(fz.cfg, "comp", fz.base, &c) != 0)
         abort();
     xd_component_on(c, XD_STANZA_MESSAGE, NULL, on_message, NULL);
-    xd_component_on(c, XD_STANZA_IQ, "jabber:iq:version", on_version, NULL);
+    xd_component_on_iq(c, "jabber:iq:version", 0, on_version, NULL);
     xd_component_on_link(c, on_link, NULL);
     xd_component_add_identity(c, "conference", "text", "Fuzz");
     xd_component_add_feature(c, "jabber:iq:version");
