@@ -71,19 +71,10 @@ void
 muc_refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
            const char *text)
 {
-    xd_component_send(
-        svc->comp,
-        xd_stanza_error_reply(in, xd_stanza_error_default_type(condition),
-                              condition, text));
-}
+    xd_stanza *err = xd_stanza_error(in, condition, text);
 
-static xd_stanza *
-result(const xd_stanza *in)
-{
-    xd_stanza *r = xd_stanza_reply(in);
-
-    xd_stanza_set_type(r, "result");
-    return r;
+    if (err != NULL) /* NULL: `in` is an error, never answered */
+        xd_component_send(svc->comp, err);
 }
 
 /* --- disco ------------------------------------------------------------------
@@ -142,7 +133,7 @@ page_start(void **rooms, size_t n, const xd_rsm *rsm, size_t size)
 static void
 room_info(struct muc_room *room, const xd_stanza *in)
 {
-    xd_stanza *r = result(in);
+    xd_stanza *r = xd_stanza_iq_result(in);
     xd_elem *q =
         xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_INFO);
     static const char *const features[] = {
@@ -191,7 +182,7 @@ disco_items(xd_component *c, const xd_stanza *in, xd_iq_type type, void *arg)
         size = (size_t)rsm.max;
     size_t first = page_start(rooms, n, &rsm, size);
     size_t last = first + size < n ? first + size : n;
-    xd_stanza *r = result(in);
+    xd_stanza *r = xd_stanza_iq_result(in);
     xd_elem *query =
         xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_ITEMS);
     for (size_t i = first; i < last; i++) {
@@ -264,7 +255,7 @@ occupant_iq(struct muc_room *room, const char *nick, const xd_stanza *in)
         return;
     }
     if (me == target && q && xd_elem_is(q, "ping", XD_NS_PING)) {
-        xd_component_send(svc->comp, result(in)); /* XEP-0410 */
+        xd_component_send(svc->comp, xd_stanza_iq_result(in)); /* XEP-0410 */
         return;
     }
     struct relay *rl = xd_xcalloc(1, sizeof(*rl));
@@ -342,25 +333,25 @@ room_iq(xd_component *c, const xd_stanza *in, xd_iq_type type, void *arg)
         else
             room_info(room, in);
     } else if (strcmp(ns, XD_NS_DISCO_ITEMS) == 0 && get) {
-        xd_stanza *r = result(in);
+        xd_stanza *r = xd_stanza_iq_result(in);
         xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_ITEMS);
         xd_component_send(svc->comp, r);
     } else if (strcmp(ns, XD_NS_PING) == 0 && get) {
-        xd_component_send(svc->comp, result(in));
+        xd_component_send(svc->comp, xd_stanza_iq_result(in));
     } else if (strcmp(ns, MUC_NS_ADMIN) == 0) {
-        muc_admin_iq(room, in, bare);
+        muc_admin_iq(room, in, type, bare);
     } else if (strcmp(ns, MUC_NS_OWNER) == 0) {
-        muc_owner_iq(room, in, bare);
+        muc_owner_iq(room, in, type, bare);
     } else if (strcmp(ns, NS_REGISTER) == 0) {
-        muc_register_iq(room, in, bare);
+        muc_register_iq(room, in, type, bare);
     } else if (strcmp(ns, MUC_NS_MODERATE) == 0 ||
                strcmp(ns, MUC_NS_FASTEN) == 0) {
-        muc_moderate_iq(room, in);
+        muc_moderate_iq(room, in, type);
     } else if (strcmp(ns, MUC_NS_MAM) == 0) {
         if (!may_see_archive(room, xd_stanza_from(in), bare))
             muc_refuse(svc, in, "forbidden", "you may not read this archive");
         else
-            muc_archive_query(room, in);
+            muc_archive_query(room, in, type);
     } else {
         muc_refuse(svc, in, "service-unavailable", NULL);
     }
