@@ -34,6 +34,7 @@
 #include <xmppd/db.h>
 #include <xmppd/map.h>
 #include <xmppd/stanza.h>
+#include <xmppd/timer.h>
 
 #define MUC_NS          "http://jabber.org/protocol/muc"
 #define MUC_NS_USER     "http://jabber.org/protocol/muc#user"
@@ -128,7 +129,7 @@ struct muc_service {
      * are freed by muc_rooms_reap once the event-loop callback that ended
      * them has returned, so no caller ever holds a freed room. */
     struct muc_room *ending;
-    struct event *reap; /* makes muc_rooms_reap run; owned */
+    xd_timer *reap; /* runs muc_rooms_reap at the turn's end; owned */
 };
 
 struct muc_session {

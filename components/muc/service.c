@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
-
 #include <xmppd/command.h>
 #include <xmppd/jid.h>
 #include <xmppd/log.h>
@@ -401,10 +399,9 @@ on_link(xd_component *c, int up, void *arg)
  */
 
 static void
-reap_rooms(evutil_socket_t fd, short what, void *arg)
+reap_rooms(xd_timer *t, void *arg)
 {
-    (void)fd;
-    (void)what;
+    (void)t;
     muc_rooms_reap(arg);
 }
 
@@ -425,8 +422,7 @@ muc_service_new(const xd_config *cfg, const char *section,
     if (svc->conf.default_max_users > svc->conf.max_occupants)
         svc->conf.default_max_users = svc->conf.max_occupants;
     svc->rooms = xd_map_new();
-    svc->reap = event_new(base ? base : xd_component_base(svc->comp), -1, 0,
-                          reap_rooms, svc);
+    svc->reap = xd_timer_new(xd_component_base(svc->comp), reap_rooms, svc);
     if (muc_store_open(svc->conf.db_path, &svc->db) != 0 ||
         muc_store_key(svc->db, svc->id_key) != 0 || muc_rooms_load(svc) != 0) {
         xd_log_warnx("[%s] %s: the database cannot be used", section,
@@ -459,8 +455,7 @@ muc_service_free(struct muc_service *svc)
         muc_rooms_free(svc);
         xd_map_free(svc->rooms);
     }
-    if (svc->reap)
-        event_free(svc->reap);
+    xd_timer_free(svc->reap);
     xd_db_close(svc->db);
     xd_component_free(svc->comp);
     xd_config_unbind(muc_keys, &svc->conf);
