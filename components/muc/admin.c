@@ -130,8 +130,7 @@ get_list(struct muc_room *room, const xd_stanza *in, const xd_elem *item,
                        "you may not retrieve that list");
             return;
         }
-        xd_stanza *r = xd_stanza_reply(in);
-        xd_stanza_set_type(r, "result");
+        xd_stanza *r = xd_stanza_iq_result(in);
         l.query = xd_elem_add_child(xd_stanza_root(r), "query", MUC_NS_ADMIN);
         xd_map_each(room->affiliations, list_aff, &l);
         xd_component_send(room->svc->comp, r);
@@ -144,8 +143,7 @@ get_list(struct muc_room *room, const xd_stanza *in, const xd_elem *item,
                        "only moderators may retrieve that list");
             return;
         }
-        xd_stanza *r = xd_stanza_reply(in);
-        xd_stanza_set_type(r, "result");
+        xd_stanza *r = xd_stanza_iq_result(in);
         l.query = xd_elem_add_child(xd_stanza_root(r), "query", MUC_NS_ADMIN);
         l.with_jid = muc_sees_jids(me);
         xd_map_each(room->occupants, list_role, &l);
@@ -293,9 +291,7 @@ set_items(struct muc_room *room, const xd_stanza *in, const xd_elem *query,
     const char *actor = me ? me->nick : NULL;
     char *room_name = xd_xstrdup(room->name);
     struct muc_service *svc = room->svc;
-    xd_stanza *r = xd_stanza_reply(in);
-    xd_stanza_set_type(r, "result");
-    xd_component_send(room->svc->comp, r);
+    xd_component_send(room->svc->comp, xd_stanza_iq_result(in));
     for (size_t j = 0; j < k; j++) {
         if (muc_room_find(svc, room_name) != room)
             break; /* the room ended */
@@ -317,14 +313,15 @@ out:
 }
 
 void
-muc_admin_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
+muc_admin_iq(struct muc_room *room, const xd_stanza *in, xd_iq_type type,
+             const char *bare)
 {
     const xd_elem *query =
         xd_elem_child(xd_stanza_root(in), "query", MUC_NS_ADMIN);
     struct muc_occupant *me = muc_occupant_by_jid(room, xd_stanza_from(in));
     enum muc_affiliation my_aff = muc_room_affiliation(room, bare);
 
-    if (strcmp(xd_stanza_type(in), "get") == 0) {
+    if (type == XD_IQ_GET) {
         const xd_elem *item = xd_elem_child(query, "item", MUC_NS_ADMIN);
         if (item == NULL)
             muc_refuse(room->svc, in, "bad-request", "which list?");

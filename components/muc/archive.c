@@ -88,22 +88,11 @@ may_see_real_jids(const struct muc_room *room, const char *requester)
     return o != NULL ? muc_sees_jids(o) : !room->cfg.semianon;
 }
 
-static void
-send_error(struct muc_room *room, const xd_stanza *iq, const char *cond,
-           const char *text)
-{
-    xd_stanza *err = xd_stanza_error_reply(
-        iq, xd_stanza_error_default_type(cond), cond, text);
-
-    if (err != NULL)
-        xd_component_send(room->svc->comp, err);
-}
-
 /* XEP-0313 5.1: the fields a query form may have. */
 static void
 send_fields(struct muc_room *room, const xd_stanza *iq)
 {
-    xd_stanza *res = xd_stanza_reply(iq);
+    xd_stanza *res = xd_stanza_iq_result(iq);
     xd_elem *q = xd_elem_add_child(xd_stanza_root(res), "query", MUC_NS_MAM);
     xd_elem *x = xd_form_add(q, "form", NULL, NULL);
 
@@ -270,9 +259,7 @@ send_result(const struct muc_archived *a, void *arg)
         xd_elem_set_attr(xd_elem_add_child(x, "item", NULL), "jid",
                          a->real_bare);
     }
-    xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
-    xd_stanza_set_to(m, q->to);
-    xd_stanza_set_from(m, q->room->jid);
+    xd_stanza *m = xd_stanza_message_new(NULL, q->to, q->room->jid, NULL);
     xd_elem *res = xd_elem_add_child(xd_stanza_root(m), "result", MUC_NS_MAM);
     if (q->queryid != NULL)
         xd_elem_set_attr(res, "queryid", q->queryid);
@@ -311,7 +298,7 @@ run_query(struct muc_room *room, const xd_stanza *iq, const xd_elem *qel)
     if (muc_store_archive_page(room->svc->db, room->name, &f, send_result, &q,
                                &complete) != 0)
         goto eio;
-    xd_stanza *res = xd_stanza_reply(iq);
+    xd_stanza *res = xd_stanza_iq_result(iq);
     xd_elem *fin = xd_elem_add_child(xd_stanza_root(res), "fin", MUC_NS_MAM);
     if (complete)
         xd_elem_set_attr(fin, "complete", "true");
@@ -323,7 +310,7 @@ eio:
     cond = "internal-server-error";
     text = NULL;
 fail:
-    send_error(room, iq, cond, text);
+    muc_refuse(room->svc, iq, cond, text);
 out:
     free(q.first);
     free(q.last);
@@ -331,21 +318,16 @@ out:
 }
 
 void
-muc_archive_query(struct muc_room *room, const xd_stanza *iq)
+muc_archive_query(struct muc_room *room, const xd_stanza *iq, xd_iq_type type)
 {
-    const char *type = xd_stanza_type(iq);
     const xd_elem *qel = xd_elem_first(xd_stanza_root(iq));
-    int get = type != NULL && strcmp(type, "get") == 0;
-    int set = type != NULL && strcmp(type, "set") == 0;
 
-    if (!get && !set)
-        return; /* results and errors are not answered */
     if (qel == NULL || !xd_elem_is(qel, "query", MUC_NS_MAM)) {
         /* <metadata/> (XEP-0313 7) and anything else in the namespace. */
-        send_error(room, iq, "feature-not-implemented", NULL);
+        muc_refuse(room->svc, iq, "feature-not-implemented", NULL);
         return;
     }
-    if (get)
+    if (type == XD_IQ_GET)
         send_fields(room, iq);
     else
         run_query(room, iq, qel);

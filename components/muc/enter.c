@@ -86,8 +86,7 @@ build_presence(const struct muc_occupant *o, const struct muc_session *s,
     xd_stanza *st;
 
     if (ch && ch->unavailable) {
-        st = xd_stanza_new("presence", XD_NS_CLIENT);
-        xd_stanza_set_type(st, "unavailable");
+        st = xd_stanza_presence_new("unavailable", NULL, NULL);
         if (ch->status_text)
             xd_stanza_set_child_text(st, "status", XD_NS_CLIENT,
                                      ch->status_text);
@@ -377,8 +376,7 @@ static void
 refuse_entry(struct muc_service *svc, const xd_stanza *in,
              const char *condition, const char *text)
 {
-    xd_stanza *err = xd_stanza_error_reply(
-        in, xd_stanza_error_default_type(condition), condition, text);
+    xd_stanza *err = xd_stanza_error(in, condition, text);
 
     /* XEP-0045 7.2.x: the error carries the <x/> the client sent. */
     xd_elem *x = xd_elem_child(xd_stanza_root(in), "x", MUC_NS);
@@ -429,14 +427,11 @@ send_existing(const char *nick, void *value, void *arg)
 static void
 send_subject(struct muc_room *room, const char *to)
 {
-    xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
     char *from = room->subject_from
                      ? xd_xasprintf("%s/%s", room->jid, room->subject_from)
                      : xd_xstrdup(room->jid);
+    xd_stanza *m = xd_stanza_message_new("groupchat", to, from, NULL);
 
-    xd_stanza_set_type(m, "groupchat");
-    xd_stanza_set_from(m, from);
-    xd_stanza_set_to(m, to);
     xd_stanza_set_child_text(m, "subject", XD_NS_CLIENT,
                              room->subject ? room->subject : "");
     free(from);

@@ -322,11 +322,9 @@ invite(struct muc_room *room, struct muc_occupant *o, const xd_elem *inv,
     if (room->cfg.members_only && theirs == MUC_AFF_NONE)
         muc_room_set_affiliation(room, bare, MUC_AFF_MEMBER, NULL, NULL);
     remember_invite(room, bare, xd_stanza_from(in));
-    xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
-    xd_stanza_set_from(m, room->jid);
-    xd_stanza_set_to(m, xd_jid_str(invitee));
-    if (xd_stanza_id(in))
-        xd_stanza_set_id(m, xd_stanza_id(in));
+    xd_stanza *m =
+        xd_stanza_message_new(NULL, xd_jid_str(invitee), room->jid, NULL);
+    xd_stanza_set_id(m, xd_stanza_id(in)); /* the inviter's, or none */
     xd_elem *x = xd_elem_add_child(xd_stanza_root(m), "x", MUC_NS_USER);
     xd_elem *i = xd_elem_add_child(x, "invite", NULL);
     xd_elem_set_attr(i, "from", xd_stanza_from(in));
@@ -387,9 +385,7 @@ decline(struct muc_room *room, const xd_elem *dec, const xd_stanza *in)
                    "no invitation from that user to decline");
         goto done;
     }
-    xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
-    xd_stanza_set_from(m, room->jid);
-    xd_stanza_set_to(m, real);
+    xd_stanza *m = xd_stanza_message_new(NULL, real, room->jid, NULL);
     xd_elem *x = xd_elem_add_child(xd_stanza_root(m), "x", MUC_NS_USER);
     xd_elem *d = xd_elem_add_child(x, "decline", NULL);
     xd_elem_set_attr(d, "from", xd_jid_bare_str(from));
@@ -447,8 +443,7 @@ voice_request(struct muc_room *room, struct muc_occupant *o,
     }
     if (o->role != MUC_ROLE_VISITOR)
         return; /* has voice already */
-    xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
-    xd_stanza_set_from(m, room->jid);
+    xd_stanza *m = xd_stanza_message_new(NULL, NULL, room->jid, NULL);
     xd_elem *x = xd_form_add(xd_stanza_root(m), "form", "Voice request",
                              "To approve this request for voice, select the "
                              "\"Grant voice\" checkbox and submit.");

@@ -39,15 +39,13 @@ static char *
 tombstone(const xd_stanza *orig, const struct muc_occupant *mod,
           const char *reason)
 {
-    xd_stanza *t = xd_stanza_new("message", XD_NS_CLIENT);
+    xd_stanza *t =
+        xd_stanza_message_new("groupchat", NULL, xd_stanza_from(orig), NULL);
     const xd_elem *oid =
         xd_elem_child(xd_stanza_root(orig), "occupant-id", MUC_NS_OCCID);
     char stamp[32];
 
-    xd_stanza_set_type(t, "groupchat");
-    xd_stanza_set_from(t, xd_stanza_from(orig));
-    if (xd_stanza_id(orig) != NULL)
-        xd_stanza_set_id(t, xd_stanza_id(orig));
+    xd_stanza_set_id(t, xd_stanza_id(orig)); /* the original's, or none */
     if (oid != NULL)
         xd_elem_add_copy(xd_stanza_root(t), oid);
     xd_elem *r =
@@ -134,7 +132,7 @@ parse_request(const xd_elem *req, const char **sid, const char **reason)
 }
 
 void
-muc_moderate_iq(struct muc_room *room, const xd_stanza *in)
+muc_moderate_iq(struct muc_room *room, const xd_stanza *in, xd_iq_type type)
 {
     struct muc_service *svc = room->svc;
     const xd_elem *req = xd_elem_first(xd_stanza_root(in));
@@ -142,8 +140,7 @@ muc_moderate_iq(struct muc_room *room, const xd_stanza *in)
     struct muc_occupant *mod = muc_occupant_by_jid(room, xd_stanza_from(in));
     const char *cond;
 
-    if (strcmp(xd_stanza_type(in), "set") != 0 ||
-        parse_request(req, &sid, &reason) != 0) {
+    if (type != XD_IQ_SET || parse_request(req, &sid, &reason) != 0) {
         muc_refuse(svc, in, "bad-request",
                    "<moderate id=…><retract/></moderate> in an iq set");
         return;
@@ -163,12 +160,7 @@ muc_moderate_iq(struct muc_room *room, const xd_stanza *in)
     muc_history_forget(room->history, room->jid, sid);
     xd_log_info("%s: %s retracted message %s", room->jid, mod->nick, sid);
 
-    xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
-    char id[17];
-    xd_random_id(id, 16);
-    xd_stanza_set_type(m, "groupchat");
-    xd_stanza_set_from(m, room->jid);
-    xd_stanza_set_id(m, id);
+    xd_stanza *m = xd_stanza_message_new("groupchat", NULL, room->jid, NULL);
     xd_elem *r =
         xd_elem_add_child(xd_stanza_root(m), "retract", MUC_NS_RETRACT);
     xd_elem_set_attr(r, "id", sid);
@@ -182,7 +174,5 @@ muc_moderate_iq(struct muc_room *room, const xd_stanza *in)
     muc_archive_message(room, m, NULL);
     muc_broadcast(room, m);
     xd_stanza_unref(m);
-    xd_stanza *res = xd_stanza_reply(in);
-    xd_stanza_set_type(res, "result");
-    xd_component_send(svc->comp, res);
+    xd_component_send(svc->comp, xd_stanza_iq_result(in));
 }

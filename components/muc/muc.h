@@ -34,6 +34,7 @@
 #include <xmppd/db.h>
 #include <xmppd/map.h>
 #include <xmppd/stanza.h>
+#include <xmppd/timer.h>
 
 #define MUC_NS          "http://jabber.org/protocol/muc"
 #define MUC_NS_USER     "http://jabber.org/protocol/muc#user"
@@ -128,7 +129,7 @@ struct muc_service {
      * are freed by muc_rooms_reap once the event-loop callback that ended
      * them has returned, so no caller ever holds a freed room. */
     struct muc_room *ending;
-    struct event *reap; /* makes muc_rooms_reap run; owned */
+    xd_timer *reap; /* runs muc_rooms_reap at the turn's end; owned */
 };
 
 struct muc_session {
@@ -219,7 +220,8 @@ extern const xd_config_key muc_keys[];
 struct muc_service *muc_service_new(const xd_config *cfg, const char *section,
                                     struct event_base *base);
 void muc_service_free(struct muc_service *svc);
-/* Answers `in` with the error `condition` (of its RFC 6120 type). */
+/* Answers `in` with the error `condition` (of its RFC 6120 type); nothing
+ * when `in` is an error itself. */
 void muc_refuse(struct muc_service *svc, const xd_stanza *in,
                 const char *condition, const char *text);
 /* commands.c: registers the admins' ad-hoc commands. */
@@ -331,10 +333,12 @@ void muc_broadcast(struct muc_room *room, const xd_stanza *st);
 void muc_set_role(struct muc_occupant *o, enum muc_role role, const char *actor,
                   const char *reason);
 /* The iqs of those namespaces to a room, from `bare`. */
-void muc_admin_iq(struct muc_room *room, const xd_stanza *in, const char *bare);
-void muc_owner_iq(struct muc_room *room, const xd_stanza *in, const char *bare);
+void muc_admin_iq(struct muc_room *room, const xd_stanza *in, xd_iq_type type,
+                  const char *bare);
+void muc_owner_iq(struct muc_room *room, const xd_stanza *in, xd_iq_type type,
+                  const char *bare);
 void muc_register_iq(struct muc_room *room, const xd_stanza *in,
-                     const char *bare);
+                     xd_iq_type type, const char *bare);
 /* An owner's or admin's answer (a submitted muc#register form) to a
  * registration request of a members-only room: approved, the user becomes
  * a member with the nick, if it had no affiliation. */
@@ -345,7 +349,8 @@ void muc_occupant_id(const struct muc_service *svc, const struct muc_room *room,
                      const char *bare, char out[48]);
 
 /* moderate.c: answers an XEP-0425 <moderate/> iq to the room. */
-void muc_moderate_iq(struct muc_room *room, const xd_stanza *in);
+void muc_moderate_iq(struct muc_room *room, const xd_stanza *in,
+                     xd_iq_type type);
 
 /* hats.c: registers the don/doff commands at the rooms' JIDs. */
 void muc_hats_register(struct muc_service *svc);
@@ -464,7 +469,8 @@ int muc_archive_message(struct muc_room *room, xd_stanza *msg,
                         const struct muc_occupant *from);
 /* Answers a urn:xmpp:mam:2 query iq to the room (results, then the iq result
  * with <fin/>), or its error. The caller has checked the requester may. */
-void muc_archive_query(struct muc_room *room, const xd_stanza *iq);
+void muc_archive_query(struct muc_room *room, const xd_stanza *iq,
+                       xd_iq_type type);
 /* A stored message parsed again (the caller owns it), or NULL. */
 xd_stanza *muc_archive_reparse(const char *xml);
 

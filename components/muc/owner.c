@@ -14,15 +14,6 @@
 
 #include "muc.h"
 
-static void
-result(struct muc_service *svc, const xd_stanza *in)
-{
-    xd_stanza *r = xd_stanza_reply(in);
-
-    xd_stanza_set_type(r, "result");
-    xd_component_send(svc->comp, r);
-}
-
 /* Tells the occupants what changed (XEP-0045 10.2.1). */
 static void
 notify(struct muc_room *room, const struct muc_room_config *old)
@@ -39,9 +30,7 @@ notify(struct muc_room *room, const struct muc_room_config *old)
     else if (old->archive && !room->cfg.archive)
         codes[n++] = 171;
     codes[n++] = 104;
-    xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
-    xd_stanza_set_type(m, "groupchat");
-    xd_stanza_set_from(m, room->jid);
+    xd_stanza *m = xd_stanza_message_new("groupchat", NULL, room->jid, NULL);
     xd_elem *x = xd_elem_add_child(xd_stanza_root(m), "x", MUC_NS_USER);
     for (size_t i = 0; i < n; i++) {
         char c[8];
@@ -122,7 +111,7 @@ submit(struct muc_room *room, const xd_stanza *in, const xd_elem *x)
                    "the configuration could not be stored");
         return;
     }
-    result(svc, in);
+    xd_component_send(svc->comp, xd_stanza_iq_result(in));
     if (was_locked)
         xd_log_info("%s: unlocked by its owner", room->jid);
     else
@@ -140,12 +129,13 @@ destroy(struct muc_room *room, const xd_stanza *in, const xd_elem *d)
     const char *reason = xd_elem_child_text(d, "reason", MUC_NS_OWNER);
     const char *password = xd_elem_child_text(d, "password", MUC_NS_OWNER);
 
-    result(room->svc, in);
+    xd_component_send(room->svc->comp, xd_stanza_iq_result(in));
     muc_room_destroy(room, reason, alt, password);
 }
 
 void
-muc_owner_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
+muc_owner_iq(struct muc_room *room, const xd_stanza *in, xd_iq_type type,
+             const char *bare)
 {
     const xd_elem *query =
         xd_elem_child(xd_stanza_root(in), "query", MUC_NS_OWNER);
@@ -154,9 +144,8 @@ muc_owner_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
         muc_refuse(room->svc, in, "forbidden", "only owners may do that");
         return;
     }
-    if (strcmp(xd_stanza_type(in), "get") == 0) {
-        xd_stanza *r = xd_stanza_reply(in);
-        xd_stanza_set_type(r, "result");
+    if (type == XD_IQ_GET) {
+        xd_stanza *r = xd_stanza_iq_result(in);
         xd_elem *q =
             xd_elem_add_child(xd_stanza_root(r), "query", MUC_NS_OWNER);
         muc_config_form(room, q);
@@ -169,14 +158,14 @@ muc_owner_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
         return;
     }
     const xd_elem *x = xd_form_find(query);
-    const char *type = x ? xd_form_type(x) : NULL;
-    if (type && strcmp(type, "cancel") == 0) {
-        result(room->svc, in);
+    const char *ftype = x ? xd_form_type(x) : NULL;
+    if (ftype && strcmp(ftype, "cancel") == 0) {
+        xd_component_send(room->svc->comp, xd_stanza_iq_result(in));
         if (room->locked) /* 10.1.3: cancelling the creation */
             muc_room_destroy(room, NULL, NULL, NULL);
         return;
     }
-    if (type == NULL || strcmp(type, "submit") != 0) {
+    if (ftype == NULL || strcmp(ftype, "submit") != 0) {
         muc_refuse(room->svc, in, "bad-request", "submit or cancel a form");
         return;
     }

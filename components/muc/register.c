@@ -20,15 +20,6 @@
 #define NS_REGISTER     "jabber:iq:register"
 #define NS_MUC_REGISTER "http://jabber.org/protocol/muc#register"
 
-static xd_stanza *
-result(const xd_stanza *in)
-{
-    xd_stanza *r = xd_stanza_reply(in);
-
-    xd_stanza_set_type(r, "result");
-    return r;
-}
-
 struct approvers {
     struct muc_service *svc;
     const xd_stanza *request;
@@ -50,9 +41,7 @@ send_to_approver(const char *jid, void *value, void *arg)
 static void
 ask_approval(struct muc_room *room, const char *bare, const char *nick)
 {
-    xd_stanza *m = xd_stanza_new("message", XD_NS_CLIENT);
-
-    xd_stanza_set_from(m, room->jid);
+    xd_stanza *m = xd_stanza_message_new(NULL, NULL, room->jid, NULL);
     xd_elem *x = xd_form_add(xd_stanza_root(m), "form", "Registration request",
                              "To make this person a member of the room with "
                              "this nickname, select \"Allow\" and submit the "
@@ -118,7 +107,8 @@ done:
 }
 
 void
-muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
+muc_register_iq(struct muc_room *room, const xd_stanza *in, xd_iq_type type,
+                const char *bare)
 {
     struct muc_service *svc = room->svc;
     const xd_elem *query =
@@ -130,8 +120,8 @@ muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
         muc_refuse(svc, in, "forbidden", "you are banned from this room");
         return;
     }
-    if (strcmp(xd_stanza_type(in), "get") == 0) {
-        xd_stanza *r = result(in);
+    if (type == XD_IQ_GET) {
+        xd_stanza *r = xd_stanza_iq_result(in);
         xd_elem *q = xd_elem_add_child(xd_stanza_root(r), "query", NS_REGISTER);
         if (nick != NULL) {
             xd_elem_add_child(q, "registered", NULL);
@@ -156,7 +146,7 @@ muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
         }
         muc_room_set_affiliation(
             room, bare, aff == MUC_AFF_MEMBER ? MUC_AFF_NONE : aff, NULL, NULL);
-        xd_component_send(svc->comp, result(in));
+        xd_component_send(svc->comp, xd_stanza_iq_result(in));
         return;
     }
     const xd_elem *x = xd_form_find(query);
@@ -164,7 +154,7 @@ muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
                            : xd_elem_child_text(query, "username", NS_REGISTER);
     char *prepped = NULL;
     if (x && xd_form_type(x) && strcmp(xd_form_type(x), "cancel") == 0) {
-        xd_component_send(svc->comp, result(in));
+        xd_component_send(svc->comp, xd_stanza_iq_result(in));
         return;
     }
     if (wanted == NULL || *wanted == '\0' ||
@@ -185,7 +175,7 @@ muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
         ask_approval(room, bare, prepped);
         xd_log_info("%s: %s asks to register as %s", room->jid, bare, prepped);
         free(prepped);
-        xd_component_send(svc->comp, result(in));
+        xd_component_send(svc->comp, xd_stanza_iq_result(in));
         return;
     }
     if (muc_room_set_affiliation(room, bare, aff, NULL, prepped) != 0) {
@@ -195,5 +185,5 @@ muc_register_iq(struct muc_room *room, const xd_stanza *in, const char *bare)
     }
     xd_log_info("%s: %s registered the nickname %s", room->jid, bare, prepped);
     free(prepped);
-    xd_component_send(svc->comp, result(in));
+    xd_component_send(svc->comp, xd_stanza_iq_result(in));
 }

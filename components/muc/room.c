@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
-
 #include <xmppd/log.h>
 
 #include "muc.h"
@@ -114,7 +112,7 @@ room_end(struct muc_room *r)
     r->next_ending = svc->ending;
     svc->ending = r;
     if (svc->reap != NULL)
-        event_active(svc->reap, EV_TIMEOUT, 0);
+        xd_timer_turn_end(svc->reap);
 }
 
 void

@@ -6,7 +6,6 @@
  */
 #define XD_LOG_AREA "muc"
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,7 +242,6 @@ void
 muc_config_form(const struct muc_room *room, xd_elem *parent)
 {
     const struct muc_room_config *c = &room->cfg;
-    char num[32];
     xd_elem *x = xd_form_add(parent, "form", "Configuration of the room",
                              "Complete this form to configure the room.");
 
@@ -272,17 +270,14 @@ muc_config_form(const struct muc_room *room, xd_elem *parent)
                                    c->semianon ? "moderators" : "anyone");
     xd_form_field_add_option(f, "Moderators only", "moderators");
     xd_form_field_add_option(f, "Anyone", "anyone");
-    snprintf(num, sizeof(num), "%ld", c->max_users);
-    f = xd_form_add_field(x, "muc#roomconfig_maxusers", "list-single",
-                          "Maximum number of occupants", num);
-    static const char *const sizes[] = { "10",  "20",  "30",  "50",
-                                         "100", "200", "500", "1000" };
+    f = xd_form_add_int(x, "muc#roomconfig_maxusers", "list-single",
+                        "Maximum number of occupants", c->max_users);
+    static const int sizes[] = { 10, 20, 30, 50, 100, 200, 500, 1000 };
     for (size_t i = 0; i < XD_NELEM(sizes); i++)
-        if (strtol(sizes[i], NULL, 10) <= (long)room->svc->conf.max_occupants)
-            xd_form_field_add_option(f, sizes[i], sizes[i]);
-    snprintf(num, sizeof(num), "%ld", c->max_history);
-    xd_form_add_field(x, "muc#maxhistoryfetch", "text-single",
-                      "Messages of history sent on entry", num);
+        if ((unsigned long long)sizes[i] <= room->svc->conf.max_occupants)
+            xd_form_field_add_int_option(f, sizes[i]);
+    xd_form_add_int(x, "muc#maxhistoryfetch", "text-single",
+                    "Messages of history sent on entry", c->max_history);
     xd_form_add_bool(x, "muc#roomconfig_changesubject",
                      "Participants may change the subject", c->change_subject);
     xd_form_add_bool(x, "muc#roomconfig_allowinvites",
@@ -474,25 +469,22 @@ void
 muc_config_roominfo(const struct muc_room *room, xd_elem *query)
 {
     const struct muc_room_config *c = &room->cfg;
-    char num[32];
     xd_elem *x = xd_form_add(query, "result", NULL, NULL);
 
     xd_form_add_form_type(x, "http://jabber.org/protocol/muc#roominfo");
     if (c->desc)
         xd_form_add_field(x, "muc#roominfo_description", NULL, "Description",
                           c->desc);
-    snprintf(num, sizeof(num), "%zu", room->noccupants);
-    xd_form_add_field(x, "muc#roominfo_occupants", NULL, "Number of occupants",
-                      num);
+    xd_form_add_int(x, "muc#roominfo_occupants", NULL, "Number of occupants",
+                    (long long)room->noccupants);
     xd_form_add_field(x, "muc#roominfo_subject", NULL, "Subject",
                       room->subject ? room->subject : "");
     xd_form_add_bool(x, "muc#roominfo_subjectmod",
                      "Participants may change the subject", c->change_subject);
     if (c->lang)
         xd_form_add_field(x, "muc#roominfo_lang", NULL, "Language", c->lang);
-    snprintf(num, sizeof(num), "%ld", c->max_users);
-    xd_form_add_field(x, "muc#roomconfig_maxusers", NULL, "Maximum occupants",
-                      num);
+    xd_form_add_int(x, "muc#roomconfig_maxusers", NULL, "Maximum occupants",
+                    c->max_users);
     xd_form_add_field(x, "muc#roomconfig_allowpm", NULL, NULL,
                       pm_names[c->allowpm]);
     xd_form_add_field(x, "muc#roomconfig_whois", NULL, NULL,

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
-
 #include <xmppd/command.h>
 #include <xmppd/jid.h>
 #include <xmppd/log.h>
@@ -71,19 +69,10 @@ void
 muc_refuse(struct muc_service *svc, const xd_stanza *in, const char *condition,
            const char *text)
 {
-    xd_component_send(
-        svc->comp,
-        xd_stanza_error_reply(in, xd_stanza_error_default_type(condition),
-                              condition, text));
-}
+    xd_stanza *err = xd_stanza_error(in, condition, text);
 
-static xd_stanza *
-result(const xd_stanza *in)
-{
-    xd_stanza *r = xd_stanza_reply(in);
-
-    xd_stanza_set_type(r, "result");
-    return r;
+    if (err != NULL) /* NULL: `in` is an error, never answered */
+        xd_component_send(svc->comp, err);
 }
 
 /* --- disco ------------------------------------------------------------------
@@ -139,28 +128,39 @@ page_start(void **rooms, size_t n, const xd_rsm *rsm, size_t size)
     return 0;
 }
 
-static void
-room_info(struct muc_room *room, const xd_stanza *in)
+/* disco#info and disco#items of a room (the framework's callback for the
+ * domain's entity JIDs; room_iq lets those queries through only for rooms
+ * that exist): the room's identity, features and muc#roominfo form; no
+ * nodes, no items (its ad-hoc commands are the framework's). */
+static int
+room_disco(xd_component *c, const xd_stanza *in, xd_disco_kind kind,
+           const char *node, xd_elem *q, void *arg)
 {
-    xd_stanza *r = result(in);
-    xd_elem *q =
-        xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_INFO);
+    struct muc_service *svc = arg;
+    struct muc_room *room = NULL;
+    xd_jid *to = NULL;
+
+    (void)c;
+    if (xd_jid_parse(xd_stanza_to(in), &to) == 0)
+        room = muc_room_find(svc, xd_jid_local(to));
+    xd_jid_free(to);
+    if (room == NULL || (kind == XD_DISCO_INFO && node != NULL))
+        return XD_ENOTFOUND;
+    if (kind == XD_DISCO_ITEMS)
+        return 0;
     static const char *const features[] = {
         MUC_NS,         XD_NS_DISCO_INFO, XD_NS_DISCO_ITEMS, MUC_NS_MAM,
         MUC_NS_SID,     MUC_NS_OCCID,     XD_NS_PING,        NS_REGISTER,
         MUC_NS_HATS,    XD_NS_COMMANDS,   MUC_NS_MODERATE,   MUC_NS_MODERATE0,
         MUC_NS_REQUEST,
     };
-    xd_elem *id = xd_elem_add_child(q, "identity", NULL);
-    xd_elem_set_attr(id, "category", "conference");
-    xd_elem_set_attr(id, "type", "text");
-    xd_elem_set_attr(id, "name", room->cfg.name ? room->cfg.name : room->name);
+    xd_disco_add_identity(q, "conference", "text",
+                          room->cfg.name ? room->cfg.name : room->name);
     for (size_t i = 0; i < XD_NELEM(features); i++)
-        xd_elem_set_attr(xd_elem_add_child(q, "feature", NULL), "var",
-                         features[i]);
+        xd_disco_add_feature(q, features[i]);
     muc_config_features(room, q);
     muc_config_roominfo(room, q);
-    xd_component_send(room->svc->comp, r);
+    return 0;
 }
 
 /* XEP-0045 6.3: the public rooms as the service's items, in JID order and
@@ -191,7 +191,7 @@ disco_items(xd_component *c, const xd_stanza *in, xd_iq_type type, void *arg)
         size = (size_t)rsm.max;
     size_t first = page_start(rooms, n, &rsm, size);
     size_t last = first + size < n ? first + size : n;
-    xd_stanza *r = result(in);
+    xd_stanza *r = xd_stanza_iq_result(in);
     xd_elem *query =
         xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_ITEMS);
     for (size_t i = first; i < last; i++) {
@@ -264,7 +264,7 @@ occupant_iq(struct muc_room *room, const char *nick, const xd_stanza *in)
         return;
     }
     if (me == target && q && xd_elem_is(q, "ping", XD_NS_PING)) {
-        xd_component_send(svc->comp, result(in)); /* XEP-0410 */
+        xd_component_send(svc->comp, xd_stanza_iq_result(in)); /* XEP-0410 */
         return;
     }
     struct relay *rl = xd_xcalloc(1, sizeof(*rl));
@@ -327,40 +327,31 @@ room_iq(xd_component *c, const xd_stanza *in, xd_iq_type type, void *arg)
         occupant_iq(room, xd_jid_resource(to), in);
         goto done;
     }
-    xd_stanza *answer = xd_component_command_answer(svc->comp, in);
-    if (answer != NULL) { /* the room's ad-hoc commands (hats) */
-        xd_component_send(svc->comp, answer);
-        goto done;
-    }
     const char *bare = xd_jid_bare_str(from);
     int get = type == XD_IQ_GET;
     if (ns == NULL) {
         muc_refuse(svc, in, "bad-request", "an iq needs a payload");
-    } else if (strcmp(ns, XD_NS_DISCO_INFO) == 0 && get) {
-        if (xd_elem_attr(q, "node") != NULL)
-            muc_refuse(svc, in, "item-not-found", "no such node");
-        else
-            room_info(room, in);
-    } else if (strcmp(ns, XD_NS_DISCO_ITEMS) == 0 && get) {
-        xd_stanza *r = result(in);
-        xd_elem_add_child(xd_stanza_root(r), "query", XD_NS_DISCO_ITEMS);
-        xd_component_send(svc->comp, r);
+    } else if (strcmp(ns, XD_NS_COMMANDS) == 0 ||
+               (get && (strcmp(ns, XD_NS_DISCO_INFO) == 0 ||
+                        strcmp(ns, XD_NS_DISCO_ITEMS) == 0))) {
+        v = XD_PASS; /* the framework's: the room's ad-hoc commands (hats),
+                        then room_disco */
     } else if (strcmp(ns, XD_NS_PING) == 0 && get) {
-        xd_component_send(svc->comp, result(in));
+        xd_component_send(svc->comp, xd_stanza_iq_result(in));
     } else if (strcmp(ns, MUC_NS_ADMIN) == 0) {
-        muc_admin_iq(room, in, bare);
+        muc_admin_iq(room, in, type, bare);
     } else if (strcmp(ns, MUC_NS_OWNER) == 0) {
-        muc_owner_iq(room, in, bare);
+        muc_owner_iq(room, in, type, bare);
     } else if (strcmp(ns, NS_REGISTER) == 0) {
-        muc_register_iq(room, in, bare);
+        muc_register_iq(room, in, type, bare);
     } else if (strcmp(ns, MUC_NS_MODERATE) == 0 ||
                strcmp(ns, MUC_NS_FASTEN) == 0) {
-        muc_moderate_iq(room, in);
+        muc_moderate_iq(room, in, type);
     } else if (strcmp(ns, MUC_NS_MAM) == 0) {
         if (!may_see_archive(room, xd_stanza_from(in), bare))
             muc_refuse(svc, in, "forbidden", "you may not read this archive");
         else
-            muc_archive_query(room, in);
+            muc_archive_query(room, in, type);
     } else {
         muc_refuse(svc, in, "service-unavailable", NULL);
     }
@@ -408,10 +399,9 @@ on_link(xd_component *c, int up, void *arg)
  */
 
 static void
-reap_rooms(evutil_socket_t fd, short what, void *arg)
+reap_rooms(xd_timer *t, void *arg)
 {
-    (void)fd;
-    (void)what;
+    (void)t;
     muc_rooms_reap(arg);
 }
 
@@ -432,8 +422,7 @@ muc_service_new(const xd_config *cfg, const char *section,
     if (svc->conf.default_max_users > svc->conf.max_occupants)
         svc->conf.default_max_users = svc->conf.max_occupants;
     svc->rooms = xd_map_new();
-    svc->reap = event_new(base ? base : xd_component_base(svc->comp), -1, 0,
-                          reap_rooms, svc);
+    svc->reap = xd_timer_new(xd_component_base(svc->comp), reap_rooms, svc);
     if (muc_store_open(svc->conf.db_path, &svc->db) != 0 ||
         muc_store_key(svc->db, svc->id_key) != 0 || muc_rooms_load(svc) != 0) {
         xd_log_warnx("[%s] %s: the database cannot be used", section,
@@ -450,6 +439,7 @@ muc_service_new(const xd_config *cfg, const char *section,
     xd_component_on(svc->comp, XD_STANZA_MESSAGE, NULL, muc_message_in, svc);
     xd_component_on_iq(svc->comp, XD_NS_DISCO_ITEMS, 0, disco_items, svc);
     xd_component_on_iq(svc->comp, NULL, 0, room_iq, svc);
+    xd_component_disco_entities(svc->comp, room_disco, svc);
     xd_component_on_link(svc->comp, on_link, svc);
     muc_commands_register(svc);
     muc_hats_register(svc);
@@ -465,8 +455,7 @@ muc_service_free(struct muc_service *svc)
         muc_rooms_free(svc);
         xd_map_free(svc->rooms);
     }
-    if (svc->reap)
-        event_free(svc->reap);
+    xd_timer_free(svc->reap);
     xd_db_close(svc->db);
     xd_component_free(svc->comp);
     xd_config_unbind(muc_keys, &svc->conf);

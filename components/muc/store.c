@@ -93,15 +93,11 @@ muc_store_key(xd_db *db, unsigned char key[32])
         xd_log_warnx("no random bytes for the service key");
         return XD_EIO;
     }
-    if (xd_db_prepare(db,
-                      "INSERT OR IGNORE INTO service_key (id, key) "
-                      "VALUES (1, ?)",
-                      &q) != 0)
-        return XD_EIO;
-    sqlite3_bind_blob(q, 1, fresh, sizeof(fresh), SQLITE_STATIC);
-    if (sqlite3_step(q) != SQLITE_DONE)
-        rc = db_error(db, "service key");
-    sqlite3_reset(q);
+    /* A failure is logged there; the SELECT decides. */
+    (void)xd_db_run(db,
+                    "INSERT OR IGNORE INTO service_key (id, key) "
+                    "VALUES (1, ?)",
+                    XD_DB_BLOB(fresh, sizeof(fresh)));
     if (xd_db_prepare(db, "SELECT key FROM service_key WHERE id = 1", &q) != 0)
         return XD_EIO;
     if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32) {
@@ -152,43 +148,15 @@ int
 muc_store_room_save(xd_db *db, const char *name, const char *config,
                     const char *subject, const char *subject_from)
 {
-    sqlite3_stmt *q;
-    int rc = 0;
-
-    if (xd_db_prepare(db,
-                      "INSERT INTO rooms (name, config, subject, "
-                      "subject_from) VALUES (?1, ?2, ?3, ?4) "
-                      "ON CONFLICT (name) DO UPDATE SET config = ?2, "
-                      "subject = ?3, subject_from = ?4",
-                      &q) != 0)
-        return XD_EIO;
-    bind_text(q, 1, name);
-    bind_text(q, 2, config != NULL ? config : "");
-    bind_text(q, 3, subject);
-    bind_text(q, 4, subject_from);
-    if (sqlite3_step(q) != SQLITE_DONE)
-        rc = db_error(db, name);
-    sqlite3_reset(q);
-    return rc;
-}
-
-/* Runs a statement without results whose parameters are the n texts
- * (NULL binds NULL); failures are logged with `what`. 0 or XD_EIO. */
-static int
-run(xd_db *db, const char *sql, const char *what, const char *const *texts,
-    int n)
-{
-    sqlite3_stmt *q;
-    int rc = 0;
-
-    if (xd_db_prepare(db, sql, &q) != 0)
-        return XD_EIO;
-    for (int i = 0; i < n; i++)
-        bind_text(q, i + 1, texts[i]);
-    if (sqlite3_step(q) != SQLITE_DONE)
-        rc = db_error(db, what);
-    sqlite3_reset(q);
-    return rc;
+    return xd_db_run(db,
+                     "INSERT INTO rooms (name, config, subject, "
+                     "subject_from) VALUES (?1, ?2, ?3, ?4) "
+                     "ON CONFLICT (name) DO UPDATE SET config = ?2, "
+                     "subject = ?3, subject_from = ?4",
+                     XD_DB_TEXT(name), XD_DB_TEXT(config ? config : ""),
+                     XD_DB_TEXT(subject), XD_DB_TEXT(subject_from)) == 0
+               ? 0
+               : XD_EIO;
 }
 
 int
@@ -204,7 +172,7 @@ muc_store_room_delete(xd_db *db, const char *name)
     if (xd_db_begin(db) != 0)
         return XD_EIO;
     for (size_t i = 0; i < XD_NELEM(sql); i++)
-        if (run(db, sql[i], name, &name, 1) != 0)
+        if (xd_db_run(db, sql[i], XD_DB_TEXT(name)) != 0)
             goto fail;
     if (xd_db_commit(db) != 0)
         goto fail;
@@ -220,22 +188,25 @@ int
 muc_store_hat_set(xd_db *db, const char *room, const char *jid, const char *uri,
                   const char *title)
 {
-    const char *args[] = { room, jid, uri, title };
-
-    return run(db,
-               "INSERT INTO hats (room, jid, uri, title) VALUES (?1, ?2, ?3, "
-               "?4) ON CONFLICT (room, jid, uri) DO UPDATE SET title = ?4",
-               room, args, 4);
+    return xd_db_run(db,
+                     "INSERT INTO hats (room, jid, uri, title) VALUES (?1, "
+                     "?2, ?3, ?4) ON CONFLICT (room, jid, uri) DO UPDATE SET "
+                     "title = ?4",
+                     XD_DB_TEXT(room), XD_DB_TEXT(jid), XD_DB_TEXT(uri),
+                     XD_DB_TEXT(title)) == 0
+               ? 0
+               : XD_EIO;
 }
 
 int
 muc_store_hat_remove(xd_db *db, const char *room, const char *jid,
                      const char *uri)
 {
-    const char *args[] = { room, jid, uri };
-
-    return run(db, "DELETE FROM hats WHERE room = ? AND jid = ? AND uri = ?",
-               room, args, 3);
+    return xd_db_run(db,
+                     "DELETE FROM hats WHERE room = ? AND jid = ? AND uri = ?",
+                     XD_DB_TEXT(room), XD_DB_TEXT(jid), XD_DB_TEXT(uri)) == 0
+               ? 0
+               : XD_EIO;
 }
 
 int
@@ -285,39 +256,21 @@ int
 muc_store_affiliation_set(xd_db *db, const char *room, const char *jid, int aff,
                           const char *reason, const char *nick)
 {
-    sqlite3_stmt *q;
-    int rc = 0;
+    int rc;
 
-    if (aff == MUC_AFF_NONE && nick == NULL) {
-        if (xd_db_prepare(db,
-                          "DELETE FROM affiliations WHERE room = ? AND "
-                          "jid = ?",
-                          &q) != 0)
-            return XD_EIO;
-        bind_text(q, 1, room);
-        bind_text(q, 2, jid);
-    } else {
-        if (xd_db_prepare(db,
-                          "INSERT INTO affiliations (room, jid, aff, reason, "
-                          "nick) VALUES (?1, ?2, ?3, ?4, ?5) "
-                          "ON CONFLICT (room, jid) DO UPDATE SET aff = ?3, "
-                          "reason = ?4, nick = ?5",
-                          &q) != 0)
-            return XD_EIO;
-        bind_text(q, 1, room);
-        bind_text(q, 2, jid);
-        sqlite3_bind_int(q, 3, aff);
-        bind_text(q, 4, reason);
-        bind_text(q, 5, nick);
-    }
-    int step = sqlite3_step(q);
-    if (step == SQLITE_CONSTRAINT &&
-        sqlite3_extended_errcode(xd_db_handle(db)) == SQLITE_CONSTRAINT_UNIQUE)
-        rc = XD_EEXIST; /* the nick is someone else's */
-    else if (step != SQLITE_DONE)
-        rc = db_error(db, room);
-    sqlite3_reset(q);
-    return rc;
+    if (aff == MUC_AFF_NONE && nick == NULL)
+        rc =
+            xd_db_run(db, "DELETE FROM affiliations WHERE room = ? AND jid = ?",
+                      XD_DB_TEXT(room), XD_DB_TEXT(jid));
+    else /* XD_EEXIST: the nick is someone else's */
+        rc = xd_db_run(db,
+                       "INSERT INTO affiliations (room, jid, aff, reason, "
+                       "nick) VALUES (?1, ?2, ?3, ?4, ?5) "
+                       "ON CONFLICT (room, jid) DO UPDATE SET aff = ?3, "
+                       "reason = ?4, nick = ?5",
+                       XD_DB_TEXT(room), XD_DB_TEXT(jid), XD_DB_INT(aff),
+                       XD_DB_TEXT(reason), XD_DB_TEXT(nick));
+    return rc == 0 || rc == XD_EEXIST ? rc : XD_EIO;
 }
 
 /* --- archive -------------------------------------------------------------- */
@@ -334,17 +287,13 @@ muc_store_archive_add(xd_db *db, const char *room, int64_t when_us,
                       const char *nick, const char *real_bare, const char *xml,
                       char *id_out)
 {
-    sqlite3_stmt *q;
-    int64_t last = 0, t = when_us < 0 ? 0 : when_us;
-    int rc = 0;
+    long long last = 0; /* an empty table's max(id) is NULL: 0 */
+    int64_t t = when_us < 0 ? 0 : when_us;
 
     /* The newest id of the whole table is the rightmost rowid: one
      * descent of the table's b-tree. */
-    if (xd_db_prepare(db, "SELECT max(id) FROM archive", &q) != 0)
+    if (xd_db_get(db, "SELECT max(id) FROM archive", XD_DB_OUT_INT(&last)) != 0)
         return XD_EIO;
-    if (sqlite3_step(q) == SQLITE_ROW)
-        last = sqlite3_column_int64(q, 0);
-    sqlite3_reset(q);
     int64_t last_t = last >> SEQ_BITS;
     int seq = 0;
     if (t <= last_t) {
@@ -357,23 +306,15 @@ muc_store_archive_add(xd_db *db, const char *room, int64_t when_us,
     }
     int64_t id = (t << SEQ_BITS) | seq;
 
-    if (xd_db_prepare(db,
-                      "INSERT INTO archive (id, room, ts, nick, real_bare, "
-                      "xml) VALUES (?, ?, ?, ?, ?, ?)",
-                      &q) != 0)
+    if (xd_db_run(db,
+                  "INSERT INTO archive (id, room, ts, nick, real_bare, "
+                  "xml) VALUES (?, ?, ?, ?, ?, ?)",
+                  XD_DB_INT(id), XD_DB_TEXT(room), XD_DB_INT(t),
+                  XD_DB_TEXT(nick), XD_DB_TEXT(real_bare),
+                  XD_DB_TEXT(xml)) != 0)
         return XD_EIO;
-    sqlite3_bind_int64(q, 1, id);
-    bind_text(q, 2, room);
-    sqlite3_bind_int64(q, 3, t);
-    bind_text(q, 4, nick);
-    bind_text(q, 5, real_bare);
-    bind_text(q, 6, xml);
-    if (sqlite3_step(q) != SQLITE_DONE)
-        rc = db_error(db, room);
-    sqlite3_reset(q);
-    if (rc == 0)
-        id_format(id, id_out);
-    return rc;
+    id_format(id, id_out);
+    return 0;
 }
 
 int
@@ -420,54 +361,31 @@ muc_store_archive_filter_init(struct muc_archive_filter *f)
 int
 muc_store_archive_get(xd_db *db, const char *room, int64_t id, char **xml)
 {
-    sqlite3_stmt *q;
-    int rc;
+    char *text = NULL;
+    int rc = xd_db_get(db, "SELECT xml FROM archive WHERE id = ? AND room = ?",
+                       XD_DB_INT(id), XD_DB_TEXT(room), XD_DB_OUT_TEXT(&text));
 
-    if (xd_db_prepare(db, "SELECT xml FROM archive WHERE id = ? AND room = ?",
-                      &q) != 0)
-        return XD_EIO;
-    sqlite3_bind_int64(q, 1, id);
-    bind_text(q, 2, room);
-    rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW && col_text(q, 0) != NULL) {
-        *xml = xd_xstrdup(col_text(q, 0));
-        rc = 0;
-    } else {
-        rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? XD_ENOTFOUND
-                                                   : db_error(db, room);
-    }
-    sqlite3_reset(q);
-    return rc;
+    if (rc == 0 && text == NULL)
+        return XD_ENOTFOUND;
+    if (rc == 0)
+        *xml = text;
+    return rc == 0 || rc == XD_ENOTFOUND ? rc : XD_EIO;
 }
 
 int
 muc_store_archive_set(xd_db *db, const char *room, int64_t id, const char *xml)
 {
-    sqlite3_stmt *q;
-    int rc = 0;
-
-    if (xd_db_prepare(db,
-                      "UPDATE archive SET xml = ? WHERE id = ? AND room = ?",
-                      &q) != 0)
+    if (xd_db_run(db, "UPDATE archive SET xml = ? WHERE id = ? AND room = ?",
+                  XD_DB_TEXT(xml), XD_DB_INT(id), XD_DB_TEXT(room)) != 0)
         return XD_EIO;
-    bind_text(q, 1, xml);
-    sqlite3_bind_int64(q, 2, id);
-    bind_text(q, 3, room);
-    if (sqlite3_step(q) != SQLITE_DONE)
-        rc = db_error(db, room);
-    else if (sqlite3_changes(xd_db_handle(db)) == 0)
-        rc = XD_ENOTFOUND;
-    sqlite3_reset(q);
-    return rc;
+    return xd_db_changes(db) == 0 ? XD_ENOTFOUND : 0;
 }
 
 int
 muc_store_archive_find(xd_db *db, const char *room, const char *id,
                        int64_t *out)
 {
-    sqlite3_stmt *q;
-    int64_t v = 0;
-    int rc;
+    long long v = 0, found;
 
     /* Only what id_format writes: decimal digits, no sign, no spaces. */
     size_t len = strspn(id, "0123456789");
@@ -478,19 +396,12 @@ muc_store_archive_find(xd_db *db, const char *room, const char *id,
             return XD_ENOTFOUND;
         v = v * 10 + (id[i] - '0');
     }
-    if (xd_db_prepare(db, "SELECT 1 FROM archive WHERE id = ? AND room = ?",
-                      &q) != 0)
-        return XD_EIO;
-    sqlite3_bind_int64(q, 1, v);
-    bind_text(q, 2, room);
-    rc = sqlite3_step(q);
-    rc = rc == SQLITE_ROW    ? 0
-         : rc == SQLITE_DONE ? XD_ENOTFOUND
-                             : db_error(db, room);
-    sqlite3_reset(q);
+    int rc = xd_db_get(db, "SELECT id FROM archive WHERE id = ? AND room = ?",
+                       XD_DB_INT(v), XD_DB_TEXT(room), XD_DB_OUT_INT(&found));
+
     if (rc == 0)
-        *out = v;
-    return rc;
+        *out = found;
+    return rc == 0 || rc == XD_ENOTFOUND ? rc : XD_EIO;
 }
 
 /* The open id interval (lo, hi) a filter selects: its paging bounds and
@@ -596,21 +507,17 @@ muc_store_archive_count(xd_db *db, const char *room,
                         const struct muc_archive_filter *f, long *out)
 {
     struct muc_archive_filter all = *f;
-    sqlite3_stmt *q;
     int64_t lo, hi;
-    int rc = 0;
+    long long n = 0;
 
     all.after = all.before = -1;
     *out = 0;
     if (!id_range(&all, &lo, &hi))
         return 0;
-    if (xd_db_prepare(db, "SELECT count(*)" FILTER_SQL, &q) != 0)
+    if (xd_db_get(db, "SELECT count(*)" FILTER_SQL, XD_DB_TEXT(room),
+                  XD_DB_INT(lo), XD_DB_INT(hi), XD_DB_TEXT(all.nick),
+                  XD_DB_TEXT(all.real_bare), XD_DB_OUT_INT(&n)) != 0)
         return XD_EIO;
-    bind_filter(q, room, &all, lo, hi);
-    if (sqlite3_step(q) == SQLITE_ROW)
-        *out = (long)sqlite3_column_int64(q, 0);
-    else
-        rc = db_error(db, room);
-    sqlite3_reset(q);
-    return rc;
+    *out = (long)n;
+    return 0;
 }
