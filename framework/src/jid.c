@@ -457,6 +457,18 @@ xd_jid_bare_str(const xd_jid *j)
     return j->bare;
 }
 
+char *
+xd_jid_bare_of(const char *s)
+{
+    xd_jid *j = NULL;
+    char *bare = NULL;
+
+    if (s != NULL && xd_jid_parse(s, &j) == 0)
+        bare = xd_xstrdup(j->bare);
+    xd_jid_free(j);
+    return bare;
+}
+
 int
 xd_jid_is_bare(const xd_jid *j)
 {

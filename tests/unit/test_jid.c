@@ -595,6 +595,31 @@ test_idempotent(void)
         }
 }
 
+/* xd_jid_bare_of: the prepared bare form of a string, or NULL. */
+static void
+test_bare_of(void)
+{
+    static const struct {
+        const char *in, *bare; /* NULL: none */
+    } cases[] = {
+        { "Juliet@Example.COM/balcony", "juliet@example.com" },
+        { "juliet@example.com", "juliet@example.com" },
+        { "example.com/r", "example.com" },
+        { "@example.com", NULL },
+        { "", NULL },
+        { NULL, NULL },
+    };
+
+    for (size_t i = 0; i < XD_NELEM(cases); i++) {
+        char *b = xd_jid_bare_of(cases[i].in);
+        CHECK(cases[i].bare == NULL ? b == NULL
+                                    : b != NULL && !strcmp(b, cases[i].bare),
+              "bare_of case %zu (%s): %s", i,
+              cases[i].in ? cases[i].in : "NULL", b ? b : "NULL");
+        free(b);
+    }
+}
+
 int
 main(void)
 {
@@ -604,5 +629,6 @@ main(void)
     test_forms();
     test_escaping();
     test_idempotent();
+    test_bare_of();
     return check_report();
 }

@@ -52,6 +52,10 @@ int xd_jid_is_bare(const xd_jid *j);          /* no resource */
 /* Equality of prepared forms: 1 when equal, 0 otherwise. */
 int xd_jid_equal(const xd_jid *a, const xd_jid *b);
 int xd_jid_bare_equal(const xd_jid *a, const xd_jid *b);
+/* The prepared bare form (local@domain, or domain) of the JID string s,
+ * e.g. a stanza's from: a malloc()ed string the caller frees, or NULL when
+ * s is NULL or not a JID. The key for per-user state in one call. */
+char *xd_jid_bare_of(const char *s);
 
 /* Prepares a single part; the caller owns *out. 0 or XD_EINVAL. */
 int xd_jid_prep_local(const char *in, char **out);
