@@ -457,16 +457,21 @@ xd_jid_bare_str(const xd_jid *j)
     return j->bare;
 }
 
-char *
-xd_jid_bare_of(const char *s)
+int
+xd_jid_bare_of(const char *s, char *buf, size_t len)
 {
     xd_jid *j = NULL;
-    char *bare = NULL;
+    int rc = XD_EINVAL;
 
-    if (s != NULL && xd_jid_parse(s, &j) == 0)
-        bare = xd_xstrdup(j->bare);
+    if (len > 0)
+        buf[0] = '\0';
+    if (s != NULL && xd_jid_parse(s, &j) == 0) {
+        rc = strlen(j->bare) < len ? 0 : XD_ELIMIT;
+        if (rc == 0)
+            memcpy(buf, j->bare, strlen(j->bare) + 1);
+    }
     xd_jid_free(j);
-    return bare;
+    return rc;
 }
 
 int

@@ -50,6 +50,12 @@ void xd_stanza_set_child_text(xd_stanza *st, const char *name, const char *ns,
  */
 xd_stanza *xd_stanza_reply(const xd_stanza *in);
 
+/* The answer to a message in one call: xd_stanza_reply(in) (a fresh id, the
+ * type kept) with <body>body</body> (body NULL: none). NULL, and nothing
+ * made, when `in` is not a message or is an error: errors are never
+ * answered. The caller owns it. */
+xd_stanza *xd_stanza_message_reply(const xd_stanza *in, const char *body);
+
 /* A new iq of `type` ("get"/"set"), with `id` (NULL: a random one), to and
  * from (each may be NULL). The caller owns it. */
 xd_stanza *xd_stanza_iq_new(const char *type, const char *id, const char *to,
