@@ -143,6 +143,8 @@ xd_handler *xd_component_on_iq(xd_component *c, const char *ns, unsigned flags,
                                xd_iq_request_fn fn, void *arg);
 /* Unregisters; safe inside any callback, including the handler itself. */
 void xd_handler_remove(xd_handler *h);
+/* Calls fn(c, up, arg) each time the link comes up or goes down (see
+ * xd_link_fn); one function per component, a later call replaces it. */
 void xd_component_on_link(xd_component *c, xd_link_fn fn, void *arg);
 
 /*

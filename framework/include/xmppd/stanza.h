@@ -28,8 +28,8 @@ const char *xd_stanza_id(const xd_stanza *st);
 const char *xd_stanza_type(const xd_stanza *st);
 void xd_stanza_set_to(xd_stanza *st, const char *to);     /* NULL removes */
 void xd_stanza_set_from(xd_stanza *st, const char *from); /* NULL removes */
-void xd_stanza_set_id(xd_stanza *st, const char *id);
-void xd_stanza_set_type(xd_stanza *st, const char *type);
+void xd_stanza_set_id(xd_stanza *st, const char *id);     /* NULL removes */
+void xd_stanza_set_type(xd_stanza *st, const char *type); /* NULL removes */
 /* True when type="error". */
 int xd_stanza_is_error(const xd_stanza *st);
 
