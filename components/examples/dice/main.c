@@ -62,12 +62,11 @@ static void
 dice_ask(xd_command_ctx *cx, xd_elem *x)
 {
     struct dice *d = xd_command_arg(cx);
-    char who[XD_JID_BARE_MAX];
     long long n = 2, sides = 6;
 
-    xd_jid_bare_of(xd_command_requester(cx), who, sizeof(who));
     xd_db_get(d->db, "SELECT count, sides FROM users WHERE jid = ?",
-              XD_DB_TEXT(who), XD_DB_OUT_INT(&n), XD_DB_OUT_INT(&sides));
+              XD_DB_TEXT(xd_command_requester_bare(cx)), XD_DB_OUT_INT(&n),
+              XD_DB_OUT_INT(&sides));
     xd_elem *f = xd_form_add_int(x, "count", "text-single", "Dice", n);
     xd_form_field_validate_int(xd_form_field_required(f), 1, 10);
     f = xd_form_field_required(
@@ -93,18 +92,17 @@ static xd_command_status
 dice_save(xd_command_ctx *cx, const xd_elem *values)
 {
     struct dice *d = xd_command_arg(cx);
-    char who[XD_JID_BARE_MAX];
     int reset = 0;
 
-    xd_jid_bare_of(xd_command_requester(cx), who, sizeof(who));
     xd_form_bool(values, "reset", &reset);
-    int rc = xd_db_run(
-        d->db,
-        "INSERT INTO users VALUES (?1, ?2, ?3, 0) ON CONFLICT "
-        "(jid) DO UPDATE SET count = ?2, sides = ?3, "
-        "rolls = CASE WHEN ?4 THEN 0 ELSE rolls END",
-        XD_DB_TEXT(who), XD_DB_INT(atoll(xd_command_value(cx, "count"))),
-        XD_DB_INT(atoll(xd_command_value(cx, "sides"))), XD_DB_INT(reset));
+    int rc = xd_db_run(d->db,
+                       "INSERT INTO users VALUES (?1, ?2, ?3, 0) ON CONFLICT "
+                       "(jid) DO UPDATE SET count = ?2, sides = ?3, "
+                       "rolls = CASE WHEN ?4 THEN 0 ELSE rolls END",
+                       XD_DB_TEXT(xd_command_requester_bare(cx)),
+                       XD_DB_INT(atoll(xd_command_value(cx, "count"))),
+                       XD_DB_INT(atoll(xd_command_value(cx, "sides"))),
+                       XD_DB_INT(reset));
     xd_command_add_note(xd_command_reply(cx), XD_COMMAND_NOTE_INFO,
                         rc ? "Not saved: try again later." : "Saved.");
     return XD_COMMAND_COMPLETED;
