@@ -16,6 +16,7 @@
 
 #include <xmppd/command.h>
 #include <xmppd/form.h>
+#include <xmppd/jid.h>
 #include <xmppd/log.h>
 #include <xmppd/map.h>
 
@@ -93,6 +94,7 @@ struct xd_command_ctx {
     const struct command *cmd;
     struct session *s; /* NULL for a command without stages */
     const char *requester, *target;
+    char requester_bare[XD_JID_BARE_MAX];
     xd_elem *reply; /* NULL: no answer */
     int stage;
     void *state;           /* for a command without stages: one call long */
@@ -229,6 +231,12 @@ xd_command_requester(const xd_command_ctx *cx)
 }
 
 const char *
+xd_command_requester_bare(const xd_command_ctx *cx)
+{
+    return cx->requester_bare;
+}
+
+const char *
 xd_command_target(const xd_command_ctx *cx)
 {
     return cx->target;
@@ -293,6 +301,7 @@ ctx_init(xd_command_ctx *cx, xd_commands *cmds, const struct command *cmd,
     cx->s = s;
     cx->requester = requester;
     cx->target = target;
+    xd_jid_bare_of(requester, cx->requester_bare, sizeof(cx->requester_bare));
 }
 
 /* --- sessions ------------------------------------------------------------ */

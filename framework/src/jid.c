@@ -458,6 +458,23 @@ xd_jid_bare_str(const xd_jid *j)
 }
 
 int
+xd_jid_bare_of(const char *s, char *buf, size_t len)
+{
+    xd_jid *j = NULL;
+    int rc = XD_EINVAL;
+
+    if (len > 0)
+        buf[0] = '\0';
+    if (s != NULL && xd_jid_parse(s, &j) == 0) {
+        rc = strlen(j->bare) < len ? 0 : XD_ELIMIT;
+        if (rc == 0)
+            memcpy(buf, j->bare, strlen(j->bare) + 1);
+    }
+    xd_jid_free(j);
+    return rc;
+}
+
+int
 xd_jid_is_bare(const xd_jid *j)
 {
     return j->resource == NULL;

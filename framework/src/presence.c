@@ -287,9 +287,11 @@ send_type(xd_presence *p, const char *type, const char *from, const char *to)
     xd_component_send(p->c, xd_stanza_presence_new(type, to, from));
 }
 
-/* The entity's presence, without a to; `unavailable` forces that. */
+/* The entity's presence, without a to; `unavailable` forces that. The
+ * domain's available presence carries its XEP-0115 <c/>, so that clients
+ * know the service's features without asking for its disco#info. */
 static xd_stanza *
-presence_of(const struct entity *e, int unavailable)
+presence_of(const xd_presence *p, const struct entity *e, int unavailable)
 {
     static const char *const shows[] = {
         [XD_PRESENCE_CHAT] = "chat",
@@ -305,13 +307,15 @@ presence_of(const struct entity *e, int unavailable)
         xd_stanza_set_child_text(st, "show", XD_NS_CLIENT, shows[e->show]);
     if (e->status != NULL && !unavailable)
         xd_stanza_set_child_text(st, "status", XD_NS_CLIENT, e->status);
+    if (!off && e == p->domain)
+        xd_component_add_caps(p->c, st); /* ill-formed disco: logged there */
     return st;
 }
 
 static void
 send_current(xd_presence *p, const struct entity *e, const char *to)
 {
-    xd_stanza *st = presence_of(e, 0);
+    xd_stanza *st = presence_of(p, e, 0);
 
     xd_stanza_set_to(st, to);
     xd_component_send(p->c, st);
@@ -352,7 +356,7 @@ broadcast(xd_presence *p, const struct entity *e, const xd_stanza *st)
 static int
 broadcast_presence(xd_presence *p, const struct entity *e, int unavailable)
 {
-    xd_stanza *st = presence_of(e, unavailable);
+    xd_stanza *st = presence_of(p, e, unavailable);
     int rc = broadcast(p, e, st);
 
     xd_stanza_unref(st);

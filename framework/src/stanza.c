@@ -128,6 +128,17 @@ xd_stanza_reply(const xd_stanza *in)
 }
 
 xd_stanza *
+xd_stanza_message_reply(const xd_stanza *in, const char *body)
+{
+    if (xd_stanza_kind_of(in) != XD_STANZA_MESSAGE || xd_stanza_is_error(in))
+        return NULL;
+    xd_stanza *out = xd_stanza_reply(in);
+    if (body != NULL)
+        xd_stanza_set_child_text(out, "body", XD_NS_CLIENT, body);
+    return out;
+}
+
+xd_stanza *
 xd_stanza_iq_new(const char *type, const char *id, const char *to,
                  const char *from)
 {

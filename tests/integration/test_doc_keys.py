@@ -34,6 +34,8 @@ TABLES = {
         ("docs/muc.md", "## Configuration keys"),
     ("components/echo/main.c", "echo_keys"):
         ("components/echo/README.md", "## Keys of the `[echo]` section"),
+    ("components/examples/dice/main.c", "dice_keys"):
+        ("components/examples/dice/README.md", "## Keys of the `[dice]` section"),
 }
 # Keys read straight from [global] with xd_config_get, outside a table.
 GLOBAL = ("docs/xmppd.md", "### `[global]`")

@@ -3,8 +3,10 @@ alone (XD_LIBRARY_ONLY) into a scratch prefix, then, outside the tree, the
 echo component built against it with `pkg-config --cflags --libs libxmppd`
 (no --static) and with a CMake project doing find_package(xmppd), each run
 with --version; and the guide's unit test example (test_hello, written
-against <xmppd/testing.h>) built both ways against libxmppd-testing and run.
-No XMPP, no ports."""
+against <xmppd/testing.h>) built both ways against libxmppd-testing and run;
+and components/examples/dice as it is shipped (its own CMakeLists.txt with
+find_package(xmppd), and pkg-config), with its unit test run. No XMPP, no
+ports."""
 import glob
 import os
 import re
@@ -146,6 +148,34 @@ def test(tmp):
     check(out == want, "CMake static build: --version says %r" % out)
     out = run([os.path.join(cbuild, "test_hello")], env=plain)
     check("ok" in out.splitlines(), "the guide's test passes (CMake): " + out)
+
+    # The example component, copied out of the tree as it is.
+    dice_src = os.path.join(tmp, "dice")
+    shutil.copytree(os.path.join(TOP, "components", "examples", "dice"),
+                    dice_src)
+    dice_want = "xmppd-dice 1.0 (libxmppd %s)\n" % version
+    dice = os.path.join(tmp, "dice-pkgconfig")
+    run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", dice,
+         os.path.join(dice_src, "main.c")] + flags, env=env)
+    out = run([dice, "--version"], env=env)
+    check(out == dice_want, "xmppd-dice with pkg-config: --version says %r"
+          % out)
+    dtest = os.path.join(tmp, "test_dice-pkgconfig")
+    run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", dtest,
+         os.path.join(dice_src, "test_dice.c")] + tflags, env=env)
+    out = run([dtest], env=env, cwd=tmp)
+    check("ok" in out.splitlines(), "test_dice passes (pkg-config)")
+    dbuild = os.path.join(tmp, "dice-build")
+    run(["cmake", "-S", dice_src, "-B", dbuild,
+         "-DCMAKE_PREFIX_PATH=" + prefix])
+    run(["cmake", "--build", dbuild, "-j2"])
+    out = run([os.path.join(dbuild, "xmppd-dice"), "--version"], env=plain)
+    check(out == dice_want, "xmppd-dice with its CMakeLists.txt: --version "
+          "says %r" % out)
+    check("libxmppd.so." + major in needed(os.path.join(dbuild, "xmppd-dice")),
+          "it links the shared library")
+    out = run(["ctest", "--output-on-failure"], cwd=dbuild, env=plain)
+    check("100% tests passed" in out, "its ctest runs test_dice: " + out)
 
 
 def main():

@@ -43,6 +43,7 @@ struct counters {
     int calls, ends, states_live;
     int why[XD_COMMAND_END_SHUTDOWN + 1]; /* end calls by reason */
     char last_end_from[64];
+    char last_end_bare[64]; /* xd_command_requester_bare */
 };
 
 /* No stages: one run, a note. */
@@ -78,6 +79,8 @@ end_count(xd_command_ctx *cx, xd_command_end why)
     k->why[why]++;
     snprintf(k->last_end_from, sizeof(k->last_end_from), "%s",
              xd_command_requester(cx));
+    snprintf(k->last_end_bare, sizeof(k->last_end_bare), "%s",
+             xd_command_requester_bare(cx));
     if (*state != NULL)
         k->states_live--;
     free(*state);
@@ -831,6 +834,8 @@ main(void)
     CHECK(wizard.ends == ends + 1 && wizard.why[XD_COMMAND_END_EXPIRED] == 1 &&
               strcmp(wizard.last_end_from, USER) == 0,
           "time-out: end(EXPIRED)");
+    CHECK(strcmp(wizard.last_end_bare, "user@example.com") == 0,
+          "xd_command_requester_bare: %s", wizard.last_end_bare);
     step(r, "an expired session", "wizard", sid, "next", NULL, "type='error'",
          "<not-allowed", "<session-expired xmlns='" CMDS "'/>",
          "!bad-sessionid", NULL);

@@ -595,6 +595,44 @@ test_idempotent(void)
         }
 }
 
+/* xd_jid_bare_of: the prepared bare form of a string, or an error. */
+static void
+test_bare_of(void)
+{
+    static const struct {
+        const char *in, *bare; /* bare "": none */
+        size_t len;
+        int rc;
+    } cases[] = {
+        { "Juliet@Example.COM/balcony", "juliet@example.com", 64, 0 },
+        { "juliet@example.com", "juliet@example.com", 64, 0 },
+        { "juliet@example.com", "juliet@example.com", 19, 0 },
+        { "juliet@example.com", "", 18, XD_ELIMIT },
+        { "example.com/r", "example.com", 64, 0 },
+        { "@example.com", "", 64, XD_EINVAL },
+        { "", "", 64, XD_EINVAL },
+        { NULL, "", 64, XD_EINVAL },
+    };
+    char buf[XD_JID_BARE_MAX];
+
+    for (size_t i = 0; i < XD_NELEM(cases); i++) {
+        memset(buf, 'x', sizeof(buf));
+        int rc = xd_jid_bare_of(cases[i].in, buf, cases[i].len);
+        CHECK(rc == cases[i].rc && strcmp(buf, cases[i].bare) == 0,
+              "bare_of case %zu (%s): %d %s", i,
+              cases[i].in ? cases[i].in : "NULL", rc, buf);
+    }
+    /* The longest JID there is fits XD_JID_BARE_MAX. */
+    char in[XD_JID_BARE_MAX + 16];
+    memset(in, 'a', XD_JID_PART_MAX);
+    in[XD_JID_PART_MAX] = '@';
+    memset(in + XD_JID_PART_MAX + 1, 'b', 63);
+    in[XD_JID_PART_MAX + 64] = '\0';
+    CHECK(xd_jid_bare_of(in, buf, sizeof(buf)) == 0 &&
+              strlen(buf) == XD_JID_PART_MAX + 64,
+          "a long bare JID fits XD_JID_BARE_MAX");
+}
+
 int
 main(void)
 {
@@ -604,5 +642,6 @@ main(void)
     test_forms();
     test_escaping();
     test_idempotent();
+    test_bare_of();
     return check_report();
 }

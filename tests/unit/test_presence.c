@@ -7,7 +7,8 @@
  * subscriber when the link comes up again and unavailable when the
  * component stops; the store in SQLite (a second component on the same
  * file knows the subscribers, in the framework's own tables beside the
- * component's); and presence_max_subscriptions.
+ * component's); presence_max_subscriptions; and the domain's XEP-0115
+ * <c/> in every available presence it sends, and in no other.
  */
 #include "check.h"
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <xmppd/caps.h>
 #include <xmppd/component.h>
 #include <xmppd/db.h>
 #include <xmppd/presence.h>
@@ -511,6 +513,74 @@ test_bound(void)
     rig_close(&g);
 }
 
+/* The domain's <c/> in st, checked against xd_component_caps: 1 when it
+ * is there and right, 0 when absent, -1 when wrong. */
+static int
+caps_in(struct rig *g, const xd_stanza *st)
+{
+    const char *node, *ver;
+    xd_elem *c = xd_elem_child(xd_stanza_root(st), "c", XD_NS_CAPS);
+
+    if (c == NULL)
+        return 0;
+    if (xd_component_caps(g->comp, &node, &ver) != 0)
+        return -1;
+    return same(xd_elem_attr(c, "node"), node) &&
+                   same(xd_elem_attr(c, "ver"), ver) &&
+                   same(xd_elem_attr(c, "hash"), "sha-1")
+               ? 1
+               : -1;
+}
+
+static void
+test_caps(void)
+{
+    struct rig g;
+    const xd_stanza *st;
+    int n;
+
+    rig_open(&g, NULL, NULL);
+    user_sends(&g, "subscribe", "alice@example.com", D);
+    wait_got(&g, 0, 2);
+    st = got(&g, 0, NULL, "alice@example.com", D);
+    CHECK(st && caps_in(&g, st) == 1,
+          "the presence after subscribed carries the domain's caps");
+    st = got(&g, 0, "subscribed", "alice@example.com", D);
+    CHECK(st && caps_in(&g, st) == 0, "subscribed carries no caps");
+
+    n = xd_fake_router_count(g.r);
+    xd_fake_router_send(g.r, "<presence type='probe' from='alice@example.com' "
+                             "to='" D "'/>");
+    wait_got(&g, n, 1);
+    st = got(&g, n, NULL, "alice@example.com", D);
+    CHECK(st && caps_in(&g, st) == 1, "a probe's answer carries the caps");
+
+    /* A new feature changes ver: the next presence has the new one. */
+    xd_component_add_feature(g.comp, "urn:example:new");
+    n = xd_fake_router_count(g.r);
+    xd_presence_set(g.p, NULL, XD_PRESENCE_AWAY, "later");
+    wait_got(&g, n, 1);
+    st = got(&g, n, NULL, "alice@example.com", D);
+    CHECK(st && caps_in(&g, st) == 1, "xd_presence_set: the current caps");
+
+    /* An entity's presence is not the domain's: no caps. */
+    xd_presence_set_policy(g.p, "bot@" D, XD_PRESENCE_APPROVE, 0);
+    xd_presence_set(g.p, "bot@" D, XD_PRESENCE_ONLINE, NULL);
+    n = xd_fake_router_count(g.r);
+    user_sends(&g, "subscribe", "alice@example.com", "bot@" D);
+    wait_got(&g, n, 2);
+    st = got(&g, n, NULL, "alice@example.com", "bot@" D);
+    CHECK(st && caps_in(&g, st) == 0, "an entity's presence has no caps");
+
+    /* Unavailable, on stop: no caps. */
+    n = xd_fake_router_count(g.r);
+    xd_component_stop(g.comp);
+    xd_test_run_for_ms(xd_fake_router_base(g.r), 100);
+    st = got(&g, n, "unavailable", "alice@example.com", D);
+    CHECK(st && caps_in(&g, st) == 0, "unavailable presence has no caps");
+    rig_close(&g);
+}
+
 int
 main(void)
 {
@@ -518,5 +588,6 @@ main(void)
     test_probes_and_broadcast();
     test_store();
     test_bound();
+    test_caps();
     return check_report();
 }

@@ -353,6 +353,39 @@ test_builders(void)
     xd_stanza_unref(iq);
 }
 
+/* xd_stanza_message_reply: a reply with a body, a fresh id, the type
+ * kept; nothing for an error or another kind. */
+static void
+test_message_reply(void)
+{
+    xd_stanza *in = parse("<message xmlns='jabber:client' from='a@x/r' "
+                          "to='bot.x' id='m1' type='chat'><body>hi</body>"
+                          "</message>");
+    xd_stanza *err = parse("<message xmlns='jabber:client' from='a@x/r' "
+                           "to='bot.x' id='m2' type='error'/>");
+    xd_stanza *iq = parse("<iq xmlns='jabber:client' from='a@x/r' "
+                          "to='bot.x' id='q' type='get'/>");
+    xd_stanza *out = xd_stanza_message_reply(in, "hello");
+    xd_stanza *bare = xd_stanza_message_reply(in, NULL);
+
+    CHECK(out && !strcmp(xd_stanza_to(out), "a@x/r") &&
+              !strcmp(xd_stanza_from(out), "bot.x") &&
+              !strcmp(xd_stanza_type(out), "chat") &&
+              strcmp(xd_stanza_id(out), "m1") != 0 &&
+              !strcmp(xd_stanza_child_text(out, "body", XD_NS_CLIENT), "hello"),
+          "message_reply: swapped, chat, a fresh id, the body");
+    CHECK(bare && xd_stanza_child_text(bare, "body", XD_NS_CLIENT) == NULL,
+          "message_reply with a NULL body: no body");
+    CHECK(xd_stanza_message_reply(err, "x") == NULL &&
+              xd_stanza_message_reply(iq, "x") == NULL,
+          "message_reply: NULL for an error and for an iq");
+    xd_stanza_unref(out);
+    xd_stanza_unref(bare);
+    xd_stanza_unref(in);
+    xd_stanza_unref(err);
+    xd_stanza_unref(iq);
+}
+
 int
 main(void)
 {
@@ -363,5 +396,6 @@ main(void)
     test_default_types();
     test_iq_new();
     test_builders();
+    test_message_reply();
     return check_report();
 }

@@ -23,6 +23,8 @@ typedef struct xd_buf {
         NULL, 0, 0                                                             \
     }
 
+/* Append len bytes of data, a NUL-terminated string, or printf output; the
+ * buffer grows as needed (out of memory is fatal). */
 void xd_buf_append(xd_buf *b, const void *data, size_t len);
 void xd_buf_append_str(xd_buf *b, const char *s);
 void xd_buf_appendf(xd_buf *b, const char *fmt, ...) XD_PRINTF(2, 3);

@@ -180,6 +180,9 @@ xd_verdict xd_commands_handle(xd_commands *cmds, const xd_stanza *iq);
 xd_component *xd_command_component(const xd_command_ctx *cx);
 /* The requester's full JID. */
 const char *xd_command_requester(const xd_command_ctx *cx);
+/* Its bare JID, prepared (xd_jid_bare_of): the key of per-user state; ""
+ * when the requester is not a valid JID. */
+const char *xd_command_requester_bare(const xd_command_ctx *cx);
 /* Where the command runs: the domain, or the entity's JID. */
 const char *xd_command_target(const xd_command_ctx *cx);
 /* The arg given at registration. */

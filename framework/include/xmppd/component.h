@@ -84,6 +84,19 @@ int xd_component_new_with(const xd_config *cfg, const char *section,
                           struct event_base *base,
                           const xd_config_key *own_keys, void *own,
                           xd_component **out);
+/*
+ * The start of a component's main() in one call: xd_config_main(argc, argv,
+ * prog) (options, --help, --version, the file), xd_log_init(prog->name),
+ * and xd_component_new_with on `section` (own_keys NULL: xd_component_new)
+ * with a loop of its own. When prog->sections is NULL, --help describes
+ * `section` with the library's keys and own_keys. Exits as xd_config_main
+ * does, and with status 1 (logged) when the section is incomplete or
+ * wrong. Returns the configuration (the caller frees it after
+ * xd_component_free, and unbinds `own`) and the component in *out.
+ */
+xd_config *xd_component_main(int argc, char *argv[], const xd_program *prog,
+                             const char *section, const xd_config_key *own_keys,
+                             void *own, xd_component **out);
 void xd_component_free(xd_component *c); /* NULL is a no-op */
 /* The library's keys of a component section (the table above), for a
  * program's --help (xd_config_section) and its docs. */
@@ -130,6 +143,8 @@ xd_handler *xd_component_on_iq(xd_component *c, const char *ns, unsigned flags,
                                xd_iq_request_fn fn, void *arg);
 /* Unregisters; safe inside any callback, including the handler itself. */
 void xd_handler_remove(xd_handler *h);
+/* Calls fn(c, up, arg) each time the link comes up or goes down (see
+ * xd_link_fn); one function per component, a later call replaces it. */
 void xd_component_on_link(xd_component *c, xd_link_fn fn, void *arg);
 
 /*

@@ -43,6 +43,7 @@ size_t xd_stanza_mem(const xd_stanza *st);
 
 /* The stanza an element belongs to (borrowed). */
 xd_stanza *xd_elem_stanza(const xd_elem *e);
+/* Local name (borrowed, lives with the element). */
 const char *xd_elem_name(const xd_elem *e);
 /* Namespace URI; "" for no namespace; never NULL. */
 const char *xd_elem_ns(const xd_elem *e);

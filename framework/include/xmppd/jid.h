@@ -52,6 +52,14 @@ int xd_jid_is_bare(const xd_jid *j);          /* no resource */
 /* Equality of prepared forms: 1 when equal, 0 otherwise. */
 int xd_jid_equal(const xd_jid *a, const xd_jid *b);
 int xd_jid_bare_equal(const xd_jid *a, const xd_jid *b);
+/* Room enough for any bare JID: local, '@', domain and the NUL. */
+#define XD_JID_BARE_MAX (2 * XD_JID_PART_MAX + 2)
+/* Writes the prepared bare form (local@domain, or domain) of the JID string
+ * s, e.g. a stanza's from, to buf (len bytes; XD_JID_BARE_MAX always fit):
+ * the key of per-user state in one call, nothing to free. 0; XD_EINVAL
+ * when s is NULL or not a JID, XD_ELIMIT when buf is too small (buf is ""
+ * for both when len > 0). */
+int xd_jid_bare_of(const char *s, char *buf, size_t len);
 
 /* Prepares a single part; the caller owns *out. 0 or XD_EINVAL. */
 int xd_jid_prep_local(const char *in, char **out);

@@ -41,6 +41,7 @@ struct xd_config;
  * from cfg, which may be NULL; checks whether stderr is the journal. Exits
  * 1 with a message on a bad value. */
 void xd_log_init(const char *procname, const struct xd_config *cfg);
+/* Changes the level at run time (e.g. from a control command). */
 void xd_log_set_level(xd_log_level level);
 /* True when a message of that level would be written (to skip costly
  * formatting). */
@@ -48,6 +49,9 @@ int xd_log_enabled(xd_log_level level);
 /* Parses "error"/"warn"/"info"/"debug"; 0 or XD_EINVAL. */
 int xd_log_level_parse(const char *s, xd_log_level *out);
 
+/* What the macros below call: writes one line of `level` for `area`,
+ * with strerror(errno) appended when with_errno; xd_log_fatal then exits 1.
+ * Use the macros, which pass XD_LOG_AREA. */
 void xd_log_write(xd_log_level level, const char *area, int with_errno,
                   const char *fmt, ...) XD_PRINTF(4, 5);
 void xd_log_fatal(const char *area, int with_errno, const char *fmt, ...)

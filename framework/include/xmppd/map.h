@@ -27,6 +27,7 @@ void *xd_map_get(const xd_map *m, const char *key);
 void *xd_map_put(xd_map *m, const char *key, void *value);
 /* Removes key; returns its value or NULL. */
 void *xd_map_remove(xd_map *m, const char *key);
+/* Number of keys held. */
 size_t xd_map_count(const xd_map *m);
 /* Calls fn for every entry; fn must not change the map. Order unspecified. */
 void xd_map_each(const xd_map *m,

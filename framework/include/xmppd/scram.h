@@ -84,6 +84,7 @@ int xd_scram_client_final(xd_scram_client *c, const char *server_first,
 /* Checks the server-final-message: 0, or XD_EAUTH. */
 int xd_scram_client_verify(xd_scram_client *c, const char *server_final,
                            size_t len);
+/* Frees the client state; NULL is a no-op. */
 void xd_scram_client_free(xd_scram_client *c);
 
 #ifdef __cplusplus

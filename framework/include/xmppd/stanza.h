@@ -28,8 +28,8 @@ const char *xd_stanza_id(const xd_stanza *st);
 const char *xd_stanza_type(const xd_stanza *st);
 void xd_stanza_set_to(xd_stanza *st, const char *to);     /* NULL removes */
 void xd_stanza_set_from(xd_stanza *st, const char *from); /* NULL removes */
-void xd_stanza_set_id(xd_stanza *st, const char *id);
-void xd_stanza_set_type(xd_stanza *st, const char *type);
+void xd_stanza_set_id(xd_stanza *st, const char *id);     /* NULL removes */
+void xd_stanza_set_type(xd_stanza *st, const char *type); /* NULL removes */
 /* True when type="error". */
 int xd_stanza_is_error(const xd_stanza *st);
 
@@ -49,6 +49,12 @@ void xd_stanza_set_child_text(xd_stanza *st, const char *name, const char *ns,
  * and type. The caller owns it.
  */
 xd_stanza *xd_stanza_reply(const xd_stanza *in);
+
+/* The answer to a message in one call: xd_stanza_reply(in) (a fresh id, the
+ * type kept) with <body>body</body> (body NULL: none). NULL, and nothing
+ * made, when `in` is not a message or is an error: errors are never
+ * answered. The caller owns it. */
+xd_stanza *xd_stanza_message_reply(const xd_stanza *in, const char *body);
 
 /* A new iq of `type` ("get"/"set"), with `id` (NULL: a random one), to and
  * from (each may be NULL). The caller owns it. */
