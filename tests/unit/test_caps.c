@@ -6,6 +6,7 @@
  * check of someone else's announcement.
  */
 #include "check.h"
+#include "parse_xml.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,18 +101,6 @@ static const struct {
     /* Not a disco#info query at all. */
     { "<query xmlns='jabber:iq:version'/>", XD_EINVAL, NULL, NULL },
 };
-
-static xd_stanza *
-parse(const char *xml)
-{
-    xd_stanza *st = NULL;
-
-    if (xd_xml_parse_element(xml, strlen(xml), NULL, &st) != 0) {
-        fprintf(stderr, "cannot parse %s\n", xml);
-        exit(1);
-    }
-    return st;
-}
 
 int
 main(void)

@@ -4,24 +4,13 @@
  * serialiser's namespace declarations in each kind of stream.
  */
 #include "check.h"
+#include "parse_xml.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <xmppd/element.h>
 #include <xmppd/xml_parser.h>
-
-static xd_stanza *
-parse(const char *xml)
-{
-    xd_stanza *st = NULL;
-
-    if (xd_xml_parse_element(xml, strlen(xml), NULL, &st) != 0) {
-        fprintf(stderr, "cannot parse %s\n", xml);
-        exit(1);
-    }
-    return st;
-}
 
 /* Each input serialised into a stream of stream_ns (NULL: standalone). */
 static const struct {

@@ -6,6 +6,7 @@
  * the rest of the stanza is kept, and that the stanza itself is untouched.
  */
 #include "check.h"
+#include "parse_xml.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +18,6 @@
 #define SASL    "urn:ietf:params:xml:ns:xmpp-sasl"
 #define MUC     "http://jabber.org/protocol/muc"
 #define COMMAND "http://jabber.org/protocol/commands"
-
-static xd_stanza *
-parse(const char *xml)
-{
-    xd_stanza *st = NULL;
-
-    if (xd_xml_parse_element(xml, strlen(xml), NULL, &st) != 0) {
-        fprintf(stderr, "cannot parse %s\n", xml);
-        exit(1);
-    }
-    return st;
-}
 
 static const struct {
     const char *xml;
