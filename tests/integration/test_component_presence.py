@@ -7,9 +7,8 @@ database) the user gets its presence again without asking. A subscription
 to an entity of the service is refused."""
 import asyncio
 import os
-import time
 
-from xdtest import ECHO, Failure, TIMEOUT, check, login, logout, main, passed
+from xdtest import ECHO, check, expect, login, logout, main
 
 NS = "{jabber:iq:roster}"
 
@@ -27,19 +26,6 @@ async def client(rig, jid):
     return c
 
 
-async def expect(queue, pred, what, timeout=TIMEOUT):
-    end = time.time() + timeout
-    while True:
-        left = end - time.time()
-        if left <= 0:
-            raise Failure("timed out waiting for " + what)
-        try:
-            item = await asyncio.wait_for(queue.get(), left)
-        except asyncio.TimeoutError:
-            raise Failure("timed out waiting for " + what)
-        if pred(item):
-            passed(what)
-            return item
 
 
 def pres(ptype, frm):

@@ -3,9 +3,8 @@ between local accounts: request, approval, the roster states on both sides,
 presence flowing only to subscribers, probes on login, requests stored for
 an offline contact, unsubscribe and unavailable on disconnect."""
 import asyncio
-import time
 
-from xdtest import Failure, TIMEOUT, check, passed, login, logout, main
+from xdtest import Failure, expect, passed, login, logout, main
 
 NS = "{jabber:iq:roster}"
 
@@ -23,19 +22,6 @@ async def client(rig, jid):
     return c
 
 
-async def expect(queue, pred, what, timeout=TIMEOUT):
-    end = time.time() + timeout
-    while True:
-        left = end - time.time()
-        if left <= 0:
-            raise Failure("timed out waiting for " + what)
-        try:
-            item = await asyncio.wait_for(queue.get(), left)
-        except asyncio.TimeoutError:
-            raise Failure("timed out waiting for " + what)
-        if pred(item):
-            passed(what)
-            return item
 
 
 async def nothing(queue, pred, what, wait=1.0):

@@ -783,6 +783,13 @@ async def mc_next(queue, pred, what, timeout=TIMEOUT):
             return st
 
 
+async def expect(queue, pred, what, timeout=TIMEOUT):
+    """mc_next, reported as a passed step."""
+    st = await mc_next(queue, pred, what, timeout)
+    passed(what)
+    return st
+
+
 async def mc_collect(queue, wait=0.5):
     """Everything arriving in `queue` within `wait` seconds of quiet."""
     got = []
