@@ -10,8 +10,10 @@ libexpat1-dev libssl-dev libsqlite3-dev libinih-dev libidn-dev
 libcurl4-openssl-dev libsystemd-dev libc-ares-dev"
 # dnsmasq-base: the DNS server test_xmppdctl_check.py runs on loopback (the
 # binary only: the dnsmasq package would also start a system service).
+# lua-unbound: Prosody's resolver, which reads test_federation.py's hosts
+# file.
 # cloc: counts the lines of the example component (components/examples/dice).
-test_pkgs="$build_pkgs clang python3 python3-slixmpp prosody
+test_pkgs="$build_pkgs clang python3 python3-slixmpp prosody lua-unbound
 libclang-rt-14-dev clang-format fail2ban systemd dpkg-dev man-db dnsmasq-base cloc"
 
 case "${1:-build}" in

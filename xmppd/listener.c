@@ -1,6 +1,7 @@
 /*
  * listener.c: the router's TCP listeners: c2s with STARTTLS, c2s with
- * direct TLS (XEP-0368), and the XEP-0114 component port, each on every
+ * direct TLS (XEP-0368), the XEP-0114 component port, server-to-server
+ * (s2s_port), each on every
  * address of its list (c2s_address, component_address: IPv4 and IPv6,
  * an IPv6 socket taking IPv6 only). Client connections are admitted by
  * conn_limits.c. Out of descriptors, a
@@ -29,10 +30,10 @@
 
 #include "router.h"
 
-enum listener_kind { LISTEN_C2S, LISTEN_C2S_TLS, LISTEN_COMPONENT };
+enum listener_kind { LISTEN_C2S, LISTEN_C2S_TLS, LISTEN_COMPONENT, LISTEN_S2S };
 
-static const char *const kind_names[] = { "c2s", "c2s direct TLS",
-                                          "component" };
+static const char *const kind_names[] = { "c2s", "c2s direct TLS", "component",
+                                          "s2s" };
 
 /* How long a listener rests after running out of descriptors. */
 #define PAUSE_MS 250
@@ -67,7 +68,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 
     (void)l;
     (void)socklen;
-    if (ctx->kind != LISTEN_COMPONENT) {
+    if (ctx->kind == LISTEN_C2S || ctx->kind == LISTEN_C2S_TLS) {
         peer_address(sa, addr, sizeof(addr));
         if (conn_limits_admit(ctx->r, addr) != 0) {
             evutil_closesocket(fd);
@@ -89,6 +90,9 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
         break;
     case LISTEN_COMPONENT:
         comp_link_accept(ctx->r, fd);
+        break;
+    case LISTEN_S2S:
+        s2s_in_accept(ctx->r, fd);
         break;
     }
 }
@@ -287,6 +291,13 @@ listeners_start(struct router *r)
     if (c->c2s_tls_port && r->tls != NULL &&
         (rc = listen_all(r, LISTEN_C2S_TLS, c->c2s_address,
                          (unsigned)c->c2s_tls_port)) != 0)
+        return rc;
+    if (c->s2s_port && c->s2s_require_tls && r->tls == NULL) {
+        xd_log_warnx("s2s_require_tls needs a certificate (tls_cert)");
+        return XD_EINVAL;
+    }
+    if (c->s2s_port && (rc = listen_all(r, LISTEN_S2S, c->s2s_address,
+                                        (unsigned)c->s2s_port)) != 0)
         return rc;
     /* The plain c2s port last: a client that reaches it finds everything
      * else ready. */

@@ -89,7 +89,7 @@ router_open(struct router *r)
     if ((rc = router_load_components(r)) != 0 || (rc = control_start(r)) != 0 ||
         (rc = c2s_compact_start(r)) != 0 || (rc = router_metrics_start(r)) != 0)
         return rc;
-    if ((rc = admin_commands_start(r)) != 0)
+    if ((rc = admin_commands_start(r)) != 0 || (rc = s2s_start(r)) != 0)
         return rc;
     return listeners_start(r);
 }
@@ -159,6 +159,7 @@ main(int argc, char *argv[])
     admin_commands_stop(&r); /* before the worker: they cancel their jobs */
     kdf_worker_stop(r.kdf);  /* after the sessions: they cancelled their jobs */
     comp_links_free_all(&r);
+    s2s_free_all(&r);
     router_free_components(&r);
     if (r.sig_int)
         event_free(r.sig_int);

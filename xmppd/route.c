@@ -1,8 +1,8 @@
 /*
  * route.c: the routing decision (DESIGN.md "Routing"): local hosts go to the
  * session manager, component domains to their link, everything else to
- * s2s, which is not built yet: remote domains are answered with
- * remote-server-not-found.
+ * s2s (s2s_out.c) when federation is on (s2s_port), else remote domains
+ * are answered with remote-server-not-found.
  */
 #define XD_LOG_AREA "route"
 #include <string.h>
@@ -36,6 +36,23 @@ router_bounce(struct router *r, xd_stanza *st, const char *condition)
     router_route(r, err);
 }
 
+/* To a remote domain over s2s, from the domain of its sender, which must
+ * be one we serve: anything else (a remote sender's stanza to another
+ * remote domain) is not relayed. */
+static void
+route_remote(struct router *r, const char *domain, xd_stanza *st)
+{
+    const char *from = xd_stanza_from(st);
+    xd_jid *fj = NULL;
+
+    if (from == NULL || xd_jid_parse(from, &fj) != 0 ||
+        !router_serves(r, xd_jid_domain(fj)))
+        router_bounce(r, st, "remote-server-not-found");
+    else
+        s2s_out_send(r, xd_jid_domain(fj), domain, st);
+    xd_jid_free(fj);
+}
+
 void
 router_route(struct router *r, xd_stanza *st)
 {
@@ -64,6 +81,8 @@ router_route(struct router *r, xd_stanza *st)
             comp_link_send(link, st);
         else if (xd_map_get(r->comp_confs, domain) != NULL)
             router_bounce(r, st, "service-unavailable");
+        else if (r->conf.s2s_port != 0)
+            route_remote(r, domain, st);
         else
             router_bounce(r, st, "remote-server-not-found");
     }

@@ -24,6 +24,10 @@
  *   kdf_worker.c      SCRAM key derivation on a thread of its own
  *   admin_commands.c  XEP-0133 service administration (ad-hoc commands)
  *   shutdown.c        stopping on SIGTERM or an admin's command
+ *   s2s_out.c         outgoing server-to-server streams (federation)
+ *   s2s_in.c          incoming server-to-server streams
+ *   dialback.c        Server Dialback keys (XEP-0220, XEP-0185)
+ *   dns.c             where a remote domain is reached
  */
 #ifndef XMPPD_ROUTER_H
 #define XMPPD_ROUTER_H
@@ -119,6 +123,14 @@ struct router {
     char *caps_ver; /* XEP-0115 verification string of the hosts */
     int stopping;
     unsigned shutdown_polls; /* shutdown.c: checks since it began */
+    /* Federation, when s2s_port is set. */
+    xd_map *s2s_static;                /* dns.c: domain -> static address */
+    xd_map *s2s_out;                   /* s2s_out.c: "local remote" -> stream */
+    struct s2s_out *s2s_out_all;       /* s2s_out.c: every outgoing stream */
+    xd_map *s2s_in_ids;                /* s2s_in.c: stream id -> stream */
+    struct s2s_in *s2s_in_all;         /* s2s_in.c: every incoming stream */
+    struct ssl_ctx_st *s2s_tls_client; /* s2s_out.c: STARTTLS to peers */
+    char s2s_db_key[65]; /* dialback.c: hex SHA-256 of the secret */
 };
 
 /* db_batch.c: group commit of the per-stanza writes. */
@@ -447,5 +459,72 @@ void comp_links_free_all(struct router *r);
 struct comp_link *comp_link_next(const struct comp_link *l);
 int router_load_components(struct router *r);
 void router_free_components(struct router *r);
+
+/* Federation: everything below does nothing unless s2s_port is set. */
+#define XD_NS_DIALBACK      "jabber:server:dialback"
+#define XD_NS_DIALBACK_FEAT "urn:xmpp:features:dialback"
+#define XD_NS_TLS           "urn:ietf:params:xml:ns:xmpp-tls"
+
+/* 1 when domain is a local host or a configured component's domain. */
+int router_serves(const struct router *r, const char *domain);
+
+/* dns.c: where to connect for a remote domain. cb gets 0 and a host (a
+ * name or an address literal, borrowed for the call) and port, or an error
+ * status; it may be called before s2s_dns_lookup returns. */
+typedef void (*s2s_dns_cb)(void *arg, int status, const char *host,
+                           unsigned port);
+/* Reads s2s_static_hosts: 0, or XD_EINVAL (logged). */
+int s2s_dns_init(struct router *r);
+void s2s_dns_lookup(struct router *r, const char *domain, s2s_dns_cb cb,
+                    void *arg);
+void s2s_dns_free(struct router *r);
+
+/* dialback.c */
+#define DIALBACK_KEY_LEN 64
+/* Derives the key secret from s2s_dialback_secret (or a random one): 0 or
+ * XD_EIO (logged). */
+int dialback_init(struct router *r);
+/* The key the originating server gives for a stream `id` from the
+ * receiving server. */
+void dialback_key(const struct router *r, const char *receiving,
+                  const char *originating, const char *id,
+                  char out[DIALBACK_KEY_LEN + 1]);
+/* 1 when key is the one dialback_key() makes (constant time). */
+int dialback_key_ok(const struct router *r, const char *receiving,
+                    const char *originating, const char *id, const char *key);
+/* <db:NAME from to [id] [type]>[key]</db:NAME>; the caller owns it. */
+xd_stanza *dialback_elem(const char *name, const char *from, const char *to,
+                         const char *id, const char *type, const char *key);
+
+/* s2s_out.c */
+struct s2s_out;
+/* The client TLS context, dialback secret and static map: 0 or an error
+ * (logged). Nothing when s2s_port is 0. */
+int s2s_start(struct router *r);
+/* st (from the local or component domain `local`) goes to the remote
+ * domain `remote`: sent, queued while the stream is set up, or bounced.
+ * Takes ownership. */
+void s2s_out_send(struct router *r, const char *local, const char *remote,
+                  xd_stanza *st);
+/* Receiving role: asks the authoritative server of `remote` whether `key`
+ * is its key for our incoming stream `id` from it to `local`. The answer
+ * comes back through s2s_in_verified(). */
+void s2s_out_verify(struct router *r, const char *local, const char *remote,
+                    const char *id, const char *key);
+/* Ends every outgoing stream with system-shutdown (what waits is bounced). */
+void s2s_out_close_all(struct router *r);
+/* Frees everything of s2s (after the loop has stopped). */
+void s2s_free_all(struct router *r);
+
+/* s2s_in.c */
+struct s2s_in;
+/* A connection to the s2s port (takes ownership of fd). */
+void s2s_in_accept(struct router *r, int fd);
+/* The authoritative server's answer for our incoming stream `id`: on
+ * valid, `remote` may send stanzas on it for `local`. */
+void s2s_in_verified(struct router *r, const char *id, const char *local,
+                     const char *remote, int valid);
+void s2s_in_close_all(struct router *r);
+void s2s_in_free_all(struct router *r);
 
 #endif

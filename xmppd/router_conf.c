@@ -170,6 +170,37 @@ const xd_config_key xmppd_conf_keys[] = {
                   "binds to; anything but loopback is logged as a warning"),
     XD_CFG_UINT("metrics_port", struct xmppd_conf, metrics_port, 0, 0, 65535,
                 "port of the OpenMetrics endpoint (GET /metrics); 0: none"),
+    XD_CFG_STRING("s2s_address", struct xmppd_conf, s2s_address, "0.0.0.0",
+                  "addresses the server-to-server listener binds to, "
+                  "separated by spaces (IPv6 too)"),
+    XD_CFG_UINT("s2s_port", struct xmppd_conf, s2s_port, 0, 0, 65535,
+                "server-to-server port (federation, usually 5269); 0 "
+                "disables federation in both directions: stanzas to remote "
+                "domains get remote-server-not-found"),
+    XD_CFG_BOOL("s2s_require_tls", struct xmppd_conf, s2s_require_tls, 1,
+                "server-to-server streams must use TLS, incoming and "
+                "outgoing (needs tls_cert)"),
+    XD_CFG_STRING("s2s_static_hosts", struct xmppd_conf, s2s_static_hosts, NULL,
+                  "remote domains pinned to an address, space-separated "
+                  "DOMAIN=HOST:PORT entries (private federation, tests); "
+                  "other domains are connected at their own address on "
+                  "port 5269"),
+    XD_CFG_UINT("s2s_connect_timeout_s", struct xmppd_conf,
+                s2s_connect_timeout_s, 30, 1, 3600,
+                "seconds an outgoing server-to-server stream has to connect "
+                "and authenticate; then what waits for it is bounced with "
+                "remote-server-timeout; also the time an incoming stream "
+                "has to authenticate a domain"),
+    XD_CFG_UINT("s2s_queue_max_bytes", struct xmppd_conf, s2s_queue_max_bytes,
+                1048576, 1024, 1073741824,
+                "bytes of stanzas held per remote domain while its stream "
+                "is being set up; more are bounced with "
+                "resource-constraint"),
+    XD_CFG_STRING("s2s_dialback_secret", struct xmppd_conf, s2s_dialback_secret,
+                  NULL,
+                  "secret of the dialback keys (XEP-0185); unset: a random "
+                  "one per start (set it when several processes serve the "
+                  "same domains)"),
     XD_CFG_END,
 };
 

@@ -53,6 +53,14 @@ struct xmppd_conf {
     char *control_socket;  /* xmppdctl's UNIX socket; "": none */
     char *metrics_address; /* router_metrics.c */
     unsigned long long metrics_port; /* 0: no metrics endpoint */
+    /* Federation (s2s_in.c, s2s_out.c, dialback.c, dns.c) */
+    char *s2s_address;
+    unsigned long long s2s_port; /* 0: no federation at all */
+    int s2s_require_tls;
+    char *s2s_static_hosts; /* "domain=host:port ..." (dns.c) */
+    unsigned long long s2s_connect_timeout_s;
+    unsigned long long s2s_queue_max_bytes;
+    char *s2s_dialback_secret; /* NULL: a random one per start */
 };
 
 extern const xd_config_key xmppd_conf_keys[];

@@ -22,7 +22,8 @@
 static int
 all_streams_ended(const struct router *r)
 {
-    return r->c2s_all == NULL && r->links_all == NULL;
+    return r->c2s_all == NULL && r->links_all == NULL &&
+           r->s2s_in_all == NULL && r->s2s_out_all == NULL;
 }
 
 static void
@@ -53,6 +54,8 @@ router_shutdown(struct router *r, const char *why)
     listeners_stop(r);
     c2s_kick_all(r);
     comp_links_close_all(r);
+    s2s_in_close_all(r);
+    s2s_out_close_all(r);
     if (all_streams_ended(r)) {
         event_base_loopexit(r->base, NULL);
         return;

@@ -1,0 +1,481 @@
+/*
+ * s2s_out.c: outgoing server-to-server streams (RFC 6120, XEP-0220). One
+ * stream per pair of a local domain and a remote one: found through dns.c,
+ * connected, upgraded with STARTTLS (required by s2s_require_tls), then
+ * authenticated with Server Dialback. Stanzas wait in a queue bounded in
+ * bytes (s2s_queue_max_bytes) until the stream is authenticated; when it
+ * fails, or is not up within s2s_connect_timeout_s, each is bounced
+ * (remote-server-not-found or remote-server-timeout, RFC 6120 8.3.3). The
+ * same stream carries our <db:verify/> requests for incoming streams (the
+ * receiving role). The peer's certificate is not checked yet: dialback is
+ * what authenticates it.
+ */
+#define XD_LOG_AREA "s2s"
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include <xmppd/log.h>
+#include <xmppd/ns.h>
+#include <xmppd/tls.h>
+
+#include "router.h"
+
+enum out_state {
+    OUT_CONNECTING, /* resolving or connecting */
+    OUT_OPEN,       /* our header sent, waiting for features */
+    OUT_TLS,        /* <starttls/> sent, or the handshake under way */
+    OUT_DIALBACK,   /* <db:result/> sent */
+    OUT_READY,      /* authenticated: stanzas flow */
+};
+
+struct verify_req {
+    char *id, *key;
+};
+
+struct s2s_out {
+    struct router *r;
+    char *key; /* "local remote" */
+    char *local, *remote;
+    xd_stream *stream;
+    enum out_state state;
+    int features_seen; /* after the last restart */
+    int header_due;    /* TLS is starting: our header once it is up */
+    char *stream_id;   /* the peer's, for our dialback key */
+    struct event *timer;
+    xd_stanza **queue;
+    size_t nq, capq, qbytes;
+    struct verify_req *verifies;
+    size_t nv;
+    struct s2s_out *prev, *next;
+};
+
+static void out_free(struct s2s_out *o);
+
+/* Bounces what waits and tells incoming streams their keys were not
+ * verified. */
+static void
+out_fail(struct s2s_out *o, const char *condition)
+{
+    struct router *r = o->r;
+
+    if (o->nq > 0)
+        xd_log_info("%s -> %s: %zu stanza(s) bounced (%s)", o->local, o->remote,
+                    o->nq, condition);
+    for (size_t i = 0; i < o->nq; i++)
+        router_bounce(r, o->queue[i], condition);
+    o->nq = 0;
+    o->qbytes = 0;
+    for (size_t i = 0; i < o->nv; i++) {
+        s2s_in_verified(r, o->verifies[i].id, o->local, o->remote, 0);
+        free(o->verifies[i].id);
+        free(o->verifies[i].key);
+    }
+    o->nv = 0;
+}
+
+static void
+send_verifies(struct s2s_out *o)
+{
+    for (size_t i = 0; i < o->nv; i++) {
+        xd_stream_send_stanza(o->stream,
+                              dialback_elem("verify", o->local, o->remote,
+                                            o->verifies[i].id, NULL,
+                                            o->verifies[i].key));
+    }
+}
+
+static void
+flush_queue(struct s2s_out *o)
+{
+    for (size_t i = 0; i < o->nq; i++) {
+        int rc = xd_stream_send(o->stream, xd_stanza_root(o->queue[i]));
+        if (rc == XD_ESTATE || rc == XD_ELIMIT)
+            router_bounce(o->r, o->queue[i], "remote-server-not-found");
+        else
+            xd_stanza_unref(o->queue[i]);
+    }
+    o->nq = 0;
+    o->qbytes = 0;
+}
+
+static void
+send_header(struct s2s_out *o)
+{
+    o->features_seen = 0;
+    xd_stream_open(o->stream, o->remote, o->local, NULL, "1.0");
+    o->state = o->state == OUT_TLS ? OUT_TLS : OUT_OPEN;
+}
+
+static void
+on_writable(xd_stream *s, void *arg)
+{
+    struct s2s_out *o = arg;
+
+    if (o->state == OUT_CONNECTING) {
+        send_header(o);
+    } else if (o->state == OUT_TLS && o->header_due && xd_stream_is_tls(s)) {
+        o->header_due = 0;
+        send_header(o);
+    }
+}
+
+static void
+on_opened(xd_stream *s, const xd_elem *header, void *arg)
+{
+    struct s2s_out *o = arg;
+    const char *id = xd_elem_attr(header, "id");
+
+    (void)s;
+    free(o->stream_id);
+    o->stream_id = id != NULL ? xd_xstrdup(id) : NULL;
+}
+
+static void
+on_features(struct s2s_out *o, const xd_elem *features)
+{
+    struct router *r = o->r;
+    int tls = xd_stream_is_tls(o->stream);
+
+    o->features_seen = 1;
+    if (!tls && xd_elem_child(features, "starttls", XD_NS_TLS) != NULL &&
+        r->s2s_tls_client != NULL) {
+        xd_stanza *st = xd_stanza_new("starttls", XD_NS_TLS);
+        xd_stream_send_stanza(o->stream, st);
+        o->state = OUT_TLS;
+        return;
+    }
+    if (!tls && r->conf.s2s_require_tls) {
+        xd_log_info("%s -> %s: %s offers no TLS; refused (s2s_require_tls)",
+                    o->local, o->remote, xd_stream_peer(o->stream));
+        out_fail(o, "remote-server-not-found");
+        xd_stream_close(o->stream);
+        return;
+    }
+    if (o->stream_id == NULL) {
+        xd_stream_error(o->stream, "invalid-id", "no stream id");
+        return;
+    }
+    send_verifies(o);
+    char key[DIALBACK_KEY_LEN + 1];
+    dialback_key(r, o->remote, o->local, o->stream_id, key);
+    xd_stream_send_stanza(o->stream, dialback_elem("result", o->local,
+                                                   o->remote, NULL, NULL, key));
+    o->state = OUT_DIALBACK;
+}
+
+static void
+on_verify_answer(struct s2s_out *o, const xd_elem *e)
+{
+    const char *id = xd_elem_attr(e, "id");
+    const char *type = xd_elem_attr(e, "type");
+
+    for (size_t i = 0; id != NULL && i < o->nv; i++) {
+        if (strcmp(o->verifies[i].id, id) != 0)
+            continue;
+        s2s_in_verified(o->r, id, o->local, o->remote,
+                        type != NULL && strcmp(type, "valid") == 0);
+        free(o->verifies[i].id);
+        free(o->verifies[i].key);
+        o->verifies[i] = o->verifies[--o->nv];
+        return;
+    }
+}
+
+static void
+on_stanza(xd_stream *s, xd_stanza *st, void *arg)
+{
+    struct s2s_out *o = arg;
+    const xd_elem *e = xd_stanza_root(st);
+
+    if (xd_elem_is(e, "features", XD_NS_STREAMS)) {
+        if (o->state == OUT_OPEN || o->state == OUT_TLS)
+            on_features(o, e);
+        else if (o->state == OUT_DIALBACK || o->state == OUT_READY)
+            send_verifies(o); /* a restart we did not ask for: ignore */
+    } else if (xd_elem_is(e, "proceed", XD_NS_TLS) && o->state == OUT_TLS) {
+        free(o->stream_id);
+        o->stream_id = NULL;
+        o->header_due = 1;
+        if (xd_stream_starttls(s, o->r->s2s_tls_client, 0, o->remote) != 0) {
+            xd_log_info("%s -> %s: cannot start TLS", o->local, o->remote);
+            out_fail(o, "remote-server-not-found");
+            xd_stream_close(s);
+        }
+    } else if (xd_elem_is(e, "result", XD_NS_DIALBACK) &&
+               o->state == OUT_DIALBACK) {
+        const char *type = xd_elem_attr(e, "type");
+        if (type != NULL && strcmp(type, "valid") == 0) {
+            xd_log_info("%s -> %s: outgoing stream authenticated (dialback, "
+                        "%s)",
+                        o->local, o->remote,
+                        xd_stream_is_tls(s) ? "TLS" : "no TLS");
+            o->state = OUT_READY;
+            if (o->timer != NULL)
+                evtimer_del(o->timer);
+            flush_queue(o);
+        } else {
+            xd_log_info("%s -> %s: dialback refused by the peer", o->local,
+                        o->remote);
+            out_fail(o, "remote-server-not-found");
+            xd_stream_close(s);
+        }
+    } else if (xd_elem_is(e, "verify", XD_NS_DIALBACK)) {
+        on_verify_answer(o, e);
+    } else if (xd_elem_is(e, "failure", XD_NS_TLS)) {
+        xd_log_info("%s -> %s: the peer refused STARTTLS", o->local, o->remote);
+        out_fail(o, "remote-server-not-found");
+    }
+    /* Stanzas on our outgoing stream (XEP-0288) are not accepted yet. */
+    xd_stanza_unref(st);
+}
+
+static void
+on_closed(xd_stream *s, xd_stream_end why, const char *condition, void *arg)
+{
+    struct s2s_out *o = arg;
+
+    (void)s;
+    if (o->state != OUT_READY || o->nq > 0 || o->nv > 0)
+        xd_log_info("%s -> %s: stream ended before it was up (%d%s%s)",
+                    o->local, o->remote, (int)why, condition ? ", " : "",
+                    condition ? condition : "");
+    else
+        xd_log_info("%s -> %s: stream closed", o->local, o->remote);
+    o->stream = NULL;
+    xd_stream_free(s);
+    out_fail(o, why == XD_STREAM_END_TIMEOUT ? "remote-server-timeout"
+                                             : "remote-server-not-found");
+    out_free(o);
+}
+
+static const xd_stream_callbacks out_callbacks = {
+    .opened = on_opened,
+    .stanza = on_stanza,
+    .closed = on_closed,
+    .writable = on_writable,
+};
+
+static void
+timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct s2s_out *o = arg;
+
+    (void)fd;
+    (void)what;
+    if (o->state == OUT_READY)
+        return;
+    xd_log_info("%s -> %s: not up after %llu s", o->local, o->remote,
+                o->r->conf.s2s_connect_timeout_s);
+    out_fail(o, "remote-server-timeout");
+    if (o->stream != NULL) {
+        xd_stream *s = o->stream;
+        o->stream = NULL;
+        xd_stream_free(s);
+    }
+    out_free(o);
+}
+
+static void
+out_free(struct s2s_out *o)
+{
+    struct router *r = o->r;
+
+    out_fail(o, "remote-server-not-found");
+    xd_map_remove(r->s2s_out, o->key);
+    if (o->prev)
+        o->prev->next = o->next;
+    else
+        r->s2s_out_all = o->next;
+    if (o->next)
+        o->next->prev = o->prev;
+    if (o->timer != NULL)
+        event_free(o->timer);
+    xd_stream_free(o->stream);
+    free(o->queue);
+    free(o->verifies);
+    free(o->stream_id);
+    free(o->key);
+    free(o->local);
+    free(o->remote);
+    free(o);
+}
+
+struct connect_ctx {
+    struct s2s_out *o;
+    int rc;
+};
+
+static void
+resolved(void *arg, int status, const char *host, unsigned port)
+{
+    struct connect_ctx *ctx = arg;
+    struct s2s_out *o = ctx->o;
+    struct router *r = o->r;
+    xd_stream_opts opts = {
+        .content_ns = XD_NS_SERVER,
+        .limits = r->limits,
+        .out_high_water = r->conf.out_high_water_bytes,
+        .out_max_stanza_bytes = r->conf.max_stanza_bytes,
+        .before_write = db_batch_before_write,
+        .before_write_arg = r,
+    };
+
+    if (status != 0) {
+        ctx->rc = status;
+        return;
+    }
+    xd_log_info("%s -> %s: connecting to %s port %u", o->local, o->remote, host,
+                port);
+    ctx->rc = xd_stream_connect(r->base, host, port, &opts, &out_callbacks, o,
+                                &o->stream);
+}
+
+/* The stream for local -> remote, made and connecting if there was none;
+ * NULL when it cannot even be started (logged). */
+static struct s2s_out *
+out_get(struct router *r, const char *local, const char *remote)
+{
+    char *key = xd_xasprintf("%s %s", local, remote);
+    struct s2s_out *o = xd_map_get(r->s2s_out, key);
+
+    if (o != NULL) {
+        free(key);
+        return o;
+    }
+    o = xd_xcalloc(1, sizeof(*o));
+    o->r = r;
+    o->key = key;
+    o->local = xd_xstrdup(local);
+    o->remote = xd_xstrdup(remote);
+    o->state = OUT_CONNECTING;
+    xd_map_put(r->s2s_out, key, o);
+    o->next = r->s2s_out_all;
+    if (r->s2s_out_all)
+        r->s2s_out_all->prev = o;
+    r->s2s_out_all = o;
+    struct timeval tv = { (time_t)r->conf.s2s_connect_timeout_s, 0 };
+    o->timer = evtimer_new(r->base, timeout_cb, o);
+    if (o->timer != NULL)
+        evtimer_add(o->timer, &tv);
+    struct connect_ctx ctx = { o, XD_EIO };
+    s2s_dns_lookup(r, remote, resolved, &ctx);
+    if (ctx.rc != 0) {
+        xd_log_info("%s -> %s: cannot connect", local, remote);
+        out_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+void
+s2s_out_send(struct router *r, const char *local, const char *remote,
+             xd_stanza *st)
+{
+    struct s2s_out *o = out_get(r, local, remote);
+
+    if (o == NULL) {
+        router_bounce(r, st, "remote-server-not-found");
+        return;
+    }
+    if (o->state == OUT_READY) {
+        int rc = xd_stream_send(o->stream, xd_stanza_root(st));
+        if (rc == XD_ESTATE || rc == XD_ELIMIT)
+            router_bounce(r, st,
+                          rc == XD_ELIMIT ? "policy-violation"
+                                          : "remote-server-not-found");
+        else
+            xd_stanza_unref(st);
+        return;
+    }
+    size_t size = xd_stanza_mem(st);
+    if (o->qbytes + size > r->conf.s2s_queue_max_bytes) {
+        router_bounce(r, st, "resource-constraint");
+        return;
+    }
+    if (o->nq == o->capq) {
+        o->capq = o->capq ? 2 * o->capq : 8;
+        o->queue = xd_xrealloc(o->queue, o->capq * sizeof(*o->queue));
+    }
+    o->queue[o->nq++] = st;
+    o->qbytes += size;
+}
+
+void
+s2s_out_verify(struct router *r, const char *local, const char *remote,
+               const char *id, const char *key)
+{
+    struct s2s_out *o = out_get(r, local, remote);
+
+    if (o == NULL) {
+        s2s_in_verified(r, id, local, remote, 0);
+        return;
+    }
+    o->verifies = xd_xrealloc(o->verifies, (o->nv + 1) * sizeof(*o->verifies));
+    o->verifies[o->nv].id = xd_xstrdup(id);
+    o->verifies[o->nv].key = xd_xstrdup(key);
+    o->nv++;
+    if (o->state == OUT_DIALBACK || o->state == OUT_READY)
+        xd_stream_send_stanza(
+            o->stream, dialback_elem("verify", local, remote, id, NULL, key));
+}
+
+int
+router_serves(const struct router *r, const char *domain)
+{
+    return router_is_local_host(r, domain) ||
+           xd_map_get(r->comp_confs, domain) != NULL;
+}
+
+int
+s2s_start(struct router *r)
+{
+    int rc;
+
+    r->s2s_out = xd_map_new();
+    r->s2s_in_ids = xd_map_new();
+    if (r->conf.s2s_port == 0)
+        return 0;
+    if ((rc = s2s_dns_init(r)) != 0 || (rc = dialback_init(r)) != 0)
+        return rc;
+    /* Dialback authenticates the peer; its certificate is not checked. */
+    if ((rc = xd_tls_client_ctx(NULL, 0, &r->s2s_tls_client)) != 0) {
+        xd_log_warnx("no TLS client context for s2s");
+        return rc;
+    }
+    if (r->tls != NULL &&
+        !SSL_CTX_use_certificate(r->s2s_tls_client,
+                                 SSL_CTX_get0_certificate(r->tls)))
+        xd_log_debug("s2s: no client certificate");
+    if (r->tls != NULL)
+        SSL_CTX_use_PrivateKey(r->s2s_tls_client,
+                               SSL_CTX_get0_privatekey(r->tls));
+    return 0;
+}
+
+void
+s2s_out_close_all(struct router *r)
+{
+    for (struct s2s_out *o = r->s2s_out_all; o != NULL; o = o->next) {
+        out_fail(o, "remote-server-not-found");
+        if (o->stream != NULL)
+            xd_stream_error(o->stream, "system-shutdown", NULL);
+    }
+}
+
+void
+s2s_free_all(struct router *r)
+{
+    s2s_in_free_all(r);
+    while (r->s2s_out_all != NULL)
+        out_free(r->s2s_out_all);
+    xd_map_free(r->s2s_out);
+    r->s2s_out = NULL;
+    xd_map_free(r->s2s_in_ids);
+    r->s2s_in_ids = NULL;
+    SSL_CTX_free(r->s2s_tls_client);
+    r->s2s_tls_client = NULL;
+    s2s_dns_free(r);
+}
