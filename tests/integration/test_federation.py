@@ -1,0 +1,215 @@
+"""Federation (s2s) with Debian's Prosody 0.12 on loopback as the remote
+server: dialback over STARTTLS with self-signed certificates, both ways.
+xmppd serves xd.s2s.test and Prosody remote.s2s.test, each on port 5269 of
+an address of its own under 127/8 (Prosody finds xmppd through a hosts
+file of the test's own, read by libunbound; xmppd finds Prosody through
+s2s_static_hosts). Checked: messages, a subscription handshake and
+presence, and pings in both directions; a domain that accepts the TCP
+connection but never answers is bounced with remote-server-timeout in
+time; a stanza on an incoming stream from a domain that did not
+authenticate gets invalid-from, and a stream to a domain xmppd does not
+serve gets host-unknown."""
+import asyncio
+import os
+import pwd
+import random
+import socket
+import ssl
+import subprocess
+import time
+
+from xdtest import Client, Failure, check, free_ports, logout, main, \
+    next_message, passed, read_until, wait_for
+
+XD, REMOTE, DEAD = "xd.s2s.test", "remote.s2s.test", "dead.s2s.test"
+# Addresses of this run's own under 127/8 (others may run the shared rig on
+# 127.0.0.2 and .3): xmppd's and Prosody's s2s ports are both 5269.
+NET = "127.%d.%d" % (random.randint(100, 250), random.randint(1, 250))
+XD_IP, P_IP = NET + ".2", NET + ".3"
+P_C2S, DEAD_PORT = free_ports(2)
+TIMEOUT_S = 3
+
+# A "server" that accepts connections and never says a word.
+dead = socket.socket()
+dead.bind(("127.0.0.1", DEAD_PORT))
+dead.listen(8)
+
+
+def start_remote_prosody(rig):
+    d = os.path.join(rig.dir, "prosody")
+    os.makedirs(os.path.join(d, "data"))
+    os.makedirs(os.path.join(d, "certs"))
+    crt, key = os.path.join(d, "remote.crt"), os.path.join(d, "remote.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-days", "2", "-subj", "/CN=" + REMOTE,
+                    "-addext", "subjectAltName=DNS:" + REMOTE,
+                    "-keyout", key, "-out", crt],
+                   check=True, capture_output=True)
+    hosts = os.path.join(d, "hosts")
+    with open(hosts, "w") as f:
+        f.write("%s %s\n%s %s\n" % (P_IP, REMOTE, XD_IP, XD))
+    cfg = os.path.join(d, "prosody.cfg.lua")
+    with open(cfg, "w") as f:
+        f.write("""
+data_path = "{d}/data"
+pidfile = "{d}/prosody.pid"
+daemonize = false
+log = {{ debug = "{d}/debug.log"; info = "{d}/info.log" }}
+interfaces = {{ "{ip}" }}
+c2s_ports = {{ {c2s} }}
+c2s_direct_tls_ports = {{ }}
+s2s_ports = {{ 5269 }}
+s2s_interfaces = {{ "{ip}" }}
+component_ports = {{ }}
+http_ports = {{ }}
+https_ports = {{ }}
+admin_socket = "{d}/data/prosody.sock"
+modules_enabled = {{ "disco"; "roster"; "saslauth"; "tls"; "ping"; "dialback"; "s2s" }}
+modules_disabled = {{ "posix" }}
+authentication = "internal_hashed"
+storage = "internal"
+s2s_secure_auth = false
+unbound = {{ hoststxt = "{hosts}" }}
+ssl = {{ certificate = "{crt}"; key = "{key}" }}
+VirtualHost "{remote}"
+""".format(d=d, ip=P_IP, c2s=P_C2S, hosts=hosts, crt=crt, key=key,
+           remote=REMOTE))
+    u = pwd.getpwnam("prosody")
+    os.chmod(rig.dir, 0o755)
+    for root, dirs, files in os.walk(d):
+        os.chown(root, u.pw_uid, u.pw_gid)
+        for n in files:
+            os.chown(os.path.join(root, n), u.pw_uid, u.pw_gid)
+    as_prosody = ["setpriv", "--reuid=prosody", "--regid=prosody",
+                  "--init-groups"]
+    r = subprocess.run(as_prosody + ["prosodyctl", "--config", cfg,
+                                     "register", "bob", REMOTE, "bobpw"],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "prosodyctl registers bob (%s)" % r.stderr)
+    p = rig.start("prosody", as_prosody + ["prosody", "--config", cfg, "-F"])
+    p.peer = True
+
+    def up():
+        try:
+            socket.create_connection((P_IP, P_C2S), 1).close()
+            return True
+        except OSError:
+            return False
+    wait_for(up, "Prosody's c2s port")
+    return p
+
+
+async def connect(jid, pw, addr):
+    c = Client(jid, pw)
+    c.auto_authorize = True
+    c.auto_subscribe = True
+    c.seen = {}
+
+    def presence(p):
+        if p["type"] in ("available", ""):
+            c.seen.setdefault(p["from"].bare, asyncio.Event()).set()
+    c.add_event_handler("presence_available", presence)
+    c.connect(address=addr)
+    await asyncio.wait_for(c.started.wait(), 15)
+    c.send_presence()
+    await c.get_roster()
+    return c
+
+
+def s2s_raw(to):
+    """A stream to xmppd's s2s port, through STARTTLS; returns the TLS
+    socket after the second stream header, and what came with it."""
+    s = socket.create_connection((XD_IP, 5269), 5)
+    hdr = ("<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+           "xmlns:stream='http://etherx.jabber.org/streams' "
+           "xmlns:db='jabber:server:dialback' to='%s' from='evil.test' "
+           "version='1.0'>" % to)
+    s.sendall(hdr.encode())
+    got = read_until(s, "</stream:features>")
+    if "host-unknown" in got:
+        return s, got
+    s.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+    read_until(s, "<proceed")
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    t = ctx.wrap_socket(s, server_hostname=to)
+    t.sendall(hdr.encode())
+    return t, read_until(t, "</stream:features>")
+
+
+async def test(rig):
+    rig.adduser("alice@" + XD, "alicepw")
+    rig.start_xmppd()
+    start_remote_prosody(rig)
+    loop = asyncio.get_event_loop()
+
+    # xmppd's incoming side, before any peer has authenticated.
+    s, got = await loop.run_in_executor(None, s2s_raw, "nothere.test")
+    check("host-unknown" in got, "a stream to a domain xmppd does not serve "
+          "gets host-unknown")
+    s.close()
+    s, got = await loop.run_in_executor(None, s2s_raw, XD)
+    check("urn:xmpp:features:dialback" in got,
+          "xmppd offers dialback after STARTTLS")
+    s.sendall(("<message from='mallory@evil.test' to='alice@%s' "
+               "type='chat'><body>forged</body></message>" % XD).encode())
+    got = await loop.run_in_executor(None, read_until, s, "</stream:stream>")
+    check("invalid-from" in got, "a stanza from a domain not authenticated "
+          "on the stream gets invalid-from")
+    s.close()
+
+    a = await connect("alice@%s/a" % XD, "alicepw", ("127.0.0.1",
+                                                     rig.c2s_port))
+    b = await connect("bob@%s/b" % REMOTE, "bobpw", (P_IP, P_C2S))
+    a.send_message(mto="bob@" + REMOTE, mbody="hello prosody", mtype="chat")
+    m = await next_message(b, 15)
+    check(m["body"] == "hello prosody" and m["from"].bare == "alice@" + XD,
+          "alice (xmppd) -> bob (Prosody) over s2s: %s %s"
+          % (m["from"], m["body"]))
+    check("xd.s2s.test -> remote.s2s.test: outgoing stream authenticated "
+          "(dialback, TLS)" in rig.xmppd.text(),
+          "xmppd's outgoing stream was authenticated with dialback over TLS")
+    b.send_message(mto="alice@" + XD, mbody="hello xmppd", mtype="chat")
+    m = await next_message(a, 15)
+    check(m["body"] == "hello xmppd" and m["from"].bare == "bob@" + REMOTE,
+          "bob (Prosody) -> alice (xmppd) over s2s: %s %s"
+          % (m["from"], m["body"]))
+    check("incoming stream from remote.s2s.test to xd.s2s.test "
+          "authenticated (dialback)" in rig.xmppd.text() and
+          "dialback verify from remote.s2s.test for xd.s2s.test: valid"
+          in rig.xmppd.text(),
+          "Prosody's stream to xmppd was verified with dialback (the "
+          "receiving and authoritative roles)")
+
+    a.send_presence_subscription(pto="bob@" + REMOTE)
+    await asyncio.wait_for(a.seen.setdefault("bob@" + REMOTE,
+                                             asyncio.Event()).wait(), 15)
+    passed("alice subscribed to bob and sees his presence")
+    await asyncio.wait_for(b.seen.setdefault("alice@" + XD,
+                                             asyncio.Event()).wait(), 15)
+    passed("bob subscribed back and sees alice's presence")
+
+    await a["xep_0199"].ping(jid=REMOTE, timeout=10)
+    passed("alice pings remote.s2s.test across s2s")
+    await b["xep_0199"].ping(jid=XD, timeout=10)
+    passed("bob pings xd.s2s.test across s2s")
+    await a["xep_0199"].ping(jid="bob@%s/b" % REMOTE, timeout=10)
+    passed("alice pings bob's full JID across s2s")
+
+    t0 = time.time()
+    a.send_message(mto="nobody@" + DEAD, mbody="anyone?", mtype="chat")
+    m = await next_message(a, TIMEOUT_S + 10)
+    took = time.time() - t0
+    check(m["type"] == "error" and
+          m["error"]["condition"] == "remote-server-timeout" and
+          took < TIMEOUT_S + 3,
+          "a domain that never answers is bounced with remote-server-timeout "
+          "in %.1f s (%s)" % (took, m["error"]["condition"]))
+    await logout(a, b)
+
+
+main(test, hosts=XD, s2s_port=5269, s2s_address=XD_IP,
+     s2s_connect_timeout_s=TIMEOUT_S,
+     s2s_static_hosts="%s=%s:5269 %s=127.0.0.1:%d"
+     % (REMOTE, P_IP, DEAD, DEAD_PORT))
