@@ -4,7 +4,8 @@
  * an asynchronous one (c-ares SRV lookups) can take its place. Today: the
  * operator's static map (s2s_static_hosts: DOMAIN=HOST:PORT entries)
  * first, else the domain itself on port 5269, whose address the stream's
- * connect resolves (A/AAAA through evdns, never blocking).
+ * connect resolves (A/AAAA through evdns, never blocking); with
+ * s2s_static_only, nothing else.
  */
 #define XD_LOG_AREA "s2s"
 #include <stdlib.h>
@@ -98,6 +99,8 @@ s2s_dns_lookup(struct router *r, const char *domain, s2s_dns_cb cb, void *arg)
 
     if (e != NULL)
         cb(arg, 0, e->host, e->port);
+    else if (r->conf.s2s_static_only)
+        cb(arg, XD_ENOTFOUND, NULL, 0);
     else
         cb(arg, 0, domain, S2S_DEFAULT_PORT);
 }

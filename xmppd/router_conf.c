@@ -185,6 +185,10 @@ const xd_config_key xmppd_conf_keys[] = {
                   "DOMAIN=HOST:PORT entries (private federation, tests); "
                   "other domains are connected at their own address on "
                   "port 5269"),
+    XD_CFG_BOOL("s2s_static_only", struct xmppd_conf, s2s_static_only, 0,
+                "federate only with the domains of s2s_static_hosts (a "
+                "closed federation): stanzas to any other get "
+                "remote-server-not-found at once"),
     XD_CFG_UINT("s2s_connect_timeout_s", struct xmppd_conf,
                 s2s_connect_timeout_s, 30, 1, 3600,
                 "seconds an outgoing server-to-server stream has to connect "
