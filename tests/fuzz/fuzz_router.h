@@ -3,7 +3,10 @@
  * SQLite database per input, the host "localhost" with the accounts alice
  * and bob, password "pencil", a component muc.localhost) and up to six
  * connections to it, for the libFuzzer targets fuzz_c2s.c and
- * fuzz_component_link.c.
+ * fuzz_component_link.c, and fuzz_s2s.c (where connections 4-5 are
+ * incoming server-to-server streams, s2s_in_accept; the configuration's
+ * s2s_static_only keeps the dialback verifications they ask for off the
+ * network: each is refused at once).
  *
  * Each connection is one end of a socketpair whose other end the router
  * accepts exactly as listener.c does (c2s_socket_accept, comp_link_accept),
@@ -80,6 +83,8 @@ static const char fr_config[] = "[xmppd]\n"
                                 "db_path = :memory:\n"
                                 "registration = true\n"
                                 "sm_resume_timeout_s = 300\n"
+                                "s2s_port = 5269\n"
+                                "s2s_static_only = true\n"
                                 "[component muc.localhost]\n"
                                 "secret = " FR_SECRET "\n"
                                 "domains = rooms.localhost\n";
@@ -103,6 +108,7 @@ static struct {
     struct router r;
     struct fr_conn c[FR_CONNS];
     char smid[64];
+    int s2s; /* connections 4-5 are incoming s2s streams (fuzz_s2s.c) */
 } fr;
 
 static void
@@ -209,7 +215,8 @@ fr_router_new(void)
     r->started = time(NULL);
     r->caps_ver = fr.caps_ver;
     if (xd_db_open(":memory:", xmppd_schema, xmppd_schema_count, &r->db) != 0 ||
-        db_batch_init(r) != 0 || router_load_components(r) != 0)
+        db_batch_init(r) != 0 || router_load_components(r) != 0 ||
+        s2s_start(r) != 0)
         abort();
     /* One iteration keeps logins cheap; a password change costs what it
      * costs in production (scram_iterations). */
@@ -233,7 +240,9 @@ fr_conn_open(int k)
     c->tls_up = c->tls_written = c->authed = 0;
     xd_buf_reset(&c->out);
     c->before = 0;
-    if (k >= FR_FIRST_COMP) {
+    if (k >= FR_FIRST_COMP && fr.s2s) {
+        s2s_in_accept(&fr.r, sv[1]);
+    } else if (k >= FR_FIRST_COMP) {
         comp_link_accept(&fr.r, sv[1]);
     } else if (conn_limits_admit(&fr.r, FR_PEER) != 0) {
         close(sv[1]); /* as listener.c does: the client sees the end */
@@ -528,6 +537,7 @@ fr_router_free(void)
     r->stopping = 1;
     c2s_free_all(r);
     comp_links_free_all(r);
+    s2s_free_all(r);
     router_free_components(r);
     xd_map_free(r->comp_confs);
     r->comp_confs = NULL;
