@@ -7,8 +7,9 @@ s2s_static_hosts). Checked: messages, a subscription handshake and
 presence, and pings in both directions; a domain that accepts the TCP
 connection but never answers is bounced with remote-server-timeout in
 time; a stanza on an incoming stream from a domain that did not
-authenticate gets invalid-from, and a stream to a domain xmppd does not
-serve gets host-unknown."""
+authenticate gets invalid-from, a stream to a domain xmppd does not
+serve gets host-unknown, and a dialback key Prosody does not confirm gets
+not-authorized."""
 import asyncio
 import os
 import pwd
@@ -196,6 +197,17 @@ async def test(rig):
     passed("bob pings xd.s2s.test across s2s")
     await a["xep_0199"].ping(jid="bob@%s/b" % REMOTE, timeout=10)
     passed("alice pings bob's full JID across s2s")
+
+    # A key Prosody (authoritative for remote.s2s.test) never gave: xmppd
+    # asks it, is told invalid, and ends the stream with not-authorized.
+    s, got = await loop.run_in_executor(None, s2s_raw, XD)
+    s.sendall(("<db:result from='%s' to='%s'>%s</db:result>"
+               % (REMOTE, XD, "0" * 64)).encode())
+    got = await loop.run_in_executor(None, read_until, s, "</stream:stream>")
+    check("type='invalid'" in got and "not-authorized" in got,
+          "a dialback key the authoritative server (Prosody) does not "
+          "confirm is refused with not-authorized")
+    s.close()
 
     t0 = time.time()
     a.send_message(mto="nobody@" + DEAD, mbody="anyone?", mtype="chat")
