@@ -141,6 +141,15 @@ router_reload(struct router *r)
     keep_num("component_port", r->conf.component_port, &nc.component_port);
     keep_str("metrics_address", r->conf.metrics_address, &nc.metrics_address);
     keep_num("metrics_port", r->conf.metrics_port, &nc.metrics_port);
+    /* Federation is set up at start-up: its switch, listener, map of
+     * static hosts and dialback secret (a new secret would invalidate
+     * the keys given out). */
+    keep_num("s2s_port", r->conf.s2s_port, &nc.s2s_port);
+    keep_str("s2s_address", r->conf.s2s_address, &nc.s2s_address);
+    keep_str("s2s_static_hosts", r->conf.s2s_static_hosts,
+             &nc.s2s_static_hosts);
+    keep_str("s2s_dialback_secret", r->conf.s2s_dialback_secret,
+             &nc.s2s_dialback_secret);
     xmppd_conf_free(&r->conf);
     r->conf = nc;
     r->limits.max_stanza_bytes = (size_t)nc.max_stanza_bytes;

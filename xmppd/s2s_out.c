@@ -192,9 +192,7 @@ on_stanza(xd_stream *s, xd_stanza *st, void *arg)
 
     if (xd_elem_is(e, "features", XD_NS_STREAMS)) {
         if (o->state == OUT_OPEN || o->state == OUT_TLS)
-            on_features(o, e);
-        else if (o->state == OUT_DIALBACK || o->state == OUT_READY)
-            send_verifies(o); /* a restart we did not ask for: ignore */
+            on_features(o, e); /* later ones (no restart asked): ignored */
     } else if (xd_elem_is(e, "proceed", XD_NS_TLS) && o->state == OUT_TLS) {
         free(o->stream_id);
         o->stream_id = NULL;
