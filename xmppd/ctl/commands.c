@@ -65,6 +65,12 @@ const struct ctl_command ctl_commands[] = {
       "the rooms of xmppd-muc ([muc] domain), asked as its first admin\n"
       "through the running xmppd",
       CTL_CONF, ctl_cmd_rooms },
+    { "create_room",
+      "ROOM [OWNER] [--name NAME] [--members-only] [--temporary] [--hidden]",
+      "create a room of xmppd-muc (ROOM: name or JID), unlocked, owned by\n"
+      "OWNER (default: [muc]'s first admin); persistent and public unless\n"
+      "--temporary or --hidden",
+      CTL_CONF, ctl_cmd_create_room },
     { "destroy_room", "ROOM [REASON...]",
       "destroy a room of xmppd-muc (ROOM: name or JID); the occupants\n"
       "are told the REASON",

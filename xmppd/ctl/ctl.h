@@ -66,6 +66,7 @@ int ctl_cmd_backup(struct ctl *c, int argc, char **argv); /* backup.c */
 int ctl_cmd_restore(struct ctl *c, int argc, char **argv);
 int ctl_cmd_cert(struct ctl *c, int argc, char **argv);  /* cert.c */
 int ctl_cmd_rooms(struct ctl *c, int argc, char **argv); /* rooms.c */
+int ctl_cmd_create_room(struct ctl *c, int argc, char **argv);
 int ctl_cmd_destroy_room(struct ctl *c, int argc, char **argv);
 int ctl_cmd_send(struct ctl *c, int argc, char **argv);   /* send.c */
 int ctl_cmd_roster(struct ctl *c, int argc, char **argv); /* roster.c */

@@ -1,5 +1,7 @@
 /*
- * rooms.c: xmppdctl rooms and destroy_room ROOM [REASON...], xmppd-muc's
+ * rooms.c: xmppdctl rooms, create_room ROOM [OWNER] [--name NAME]
+ * [--members-only] [--temporary] [--hidden] and destroy_room ROOM
+ * [REASON...], xmppd-muc's
  * admin ad-hoc commands (components/muc/commands.c) run through the
  * router's control socket: the running xmppd sends them to the MUC
  * service as the first JID of [muc] admins and hands back the answer
@@ -17,6 +19,7 @@
 
 #define NODE_LIST    "urn:xmppd:muc:list-rooms"
 #define NODE_DESTROY "urn:xmppd:muc:destroy-room"
+#define NODE_CREATE  "urn:xmppd:muc:create-room"
 
 /* The MUC's domain and the admin to act as, from [muc]; 0, or 1 (said). */
 static int
@@ -117,6 +120,76 @@ ctl_cmd_rooms(struct ctl *c, int argc, char **argv)
     return rc;
 }
 
+/* Appends " var=ROOM" with @domain added to a bare room name. */
+static void
+append_room(xd_buf *line, const char *var, const char *room, const char *domain)
+{
+    xd_buf_appendf(line, " %s=", var);
+    append_value(line, room);
+    if (strchr(room, '@') == NULL)
+        xd_buf_appendf(line, "@%s", domain);
+}
+
+/* 1 (said) when the line is not one line of at most 1000 bytes. */
+static int
+line_too_long(const char *cmd, const xd_buf *line)
+{
+    if (strpbrk(line->data, "\r\n") == NULL && line->len <= 1000)
+        return 0;
+    fprintf(stderr, "xmppdctl: %s: one line of at most 1000 bytes\n", cmd);
+    return 1;
+}
+
+int
+ctl_cmd_create_room(struct ctl *c, int argc, char **argv)
+{
+    char domain[1024], as[1024];
+    xd_buf line = { 0 }, answer = { 0 }, opts = { 0 };
+    const char *room = NULL, *owner = NULL;
+    int rc = 0;
+
+    for (int i = 1; i < argc && rc == 0; i++) {
+        if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
+            xd_buf_append_str(&opts, " name=");
+            append_value(&opts, argv[++i]);
+        } else if (strcmp(argv[i], "--members-only") == 0) {
+            xd_buf_append_str(&opts, " members-only=1");
+        } else if (strcmp(argv[i], "--temporary") == 0) {
+            xd_buf_append_str(&opts, " persistent=0");
+        } else if (strcmp(argv[i], "--hidden") == 0) {
+            xd_buf_append_str(&opts, " public=0");
+        } else if (argv[i][0] == '-' || owner != NULL) {
+            rc = 2;
+        } else if (room == NULL) {
+            room = argv[i];
+        } else {
+            owner = argv[i];
+        }
+    }
+    if (rc == 0 && room == NULL)
+        rc = 2;
+    if (rc == 0 && muc_target(c, domain, sizeof(domain), as, sizeof(as)) != 0)
+        rc = 1;
+    if (rc == 0) {
+        xd_buf_appendf(&line, "command %s %s %s", as, domain, NODE_CREATE);
+        append_room(&line, "room", room, domain);
+        if (owner != NULL) {
+            xd_buf_append_str(&line, " owner=");
+            append_value(&line, owner);
+        }
+        if (opts.len > 0)
+            xd_buf_append(&line, opts.data, opts.len);
+        if (line_too_long("create_room", &line))
+            rc = 1;
+        else if ((rc = run_command(c, &line, &answer)) == 0)
+            rc = notes(&answer);
+    }
+    xd_buf_free(&line);
+    xd_buf_free(&answer);
+    xd_buf_free(&opts);
+    return rc;
+}
+
 int
 ctl_cmd_destroy_room(struct ctl *c, int argc, char **argv)
 {
@@ -130,21 +203,16 @@ ctl_cmd_destroy_room(struct ctl *c, int argc, char **argv)
         return 1;
     for (int i = 2; i < argc; i++)
         xd_buf_appendf(&reason, "%s%s", i > 2 ? " " : "", argv[i]);
-    xd_buf_appendf(&line, "command %s %s %s room=", as, domain, NODE_DESTROY);
-    append_value(&line, argv[1]);
-    if (strchr(argv[1], '@') == NULL)
-        xd_buf_appendf(&line, "@%s", domain);
+    xd_buf_appendf(&line, "command %s %s %s", as, domain, NODE_DESTROY);
+    append_room(&line, "room", argv[1], domain);
     if (reason.len > 0) {
         xd_buf_append_str(&line, " reason=");
         append_value(&line, reason.data);
     }
-    if (strpbrk(line.data, "\r\n") != NULL || line.len > 1000) {
-        fprintf(stderr, "xmppdctl: destroy_room: one line of at most 1000 "
-                        "bytes\n");
+    if (line_too_long("destroy_room", &line))
         rc = 1;
-    } else if ((rc = run_command(c, &line, &answer)) == 0) {
+    else if ((rc = run_command(c, &line, &answer)) == 0)
         rc = notes(&answer);
-    }
     xd_buf_free(&line);
     xd_buf_free(&answer);
     xd_buf_free(&reason);
