@@ -5,7 +5,7 @@ trip for every standard field and what disco#info shows of it, status codes
 104, 172 and 173, password and members-only enforced after a configuration
 change, destroying a room (alternate venue, reason; non-owners refused),
 service admins owning every room, room creation limited by room_creators,
-the XEP-0050/XEP-0133 commands list-rooms and destroy-room (allowed and
+the XEP-0050/XEP-0133 commands list-rooms, create-room and destroy-room (allowed and
 refused) and nickname registration with a room (jabber:iq:register)."""
 import asyncio
 
@@ -23,6 +23,7 @@ REGISTER = "jabber:iq:register"
 NS_MUC_REGISTER = "http://jabber.org/protocol/muc#register"
 LIST_ROOMS = "urn:xmppd:muc:list-rooms"
 DESTROY_ROOM = "urn:xmppd:muc:destroy-room"
+CREATE_ROOM = "urn:xmppd:muc:create-room"
 RC = "muc#roomconfig_"
 
 
@@ -290,6 +291,37 @@ async def destroy(a, b, c, rjid, alt):
     b.send_raw("<presence to='%s/bob' type='unavailable'/>" % rjid)
 
 
+async def create_room(a, adm):
+    """create-room, its form given with the execute: a members-only hidden
+    room owned by alice, which she may configure; again: conflict."""
+    nodes = [n for _, n in await disco_items(adm, MUC_DOMAIN, CMDS)]
+    check(CREATE_ROOM in nodes, "the service admin sees create-room")
+    nodes = [n for _, n in await disco_items(a, MUC_DOMAIN, CMDS)]
+    check(CREATE_ROOM not in nodes, "alice does not see create-room")
+    made = room("made")
+    form = submit_form(None, {"room": made, "name": "Made",
+                              "members-only": "1", "public": "0",
+                              "owner": "alice@localhost"})
+    execute = ("<command xmlns='%s' node='%s' action='execute'>%s</command>"
+               % (CMDS, CREATE_ROOM, form))
+    await expect_iq(a, "set", MUC_DOMAIN, execute, "forbidden",
+                    "alice executing create-room with a form: <forbidden/>")
+    reply = await expect_iq(adm, "set", MUC_DOMAIN, execute, None,
+                            "the admin runs create-room with its form")
+    check(reply.xml.find("{%s}command" % CMDS).get("status") == "completed",
+          "create-room completes in one request")
+    fields, cond, ex = await muc_room_form(a, made)
+    check(cond is None and fields.get(RC + "membersonly", (0, []))[1] ==
+          ["1"] and fields.get(RC + "publicroom", (0, []))[1] == ["0"] and
+          fields.get(RC + "roomname", (0, []))[1] == ["Made"],
+          "alice owns the room, members-only, hidden, named (got %s)%s"
+          % (fields, "" if cond is None else ex))
+    public = [j for j, _ in await disco_items(a, MUC_DOMAIN)]
+    check(made not in public, "the hidden room is not listed")
+    await expect_iq(adm, "set", MUC_DOMAIN, execute, "conflict",
+                    "create-room of an existing room: <conflict/>")
+
+
 async def commands(a, adm, keep, doomed):
     """XEP-0133 style commands on the service: only for service admins."""
     nodes = [n for _, n in await disco_items(adm, MUC_DOMAIN, CMDS)]
@@ -300,7 +332,7 @@ async def commands(a, adm, keep, doomed):
     check(LIST_ROOMS not in nodes and DESTROY_ROOM not in nodes,
           "XEP-0050 2.2: alice (no service admin) sees neither (got %s)"
           % nodes)
-    for node in (LIST_ROOMS, DESTROY_ROOM):
+    for node in (LIST_ROOMS, CREATE_ROOM, DESTROY_ROOM):
         await expect_iq(a, "set", MUC_DOMAIN, "<command xmlns='%s' node='%s'"
                         " action='execute'/>" % (CMDS, node), "forbidden",
                         "XEP-0050 4.4: alice executing %s: <forbidden/>"
@@ -318,6 +350,7 @@ async def commands(a, adm, keep, doomed):
         check(f is not None and f[0] == "jid-multi",
               "list-rooms: a jid-multi field 'rooms'")
         return set(f[1])
+    await create_room(a, adm)
     rooms = await list_rooms()
     check({keep, doomed} <= rooms, "list-rooms lists %s and %s (got %s)"
           % (keep, doomed, rooms))
