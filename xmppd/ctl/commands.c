@@ -65,11 +65,10 @@ const struct ctl_command ctl_commands[] = {
       "the rooms of xmppd-muc ([muc] domain), asked as its first admin\n"
       "through the running xmppd",
       CTL_CONF, ctl_cmd_rooms },
-    { "create_room",
-      "ROOM [OWNER] [--name NAME] [--members-only] [--temporary] [--hidden]",
+    { "create_room", "ROOM [OWNER] [OPTIONS]",
       "create a room of xmppd-muc (ROOM: name or JID), unlocked, owned by\n"
-      "OWNER (default: [muc]'s first admin); persistent and public unless\n"
-      "--temporary or --hidden",
+      "OWNER (default: [muc]'s first admin); OPTIONS: --name NAME,\n"
+      "--members-only, --temporary (not persistent), --hidden (not public)",
       CTL_CONF, ctl_cmd_create_room },
     { "destroy_room", "ROOM [REASON...]",
       "destroy a room of xmppd-muc (ROOM: name or JID); the occupants\n"
