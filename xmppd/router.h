@@ -125,6 +125,7 @@ struct router {
     unsigned shutdown_polls; /* shutdown.c: checks since it began */
     /* Federation, when s2s_port is set. */
     xd_map *s2s_static;                /* dns.c: domain -> static address */
+    struct s2s_resolver *s2s_resolver; /* dns.c: c-ares on the loop */
     xd_map *s2s_out;                   /* s2s_out.c: "local remote" -> stream */
     struct s2s_out *s2s_out_all;       /* s2s_out.c: every outgoing stream */
     xd_map *s2s_in_ids;                /* s2s_in.c: stream id -> stream */
@@ -468,15 +469,35 @@ void router_free_components(struct router *r);
 /* 1 when domain is a local host or a configured component's domain. */
 int router_serves(const struct router *r, const char *domain);
 
-/* dns.c: where to connect for a remote domain. cb gets 0 and a host (a
- * name or an address literal, borrowed for the call) and port, or an error
- * status; it may be called before s2s_dns_lookup returns. */
-typedef void (*s2s_dns_cb)(void *arg, int status, const char *host,
-                           unsigned port);
-/* Reads s2s_static_hosts: 0, or XD_EINVAL (logged). */
+/* dns.c: where to connect for a remote domain. cb gets 0 and the targets
+ * to try in order (addr: an address literal or a host name, borrowed for
+ * the call), or an error status (XD_ENOTFOUND: no such domain). */
+struct s2s_target {
+    const char *addr;
+    unsigned port;
+};
+typedef void (*s2s_dns_cb)(void *arg, int status,
+                           const struct s2s_target *targets, size_t n);
+struct s2s_dns_query;
+/* Reads s2s_static_hosts and sets up c-ares (unless s2s_static_only): 0,
+ * or XD_EINVAL / XD_EIO (logged). */
 int s2s_dns_init(struct router *r);
-void s2s_dns_lookup(struct router *r, const char *domain, s2s_dns_cb cb,
-                    void *arg);
+/* Answers at once (static map, s2s_static_only: returns NULL) or later
+ * from the loop (returns the pending query, which s2s_dns_cancel drops;
+ * it is freed by dns.c once cb has run). */
+struct s2s_dns_query *s2s_dns_lookup(struct router *r, const char *domain,
+                                     s2s_dns_cb cb, void *arg);
+/* cb is not called for q after this; NULL is a no-op. */
+void s2s_dns_cancel(struct s2s_dns_query *q);
+/* One SRV record (RFC 2782). */
+struct s2s_srv {
+    char *target;
+    unsigned priority, weight, port;
+};
+/* Orders recs for trying: priority ascending, then within a priority a
+ * weighted random order; rnd(arg) gives a uniform random unsigned. */
+void s2s_srv_order(struct s2s_srv *recs, size_t n, unsigned (*rnd)(void *),
+                   void *arg);
 void s2s_dns_free(struct router *r);
 
 /* dialback.c */

@@ -189,6 +189,10 @@ const xd_config_key xmppd_conf_keys[] = {
                 "federate only with the domains of s2s_static_hosts (a "
                 "closed federation): stanzas to any other get "
                 "remote-server-not-found at once"),
+    XD_CFG_STRING("s2s_dns_server", struct xmppd_conf, s2s_dns_server, NULL,
+                  "DNS servers for the SRV and address lookups of remote "
+                  "domains, comma-separated ADDRESS[:PORT] (IPv6 in "
+                  "brackets); unset: those of /etc/resolv.conf"),
     XD_CFG_UINT("s2s_connect_timeout_s", struct xmppd_conf,
                 s2s_connect_timeout_s, 30, 1, 3600,
                 "seconds an outgoing server-to-server stream has to connect "

@@ -59,6 +59,7 @@ struct xmppd_conf {
     int s2s_require_tls;
     char *s2s_static_hosts; /* "domain=host:port ..." (dns.c) */
     int s2s_static_only;    /* no other domain is reached */
+    char *s2s_dns_server;   /* "addr[:port],...": NULL: resolv.conf */
     unsigned long long s2s_connect_timeout_s;
     unsigned long long s2s_queue_max_bytes;
     char *s2s_dialback_secret; /* NULL: a random one per start */

@@ -49,10 +49,16 @@ struct s2s_out {
     size_t nq, capq, qbytes;
     struct verify_req *verifies;
     size_t nv;
+    struct s2s_dns_query *dnsq; /* the lookup under way, or NULL */
+    struct s2s_target *targets; /* where to connect, tried in order */
+    char **target_addrs;
+    size_t ntargets, next_target;
+    int sync, sync_rc; /* inside s2s_dns_lookup; its failure */
     struct s2s_out *prev, *next;
 };
 
 static void out_free(struct s2s_out *o);
+static int connect_next(struct s2s_out *o);
 
 /* Bounces what waits and tells incoming streams their keys were not
  * verified. */
@@ -235,7 +241,18 @@ on_closed(xd_stream *s, xd_stream_end why, const char *condition, void *arg)
 {
     struct s2s_out *o = arg;
 
-    (void)s;
+    if (o->state == OUT_CONNECTING && o->next_target < o->ntargets) {
+        xd_log_info("%s -> %s: cannot connect to %s port %u; trying the next",
+                    o->local, o->remote, o->targets[o->next_target - 1].addr,
+                    o->targets[o->next_target - 1].port);
+        o->stream = NULL;
+        xd_stream_free(s);
+        if (connect_next(o) == 0)
+            return;
+        out_fail(o, "remote-server-not-found");
+        out_free(o);
+        return;
+    }
     if (o->state != OUT_READY || o->nq > 0 || o->nv > 0)
         xd_log_info("%s -> %s: stream ended before it was up (%d%s%s)",
                     o->local, o->remote, (int)why, condition ? ", " : "",
@@ -292,6 +309,11 @@ out_free(struct s2s_out *o)
     if (o->timer != NULL)
         event_free(o->timer);
     xd_stream_free(o->stream);
+    s2s_dns_cancel(o->dnsq);
+    for (size_t i = 0; i < o->ntargets; i++)
+        free(o->target_addrs[i]);
+    free(o->target_addrs);
+    free(o->targets);
     free(o->queue);
     free(o->verifies);
     free(o->stream_id);
@@ -301,16 +323,11 @@ out_free(struct s2s_out *o)
     free(o);
 }
 
-struct connect_ctx {
-    struct s2s_out *o;
-    int rc;
-};
-
-static void
-resolved(void *arg, int status, const char *host, unsigned port)
+/* Connects to the next target that takes a connect: 0, or the last
+ * failure's status (logged). */
+static int
+connect_next(struct s2s_out *o)
 {
-    struct connect_ctx *ctx = arg;
-    struct s2s_out *o = ctx->o;
     struct router *r = o->r;
     xd_stream_opts opts = {
         .content_ns = XD_NS_SERVER,
@@ -320,15 +337,50 @@ resolved(void *arg, int status, const char *host, unsigned port)
         .before_write = db_batch_before_write,
         .before_write_arg = r,
     };
+    int rc = XD_ENOTFOUND;
 
-    if (status != 0) {
-        ctx->rc = status;
+    while (o->next_target < o->ntargets) {
+        const struct s2s_target *t = &o->targets[o->next_target++];
+        xd_log_info("%s -> %s: connecting to %s port %u", o->local, o->remote,
+                    t->addr, t->port);
+        rc = xd_stream_connect(r->base, t->addr, t->port, &opts, &out_callbacks,
+                               o, &o->stream);
+        if (rc == 0)
+            return 0;
+        xd_log_info("%s -> %s: cannot connect to %s port %u", o->local,
+                    o->remote, t->addr, t->port);
+    }
+    return rc;
+}
+
+/* The lookup's answer: keeps the targets and connects to the first. */
+static void
+resolved(void *arg, int status, const struct s2s_target *targets, size_t n)
+{
+    struct s2s_out *o = arg;
+    int sync = o->sync;
+
+    o->dnsq = NULL;
+    if (status == 0) {
+        o->targets = xd_xcalloc(n, sizeof(*o->targets));
+        o->target_addrs = xd_xcalloc(n, sizeof(*o->target_addrs));
+        for (size_t i = 0; i < n; i++) {
+            o->target_addrs[i] = xd_xstrdup(targets[i].addr);
+            o->targets[i].addr = o->target_addrs[i];
+            o->targets[i].port = targets[i].port;
+        }
+        o->ntargets = n;
+        status = connect_next(o);
+    }
+    if (status == 0)
+        return;
+    if (sync) {
+        o->sync_rc = status;
         return;
     }
-    xd_log_info("%s -> %s: connecting to %s port %u", o->local, o->remote, host,
-                port);
-    ctx->rc = xd_stream_connect(r->base, host, port, &opts, &out_callbacks, o,
-                                &o->stream);
+    xd_log_info("%s -> %s: cannot connect", o->local, o->remote);
+    out_fail(o, "remote-server-not-found");
+    out_free(o);
 }
 
 /* The stream for local -> remote, made and connecting if there was none;
@@ -358,9 +410,12 @@ out_get(struct router *r, const char *local, const char *remote)
     o->timer = evtimer_new(r->base, timeout_cb, o);
     if (o->timer != NULL)
         evtimer_add(o->timer, &tv);
-    struct connect_ctx ctx = { o, XD_EIO };
-    s2s_dns_lookup(r, remote, resolved, &ctx);
-    if (ctx.rc != 0) {
+    o->sync = 1;
+    struct s2s_dns_query *q = s2s_dns_lookup(r, remote, resolved, o);
+    o->sync = 0;
+    if (q != NULL)
+        o->dnsq = q;
+    else if (o->sync_rc != 0) {
         xd_log_info("%s -> %s: cannot connect", local, remote);
         out_free(o);
         return NULL;
