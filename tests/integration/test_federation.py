@@ -9,11 +9,20 @@ connection but never answers is bounced with remote-server-timeout in
 time; a stanza on an incoming stream from a domain that did not
 authenticate gets invalid-from, a stream to a domain xmppd does not
 serve gets host-unknown, and a dialback key Prosody does not confirm gets
-not-authorized."""
+not-authorized.
+
+SRV (dns.c, c-ares): Prosody's second domain, srv.s2s.test, is in no
+static mapping; a dnsmasq started here (s2s_dns_server) gives it two
+_xmpp-server._tcp records, the preferred one at a port nothing listens on,
+the other at Prosody's own target name (an A record) and port, and no
+address of its own: a ping reaches it through the second record. A domain
+with no SRV and no address record is bounced with remote-server-not-found
+at once."""
 import asyncio
 import os
 import pwd
 import random
+import shutil
 import socket
 import ssl
 import subprocess
@@ -23,11 +32,13 @@ from xdtest import Client, Failure, check, free_ports, logout, main, \
     next_message, passed, read_until, wait_for
 
 XD, REMOTE, DEAD = "xd.s2s.test", "remote.s2s.test", "dead.s2s.test"
+SRV, NXD = "srv.s2s.test", "nxd.s2s.test"
+DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
 # Addresses of this run's own under 127/8 (others may run the shared rig on
 # 127.0.0.2 and .3): xmppd's and Prosody's s2s ports are both 5269.
 NET = "127.%d.%d" % (random.randint(100, 250), random.randint(1, 250))
 XD_IP, P_IP = NET + ".2", NET + ".3"
-P_C2S, DEAD_PORT = free_ports(2)
+P_C2S, DEAD_PORT, DNS_PORT, DOWN_PORT = free_ports(4)
 TIMEOUT_S = 3
 
 # A "server" that accepts connections and never says a word.
@@ -73,8 +84,9 @@ s2s_secure_auth = false
 unbound = {{ hoststxt = "{hosts}" }}
 ssl = {{ certificate = "{crt}"; key = "{key}" }}
 VirtualHost "{remote}"
+VirtualHost "{srv}"
 """.format(d=d, ip=P_IP, c2s=P_C2S, hosts=hosts, crt=crt, key=key,
-           remote=REMOTE))
+           remote=REMOTE, srv=SRV))
     u = pwd.getpwnam("prosody")
     os.chmod(rig.dir, 0o755)
     for root, dirs, files in os.walk(d):
@@ -98,6 +110,33 @@ VirtualHost "{remote}"
             return False
     wait_for(up, "Prosody's c2s port")
     return p
+
+
+def start_dnsmasq(rig):
+    p = rig.start("dnsmasq", [
+        DNSMASQ, "--keep-in-foreground", "--no-resolv", "--no-hosts",
+        "--conf-file=/dev/null", "--listen-address=127.0.0.1",
+        "--bind-interfaces", "--port=%d" % DNS_PORT, "--log-facility=-",
+        "--pid-file=" + os.path.join(rig.dir, "dnsmasq.pid"),
+        # Priority 1 (preferred): a target whose port nothing listens on.
+        "--srv-host=_xmpp-server._tcp.%s,down.%s,%d,1" % (SRV, SRV,
+                                                          DOWN_PORT),
+        "--srv-host=_xmpp-server._tcp.%s,prosody.%s,5269,5" % (SRV, SRV),
+        "--address=/down.%s/127.0.0.1" % SRV,
+        "--address=/prosody.%s/%s" % (SRV, P_IP),
+        # Everything else under s2s.test is NXDOMAIN (nxd.s2s.test).
+        "--local=/s2s.test/"])
+    p.peer = True  # its exit status on SIGTERM is dnsmasq's business
+
+    def up():
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.connect(("127.0.0.1", DNS_PORT))
+            return True
+        finally:
+            s.close()
+    wait_for(up, "dnsmasq")
+    time.sleep(0.3)
 
 
 async def connect(jid, pw, addr):
@@ -141,6 +180,7 @@ def s2s_raw(to):
 
 async def test(rig):
     rig.adduser("alice@" + XD, "alicepw")
+    start_dnsmasq(rig)
     rig.start_xmppd()
     start_remote_prosody(rig)
     loop = asyncio.get_event_loop()
@@ -209,6 +249,25 @@ async def test(rig):
           "confirm is refused with not-authorized")
     s.close()
 
+    # SRV: srv.s2s.test has no static mapping and no address record; its
+    # preferred SRV target refuses connections, the next one is Prosody.
+    await a["xep_0199"].ping(jid=SRV, timeout=10)
+    passed("alice pings %s, found through its SRV records" % SRV)
+    text = rig.xmppd.text()
+    check("connecting to 127.0.0.1 port %d" % DOWN_PORT in text and
+          "connecting to %s port 5269" % P_IP in text,
+          "xmppd tried the preferred SRV target first, then the next")
+    t0 = time.time()
+    a.send_message(mto="nobody@" + NXD, mbody="anyone?", mtype="chat")
+    m = await next_message(a, 10)
+    took = time.time() - t0
+    check(m["type"] == "error" and
+          m["error"]["condition"] == "remote-server-not-found" and
+          took < TIMEOUT_S,
+          "a domain with no SRV and no address is bounced with "
+          "remote-server-not-found in %.1f s (%s)"
+          % (took, m["error"]["condition"]))
+
     t0 = time.time()
     a.send_message(mto="nobody@" + DEAD, mbody="anyone?", mtype="chat")
     m = await next_message(a, TIMEOUT_S + 10)
@@ -223,5 +282,6 @@ async def test(rig):
 
 main(test, hosts=XD, s2s_port=5269, s2s_address=XD_IP,
      s2s_connect_timeout_s=TIMEOUT_S,
+     s2s_dns_server="127.0.0.1:%d" % DNS_PORT,
      s2s_static_hosts="%s=%s:5269 %s=127.0.0.1:%d"
      % (REMOTE, P_IP, DEAD, DEAD_PORT))
