@@ -142,12 +142,13 @@ router_reload(struct router *r)
     keep_str("metrics_address", r->conf.metrics_address, &nc.metrics_address);
     keep_num("metrics_port", r->conf.metrics_port, &nc.metrics_port);
     /* Federation is set up at start-up: its switch, listener, map of
-     * static hosts and dialback secret (a new secret would invalidate
-     * the keys given out). */
+     * static hosts, DNS servers and dialback secret (a new secret would
+     * invalidate the keys given out). */
     keep_num("s2s_port", r->conf.s2s_port, &nc.s2s_port);
     keep_str("s2s_address", r->conf.s2s_address, &nc.s2s_address);
     keep_str("s2s_static_hosts", r->conf.s2s_static_hosts,
              &nc.s2s_static_hosts);
+    keep_str("s2s_dns_server", r->conf.s2s_dns_server, &nc.s2s_dns_server);
     keep_str("s2s_dialback_secret", r->conf.s2s_dialback_secret,
              &nc.s2s_dialback_secret);
     xmppd_conf_free(&r->conf);
