@@ -8,6 +8,7 @@
  * goes out later through the registry's send function.
  */
 #define XD_LOG_AREA "command"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,27 @@ xd_command_value(const xd_command_ctx *cx, const char *var)
             return v;
     }
     return NULL;
+}
+
+long long
+xd_command_value_int(const xd_command_ctx *cx, const char *var)
+{
+    const char *v = xd_command_value(cx, var);
+    char *end;
+
+    if (v == NULL || *v == '\0')
+        return 0;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    return *end == '\0' && errno == 0 ? n : 0;
+}
+
+int
+xd_command_value_bool(const xd_command_ctx *cx, const char *var)
+{
+    const char *v = xd_command_value(cx, var);
+
+    return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
 }
 
 xd_elem *

@@ -3,6 +3,7 @@
  * the tree of the element a form is added to; readers return pointers into
  * the tree they were given.
  */
+#define XD_LOG_AREA "form"
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 
 #include <xmppd/form.h>
 #include <xmppd/jid.h>
+#include <xmppd/log.h>
 
 /* XEP-0122 data forms validation. */
 #define NS_XDATA_VALIDATE "http://jabber.org/protocol/xdata-validate"
@@ -96,6 +98,29 @@ xd_form_field_add_int_option(xd_elem *field, long long value)
 
     snprintf(num, sizeof(num), "%lld", value);
     xd_form_field_add_option(field, num, num);
+}
+
+xd_elem *
+xd_form_add_fixedf(xd_elem *x, const char *fmt, ...)
+{
+    va_list ap;
+    char *text;
+
+    va_start(ap, fmt);
+    if (vasprintf(&text, fmt, ap) < 0)
+        xd_fatal("vasprintf");
+    va_end(ap);
+    xd_elem *f = xd_form_add_field(x, NULL, "fixed", NULL, text);
+    free(text);
+    return f;
+}
+
+xd_elem *
+xd_form_field_add_int_options(xd_elem *field, const long long *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        xd_form_field_add_int_option(field, values[i]);
+    return field;
 }
 
 xd_elem *

@@ -727,6 +727,17 @@ xd_presence_answer(xd_presence *p, const char *entity, const char *user,
 }
 
 int
+xd_presence_online(xd_component *c, xd_db *db, const char *status)
+{
+    xd_presence *p;
+    int rc = xd_presence_enable(c, db, &p);
+
+    if (rc != 0)
+        return rc;
+    return xd_presence_set(p, NULL, XD_PRESENCE_ONLINE, status);
+}
+
+int
 xd_presence_set(xd_presence *p, const char *entity, xd_presence_show show,
                 const char *status)
 {

@@ -44,6 +44,9 @@ struct counters {
     int why[XD_COMMAND_END_SHUTDOWN + 1]; /* end calls by reason */
     char last_end_from[64];
     char last_end_bare[64]; /* xd_command_requester_bare */
+    long long count;        /* xd_command_value_int of "count" in run */
+    int notify, typed;      /* xd_command_value_bool of "notify", and 1 while
+                             * other fields read as 0 */
 };
 
 /* No stages: one run, a note. */
@@ -178,6 +181,12 @@ run_wizard(xd_command_ctx *cx, const xd_elem *values)
     char text[160];
 
     k->calls++;
+    k->count = xd_command_value_int(cx, "count");
+    k->notify = xd_command_value_bool(cx, "notify");
+    k->typed = xd_command_value_int(cx, "name") == 0 && /* "Ann" */
+               xd_command_value_int(cx, "nosuch") == 0 &&
+               xd_command_value_bool(cx, "colour") == 0 && /* "red" */
+               xd_command_value_bool(cx, "nosuch") == 0;
     snprintf(text, sizeof(text),
              "%s likes %s x%s; secret %s; stage %d; extra %s",
              xd_form_value(xd_command_values(cx, 0), "name"),
@@ -529,6 +538,10 @@ test_wizard(xd_fake_router *r, struct counters *k)
     CHECK(k->calls == 1 && k->ends == 1 &&
               k->why[XD_COMMAND_END_COMPLETED] == 1,
           "run once, then end(COMPLETED) once (%d, %d)", k->calls, k->ends);
+    CHECK(k->count == 3 && k->notify == 1 && k->typed == 1,
+          "xd_command_value_int and _bool read count 3, notify true, and 0 "
+          "for text or a missing field (%lld, %d, %d)",
+          k->count, k->notify, k->typed);
     step(r, "the session is gone once completed", "wizard", sid, "complete",
          stage2, "<bad-request", "<bad-sessionid xmlns='" CMDS "'/>", NULL);
 

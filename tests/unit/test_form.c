@@ -196,11 +196,40 @@ test_build_int(void)
     xd_stanza_unref(st);
 }
 
+static void
+test_build_int_options(void)
+{
+    xd_stanza *st = xd_stanza_new("command", "http://jabber.org/protocol/"
+                                             "commands");
+    xd_elem *x = xd_form_add(xd_stanza_root(st), "form", NULL, NULL);
+    static const long long sides[] = { 4, -6 };
+    xd_elem *f = xd_form_add_int(x, "s", "list-single", NULL, 4);
+    CHECK(xd_form_field_add_int_options(f, sides, 2) == f, "the field back");
+    xd_form_field_add_int_options(f, sides, 0);
+    char *s = xd_elem_to_string(x, NULL);
+    CHECK(strcmp(s, "<x xmlns='jabber:x:data' type='form'>"
+                    "<field var='s' type='list-single'><value>4</value>"
+                    "<option label='4'><value>4</value></option>"
+                    "<option label='-6'><value>-6</value></option>"
+                    "</field></x>") == 0,
+          "integer options from an array, in order: %s", s);
+    free(s);
+    xd_form_add_fixedf(x, "You will roll %dd%d.", 2, 6);
+    s = xd_elem_to_string(xd_elem_next(f), NULL);
+    CHECK(s != NULL && strcmp(s, "<field xmlns='jabber:x:data' type='fixed'>"
+                                 "<value>You will roll "
+                                 "2d6.</value></field>") == 0,
+          "a formatted fixed field: %s", s ? s : "(none)");
+    free(s);
+    xd_stanza_unref(st);
+}
+
 int
 main(void)
 {
     test_build();
     test_read();
     test_build_int();
+    test_build_int_options();
     return check_report();
 }

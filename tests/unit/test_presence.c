@@ -581,6 +581,40 @@ test_caps(void)
     rig_close(&g);
 }
 
+/* xd_presence_online: presence on and the domain online with a status, in
+ * one call before the link is up; a second call is XD_EEXIST. */
+static void
+test_online(void)
+{
+    struct rig g;
+
+    memset(&g, 0, sizeof(g));
+    if (xd_fake_router_new(&g.r) != 0 ||
+        xd_fake_router_config(g.r, "c", D, NULL, &g.cfg) != 0 ||
+        xd_component_new(g.cfg, "c", xd_fake_router_base(g.r), &g.comp) != 0) {
+        fprintf(stderr, "cannot make the component\n");
+        exit(1);
+    }
+    CHECK(xd_presence_online(g.comp, NULL, "Ready") == 0, "online");
+    CHECK(xd_presence_online(g.comp, NULL, "Again") == XD_EEXIST,
+          "a second xd_presence_online: XD_EEXIST");
+    if (xd_fake_router_start(g.r, g.comp) != 0) {
+        fprintf(stderr, "the link does not come up\n");
+        exit(1);
+    }
+    user_sends(&g, "subscribe", "alice@example.com", D);
+    xd_fake_router_wait(g.r, 2);
+    int n = xd_fake_router_count(g.r);
+    xd_fake_router_send(g.r, "<presence type='probe' from='alice@example.com' "
+                             "to='" D "'/>");
+    wait_got(&g, n, 1);
+    const xd_stanza *a = got(&g, n, NULL, "alice@example.com", D);
+    CHECK(a && !xd_stanza_child_text(a, "show", XD_NS_CLIENT) &&
+              same(xd_stanza_child_text(a, "status", XD_NS_CLIENT), "Ready"),
+          "the domain approves subscriptions and is online with the status");
+    rig_close(&g);
+}
+
 int
 main(void)
 {
@@ -589,5 +623,6 @@ main(void)
     test_store();
     test_bound();
     test_caps();
+    test_online();
     return check_report();
 }

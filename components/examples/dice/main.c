@@ -5,7 +5,7 @@
 #define _DEFAULT_SOURCE /* arc4random_uniform */
 #define XD_LOG_AREA     "dice"
 #include <stdio.h>
-#include <stdlib.h> /* atoll */
+#include <stdlib.h> /* arc4random_uniform */
 
 #include <xmppd/command.h>
 #include <xmppd/config.h>
@@ -69,40 +69,36 @@ dice_ask(xd_command_ctx *cx, xd_elem *x)
               XD_DB_OUT_INT(&sides));
     xd_elem *f = xd_form_add_int(x, "count", "text-single", "Dice", n);
     xd_form_field_validate_int(xd_form_field_required(f), 1, 10);
-    f = xd_form_field_required(
-        xd_form_add_int(x, "sides", "list-single", "Sides", sides));
-    for (size_t i = 0; i < XD_NELEM(dice_sides); i++)
-        xd_form_field_add_int_option(f, dice_sides[i]);
+    f = xd_form_add_int(x, "sides", "list-single", "Sides", sides);
+    xd_form_field_add_int_options(xd_form_field_required(f), dice_sides,
+                                  XD_NELEM(dice_sides));
 }
 
 /* Stage 1: what stage 0 chose, and whether to count from 0 again. */
 static void
 dice_confirm(xd_command_ctx *cx, xd_elem *x)
 {
-    char text[64];
-
-    snprintf(text, sizeof(text), "You will roll %sd%s.",
-             xd_command_value(cx, "count"), xd_command_value(cx, "sides"));
-    xd_form_add_field(x, NULL, "fixed", NULL, text);
+    xd_form_add_fixedf(x, "You will roll %sd%s.", xd_command_value(cx, "count"),
+                       xd_command_value(cx, "sides"));
     xd_form_add_bool(x, "reset", "Count your rolls from 0 again", 0);
 }
 
-/* The values were checked by the framework against the forms above. */
+/* The values were checked by the framework against the forms above;
+ * xd_command_value_* reads those of any stage, `values` the last one's. */
 static xd_command_status
 dice_save(xd_command_ctx *cx, const xd_elem *values)
 {
     struct dice *d = xd_command_arg(cx);
-    int reset = 0;
 
-    xd_form_bool(values, "reset", &reset);
+    (void)values;
     int rc = xd_db_run(d->db,
                        "INSERT INTO users VALUES (?1, ?2, ?3, 0) ON CONFLICT "
                        "(jid) DO UPDATE SET count = ?2, sides = ?3, "
                        "rolls = CASE WHEN ?4 THEN 0 ELSE rolls END",
                        XD_DB_TEXT(xd_command_requester_bare(cx)),
-                       XD_DB_INT(atoll(xd_command_value(cx, "count"))),
-                       XD_DB_INT(atoll(xd_command_value(cx, "sides"))),
-                       XD_DB_INT(reset));
+                       XD_DB_INT(xd_command_value_int(cx, "count")),
+                       XD_DB_INT(xd_command_value_int(cx, "sides")),
+                       XD_DB_INT(xd_command_value_bool(cx, "reset")));
     xd_command_add_note(xd_command_reply(cx), XD_COMMAND_NOTE_INFO,
                         rc ? "Not saved: try again later." : "Saved.");
     return XD_COMMAND_COMPLETED;
@@ -120,14 +116,12 @@ static const xd_command dice_cmd = {
 static int
 dice_setup(struct dice *d, const char *db_path)
 {
-    xd_presence *p;
     int rc;
 
     if ((rc = xd_db_open(db_path, dice_schema, 1, &d->db)) != 0 ||
         (rc = xd_component_add_command(d->comp, &dice_cmd, d)) != 0 ||
-        (rc = xd_presence_enable(d->comp, d->db, &p)) != 0)
+        (rc = xd_presence_online(d->comp, d->db, "Say something: I roll")))
         return rc;
-    xd_presence_set(p, NULL, XD_PRESENCE_ONLINE, "Say something: I roll");
     xd_component_add_identity(d->comp, "component", "generic", "Dice");
     xd_component_on(d->comp, XD_STANZA_MESSAGE, NULL, dice_message, d);
     return 0;
@@ -150,11 +144,8 @@ main(int argc, char *argv[])
 
     if (dice_setup(&d, d.db_path) != 0)
         xd_fatalx("[dice] db_path %s: cannot start", d.db_path);
-    int rc = xd_component_run(d.comp); /* until SIGTERM or SIGINT */
-    xd_component_free(d.comp);
-    xd_db_close(d.db);
-    xd_config_unbind(dice_keys, &d);
-    xd_config_free(cfg);
-    return rc == 0 ? 0 : 1;
+    int rc = xd_component_run_main(d.comp, cfg, dice_keys, &d);
+    xd_db_close(d.db); /* after the component, which borrowed it */
+    return rc;
 }
 #endif

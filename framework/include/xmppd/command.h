@@ -200,6 +200,13 @@ const xd_elem *xd_command_values(const xd_command_ctx *cx, int stage);
  * latest stage first ("" for a field without a value); NULL when no stage
  * had the field. */
 const char *xd_command_value(const xd_command_ctx *cx, const char *var);
+/* xd_command_value read as a decimal integer (for a field the stage's form
+ * validated with xd_form_field_validate_int or integer options); 0 when no
+ * stage had the field or its value is not an integer. */
+long long xd_command_value_int(const xd_command_ctx *cx, const char *var);
+/* xd_command_value read as a boolean: 1 for "1" or "true", 0 otherwise
+ * (also when no stage had the field). */
+int xd_command_value_bool(const xd_command_ctx *cx, const char *var);
 /* The <command/> element of the answer, where a run adds a result form
  * (xd_form_add(reply, "result", ...)); NULL when there is no answer (end
  * on expiry, shutdown, refusal). */

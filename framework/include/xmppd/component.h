@@ -98,6 +98,16 @@ xd_config *xd_component_main(int argc, char *argv[], const xd_program *prog,
                              const char *section, const xd_config_key *own_keys,
                              void *own, xd_component **out);
 void xd_component_free(xd_component *c); /* NULL is a no-op */
+/*
+ * The end of the main() that xd_component_main began: xd_component_run(c)
+ * until SIGTERM or SIGINT, then xd_component_free(c),
+ * xd_config_unbind(own_keys, own) (own_keys NULL: none) and
+ * xd_config_free(cfg). Returns main's exit status: 0 after a stop, 1 when
+ * the loop failed. What `own` holds besides its keys (a database the
+ * component borrowed) the caller frees after.
+ */
+int xd_component_run_main(xd_component *c, xd_config *cfg,
+                          const xd_config_key *own_keys, void *own);
 /* The library's keys of a component section (the table above), for a
  * program's --help (xd_config_section) and its docs. */
 extern const xd_config_key xd_component_keys[];

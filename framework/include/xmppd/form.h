@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include <xmppd/common.h>
 #include <xmppd/element.h>
 
 #ifdef __cplusplus
@@ -28,6 +29,9 @@ void xd_form_add_form_type(xd_elem *x, const char *form_type);
  * one <value/> when value is not NULL. Returns the field. */
 xd_elem *xd_form_add_field(xd_elem *x, const char *var, const char *type,
                            const char *label, const char *value);
+/* Adds a fixed field (no var, no label) whose value is the printf-style
+ * text of fmt, e.g. a line of a confirmation stage. Returns the field. */
+xd_elem *xd_form_add_fixedf(xd_elem *x, const char *fmt, ...) XD_PRINTF(2, 3);
 /* Adds a further <value/> to a field (for *-multi fields). */
 void xd_form_field_add_value(xd_elem *field, const char *value);
 /* Adds <option label=><value>value</value></option> to a list field. */
@@ -39,6 +43,10 @@ xd_elem *xd_form_add_int(xd_elem *x, const char *var, const char *type,
                          const char *label, long long value);
 /* Adds <option label='value'><value>value</value></option>, in decimal. */
 void xd_form_field_add_int_option(xd_elem *field, long long value);
+/* xd_form_field_add_int_option for each of the n values, in order; returns
+ * the field. */
+xd_elem *xd_form_field_add_int_options(xd_elem *field, const long long *values,
+                                       size_t n);
 /* Adds a boolean field with value "1" or "0". */
 xd_elem *xd_form_add_bool(xd_elem *x, const char *var, const char *label,
                           int value);

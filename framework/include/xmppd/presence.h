@@ -126,6 +126,11 @@ typedef xd_presence_policy (*xd_presence_ask_fn)(xd_presence *p,
  * when c has it on already; XD_EIO when the store cannot be read (logged).
  */
 int xd_presence_enable(xd_component *c, xd_db *db, xd_presence **out);
+/* xd_presence_enable, then the domain XD_PRESENCE_ONLINE with `status`
+ * (may be NULL; copied), for a component that needs no other presence
+ * call. Returns as xd_presence_enable, or XD_ELIMIT as xd_presence_set
+ * (the link up already, copies dropped). */
+int xd_presence_online(xd_component *c, xd_db *db, const char *status);
 /*
  * The policy for subscription requests to `jid`: the domain, an entity
  * (user@domain), or NULL for every entity without a policy of its own.
