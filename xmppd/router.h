@@ -131,6 +131,8 @@ struct router {
     xd_map *s2s_in_ids;                /* s2s_in.c: stream id -> stream */
     struct s2s_in *s2s_in_all;         /* s2s_in.c: every incoming stream */
     struct ssl_ctx_st *s2s_tls_client; /* s2s_out.c: STARTTLS to peers */
+    struct ssl_ctx_st *s2s_tls_server; /* s2s_out.c: asks peers' certs */
+    struct x509_store_st *s2s_ca;      /* cert_verify.c: trusted CAs */
     char s2s_db_key[65]; /* dialback.c: hex SHA-256 of the secret */
 };
 
@@ -536,6 +538,19 @@ void s2s_out_verify(struct router *r, const char *local, const char *remote,
 void s2s_out_close_all(struct router *r);
 /* Frees everything of s2s (after the loop has stopped). */
 void s2s_free_all(struct router *r);
+
+/* cert_verify.c */
+struct ssl_st;
+/* Loads s2s_ca_file, or the system's store, into r->s2s_ca: 0 or an error
+ * (logged). */
+int s2s_cert_init(struct router *r);
+void s2s_cert_free(struct router *r);
+/* 1 when the peer's certificate on ssl chains to a trusted CA and names
+ * domain (RFC 6125 DNS-ID); else 0 and *why (static) says why. */
+int s2s_cert_valid(struct router *r, struct ssl_st *ssl, const char *domain,
+                   const char **why);
+/* 1 when s2s_secure_auth requires a valid certificate of domain. */
+int s2s_secure_for(const struct router *r, const char *domain);
 
 /* s2s_in.c */
 struct s2s_in;

@@ -209,6 +209,18 @@ const xd_config_key xmppd_conf_keys[] = {
                   "secret of the dialback keys (XEP-0185); unset: a random "
                   "one per start (set it when several processes serve the "
                   "same domains)"),
+    XD_CFG_BOOL("s2s_secure_auth", struct xmppd_conf, s2s_secure_auth, 0,
+                "refuse a peer whose certificate is not valid for its "
+                "domain (no dialback fallback); off by default because "
+                "most of the network still authenticates with dialback"),
+    XD_CFG_STRING("s2s_ca_file", struct xmppd_conf, s2s_ca_file, NULL,
+                  "PEM file of the CAs that peers' certificates must chain "
+                  "to; unset: the system's store"),
+    XD_CFG_STRING("s2s_insecure_domains", struct xmppd_conf,
+                  s2s_insecure_domains, NULL,
+                  "remote domains (space-separated) that may still use "
+                  "dialback without a valid certificate under "
+                  "s2s_secure_auth"),
     XD_CFG_END,
 };
 

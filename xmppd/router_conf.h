@@ -62,7 +62,10 @@ struct xmppd_conf {
     char *s2s_dns_server;   /* "addr[:port],...": NULL: resolv.conf */
     unsigned long long s2s_connect_timeout_s;
     unsigned long long s2s_queue_max_bytes;
-    char *s2s_dialback_secret; /* NULL: a random one per start */
+    char *s2s_dialback_secret;  /* NULL: a random one per start */
+    int s2s_secure_auth;        /* valid certificates only (cert_verify.c) */
+    char *s2s_ca_file;          /* NULL: the system's CAs */
+    char *s2s_insecure_domains; /* exceptions to s2s_secure_auth */
 };
 
 extern const xd_config_key xmppd_conf_keys[];

@@ -8,13 +8,19 @@
  * domain authenticated on this stream (else invalid-from) and to a domain
  * we serve (else host-unknown); they are routed like local ones. A stream
  * that authenticates no domain within s2s_connect_timeout_s is ended.
+ * After TLS, a peer whose certificate is valid for its header's `from`
+ * (cert_verify.c) is offered SASL EXTERNAL (XEP-0178); under
+ * s2s_secure_auth a domain without a valid certificate cannot use
+ * dialback.
  */
 #define XD_LOG_AREA "s2s"
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/event.h>
 
+#include <xmppd/base64.h>
 #include <xmppd/log.h>
 #include <xmppd/ns.h>
 
@@ -25,8 +31,9 @@ struct s2s_in {
     xd_stream *stream;
     char id[17]; /* our stream id, in r->s2s_in_ids while set */
     int id_set;
-    char *local;    /* the domain the peer's header asked for */
-    xd_map *authed; /* "remote local" -> (void *)1 */
+    char *local;       /* the domain the peer's header asked for */
+    char *cert_domain; /* the header's from, when the certificate is valid */
+    xd_map *authed;    /* "remote local" -> (void *)1 */
     size_t n_authed;
     struct event *timer;
     struct s2s_in *prev, *next;
@@ -57,6 +64,7 @@ in_free(struct s2s_in *in)
     xd_map_free(in->authed);
     xd_stream_free(in->stream);
     free(in->local);
+    free(in->cert_domain);
     free(in);
 }
 
@@ -93,6 +101,24 @@ on_opened(xd_stream *s, const xd_elem *header, void *arg)
         if (r->conf.s2s_require_tls)
             xd_elem_add_child(st, "required", XD_NS_TLS);
     }
+    free(in->cert_domain);
+    in->cert_domain = NULL;
+    const char *from = xd_elem_attr(header, "from");
+    char *fromd = NULL;
+    if (tls && from != NULL && xd_jid_prep_domain(from, &fromd) == 0) {
+        const char *why;
+        if (s2s_cert_valid(r, xd_stream_ssl(s), fromd, &why)) {
+            in->cert_domain = fromd;
+            fromd = NULL;
+            xd_elem *m = xd_elem_add_child(root, "mechanisms", XD_NS_SASL);
+            xd_elem *mech = xd_elem_add_child(m, "mechanism", NULL);
+            xd_elem_add_text(mech, "EXTERNAL", strlen("EXTERNAL"));
+        } else {
+            xd_log_debug("%s: certificate not valid for %s: %s",
+                         xd_stream_peer(s), fromd, why);
+        }
+    }
+    free(fromd);
     if (tls || !r->conf.s2s_require_tls)
         xd_elem_add_child(root, "dialback", XD_NS_DIALBACK_FEAT);
     xd_stream_send_stanza(s, f);
@@ -106,6 +132,7 @@ on_result(struct s2s_in *in, const xd_elem *e)
     const char *from = xd_elem_attr(e, "from"), *to = xd_elem_attr(e, "to");
     const char *key = xd_elem_text(e);
     char *remote = NULL, *local = NULL;
+    const char *why = "no certificate";
 
     if (from == NULL || to == NULL || xd_jid_prep_domain(from, &remote) != 0 ||
         xd_jid_prep_domain(to, &local) != 0) {
@@ -114,6 +141,13 @@ on_result(struct s2s_in *in, const xd_elem *e)
         xd_stream_error(in->stream, "host-unknown", NULL);
     } else if (router_serves(r, remote)) {
         xd_stream_error(in->stream, "invalid-from", NULL);
+    } else if (s2s_secure_for(r, remote) &&
+               !s2s_cert_valid(r, xd_stream_ssl(in->stream), remote, &why)) {
+        xd_log_info("%s: dialback from %s refused: certificate %s "
+                    "(s2s_secure_auth)",
+                    xd_stream_peer(in->stream), remote, why);
+        xd_stream_error(in->stream, "not-authorized",
+                        "a valid certificate is required");
     } else if (key == NULL || *key == '\0') {
         xd_stream_error(in->stream, "not-authorized", "no dialback key");
     } else {
@@ -191,6 +225,60 @@ on_routable(struct s2s_in *in, xd_stanza *st)
 }
 
 static void
+mark_authed(struct s2s_in *in, const char *remote, const char *local)
+{
+    if (in->authed == NULL)
+        in->authed = xd_map_new();
+    char *key = xd_xasprintf("%s %s", remote, local);
+    if (xd_map_put(in->authed, key, (void *)1) == NULL)
+        in->n_authed++;
+    free(key);
+}
+
+static void
+sasl_failure(xd_stream *s, const char *condition)
+{
+    xd_stanza *f = xd_stanza_new("failure", XD_NS_SASL);
+    xd_elem_add_child(xd_stanza_root(f), condition, NULL);
+    xd_stream_send_stanza(s, f);
+}
+
+/* XEP-0178: <auth mechanism='EXTERNAL'>[authzid]</auth>, the authzid (if
+ * any) being the domain the certificate was found valid for. */
+static void
+on_auth(struct s2s_in *in, const xd_elem *e)
+{
+    const char *mech = xd_elem_attr(e, "mechanism");
+    const char *text = xd_elem_text(e);
+    unsigned char *az = NULL;
+    size_t azlen = 0;
+
+    if (mech == NULL || strcmp(mech, "EXTERNAL") != 0 ||
+        in->cert_domain == NULL || in->local == NULL) {
+        sasl_failure(in->stream, "invalid-mechanism");
+        return;
+    }
+    if (*text != '\0' && strcmp(text, "=") != 0 &&
+        (xd_base64_decode(text, strlen(text), &az, &azlen) != 0 ||
+         strlen((char *)az) != azlen ||
+         strcasecmp((char *)az, in->cert_domain) != 0)) {
+        xd_log_info("%s: SASL EXTERNAL authzid is not %s",
+                    xd_stream_peer(in->stream), in->cert_domain);
+        free(az);
+        sasl_failure(in->stream, "invalid-authzid");
+        return;
+    }
+    free(az);
+    mark_authed(in, in->cert_domain, in->local);
+    xd_log_info("%s: incoming stream from %s to %s authenticated (SASL "
+                "EXTERNAL)",
+                xd_stream_peer(in->stream), in->cert_domain, in->local);
+    xd_stream_send_raw(in->stream, "<success xmlns='" XD_NS_SASL "'/>",
+                       strlen("<success xmlns='" XD_NS_SASL "'/>"));
+    xd_stream_restart(in->stream);
+}
+
+static void
 on_stanza(xd_stream *s, xd_stanza *st, void *arg)
 {
     struct s2s_in *in = arg;
@@ -201,10 +289,14 @@ on_stanza(xd_stream *s, xd_stanza *st, void *arg)
     if (xd_elem_is(e, "starttls", XD_NS_TLS) && !tls && r->tls != NULL) {
         xd_stream_send_raw(s, "<proceed xmlns='" XD_NS_TLS "'/>",
                            strlen("<proceed xmlns='" XD_NS_TLS "'/>"));
-        if (xd_stream_starttls(s, r->tls, 1, NULL) != 0)
+        if (xd_stream_starttls(s,
+                               r->s2s_tls_server ? r->s2s_tls_server : r->tls,
+                               1, NULL) != 0)
             xd_stream_error(s, "internal-server-error", "TLS failed");
     } else if (!tls && r->conf.s2s_require_tls) {
         xd_stream_error(s, "policy-violation", "STARTTLS required");
+    } else if (xd_elem_is(e, "auth", XD_NS_SASL)) {
+        on_auth(in, e);
     } else if (xd_elem_is(e, "result", XD_NS_DIALBACK)) {
         on_result(in, e);
     } else if (xd_elem_is(e, "verify", XD_NS_DIALBACK)) {
@@ -291,12 +383,7 @@ s2s_in_verified(struct router *r, const char *id, const char *local,
         xd_stream_error(in->stream, "not-authorized", NULL);
         return;
     }
-    if (in->authed == NULL)
-        in->authed = xd_map_new();
-    char *key = xd_xasprintf("%s %s", remote, local);
-    if (xd_map_put(in->authed, key, (void *)1) == NULL)
-        in->n_authed++;
-    free(key);
+    mark_authed(in, remote, local);
     xd_log_info("%s: incoming stream from %s to %s authenticated (dialback)",
                 xd_stream_peer(in->stream), remote, local);
 }

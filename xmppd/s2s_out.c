@@ -7,8 +7,10 @@
  * fails, or is not up within s2s_connect_timeout_s, each is bounced
  * (remote-server-not-found or remote-server-timeout, RFC 6120 8.3.3). The
  * same stream carries our <db:verify/> requests for incoming streams (the
- * receiving role). The peer's certificate is not checked yet: dialback is
- * what authenticates it.
+ * receiving role). After TLS, a peer whose certificate is valid for its
+ * domain (cert_verify.c) and that offers SASL EXTERNAL is authenticated
+ * with it (XEP-0178, authzid our domain); else dialback, unless
+ * s2s_secure_auth refuses the domain.
  */
 #define XD_LOG_AREA "s2s"
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include <xmppd/base64.h>
 #include <xmppd/log.h>
 #include <xmppd/ns.h>
 #include <xmppd/tls.h>
@@ -28,6 +31,8 @@ enum out_state {
     OUT_OPEN,       /* our header sent, waiting for features */
     OUT_TLS,        /* <starttls/> sent, or the handshake under way */
     OUT_DIALBACK,   /* <db:result/> sent */
+    OUT_SASL,       /* <auth mechanism='EXTERNAL'/> sent */
+    OUT_SASL_DONE,  /* SASL succeeded, the stream restarted */
     OUT_READY,      /* authenticated: stanzas flow */
 };
 
@@ -112,7 +117,8 @@ send_header(struct s2s_out *o)
 {
     o->features_seen = 0;
     xd_stream_open(o->stream, o->remote, o->local, NULL, "1.0");
-    o->state = o->state == OUT_TLS ? OUT_TLS : OUT_OPEN;
+    if (o->state != OUT_TLS && o->state != OUT_SASL_DONE)
+        o->state = OUT_OPEN;
 }
 
 static void
@@ -140,6 +146,50 @@ on_opened(xd_stream *s, const xd_elem *header, void *arg)
 }
 
 static void
+out_ready(struct s2s_out *o, const char *how)
+{
+    xd_log_info("%s -> %s: outgoing stream authenticated (%s, %s)", o->local,
+                o->remote, how, xd_stream_is_tls(o->stream) ? "TLS" : "no TLS");
+    o->state = OUT_READY;
+    if (o->timer != NULL)
+        evtimer_del(o->timer);
+    if (strcmp(how, "dialback") != 0)
+        send_verifies(o); /* dialback sent them with its <db:result/> */
+    flush_queue(o);
+}
+
+static int
+offers_external(const xd_elem *features)
+{
+    const xd_elem *m = xd_elem_child(features, "mechanisms", XD_NS_SASL);
+
+    for (const xd_elem *c = m ? xd_elem_first(m) : NULL; c != NULL;
+         c = xd_elem_next(c)) {
+        const char *t = xd_elem_text(c);
+        if (xd_elem_is(c, "mechanism", XD_NS_SASL) && t != NULL &&
+            strcmp(t, "EXTERNAL") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void
+send_dialback(struct s2s_out *o)
+{
+    char key[DIALBACK_KEY_LEN + 1];
+
+    if (o->stream_id == NULL) {
+        xd_stream_error(o->stream, "invalid-id", "no stream id");
+        return;
+    }
+    send_verifies(o);
+    dialback_key(o->r, o->remote, o->local, o->stream_id, key);
+    xd_stream_send_stanza(o->stream, dialback_elem("result", o->local,
+                                                   o->remote, NULL, NULL, key));
+    o->state = OUT_DIALBACK;
+}
+
+static void
 on_features(struct s2s_out *o, const xd_elem *features)
 {
     struct router *r = o->r;
@@ -160,16 +210,32 @@ on_features(struct s2s_out *o, const xd_elem *features)
         xd_stream_close(o->stream);
         return;
     }
-    if (o->stream_id == NULL) {
-        xd_stream_error(o->stream, "invalid-id", "no stream id");
+    if (o->state == OUT_SASL_DONE) {
+        out_ready(o, "SASL EXTERNAL");
         return;
     }
-    send_verifies(o);
-    char key[DIALBACK_KEY_LEN + 1];
-    dialback_key(r, o->remote, o->local, o->stream_id, key);
-    xd_stream_send_stanza(o->stream, dialback_elem("result", o->local,
-                                                   o->remote, NULL, NULL, key));
-    o->state = OUT_DIALBACK;
+    const char *why = "no TLS";
+    int valid =
+        tls && s2s_cert_valid(r, xd_stream_ssl(o->stream), o->remote, &why);
+    if (valid && offers_external(features)) {
+        char *authzid = xd_base64_encode(o->local, strlen(o->local));
+        xd_stanza *st = xd_stanza_new("auth", XD_NS_SASL);
+        xd_elem_set_attr(xd_stanza_root(st), "mechanism", "EXTERNAL");
+        xd_elem_add_text(xd_stanza_root(st), authzid, strlen(authzid));
+        free(authzid);
+        xd_stream_send_stanza(o->stream, st);
+        o->state = OUT_SASL;
+        return;
+    }
+    if (!valid && s2s_secure_for(r, o->remote)) {
+        xd_log_info("%s -> %s: certificate of %s refused (%s; "
+                    "s2s_secure_auth)",
+                    o->local, o->remote, xd_stream_peer(o->stream), why);
+        out_fail(o, "remote-server-not-found");
+        xd_stream_close(o->stream);
+        return;
+    }
+    send_dialback(o);
 }
 
 static void
@@ -197,7 +263,8 @@ on_stanza(xd_stream *s, xd_stanza *st, void *arg)
     const xd_elem *e = xd_stanza_root(st);
 
     if (xd_elem_is(e, "features", XD_NS_STREAMS)) {
-        if (o->state == OUT_OPEN || o->state == OUT_TLS)
+        if (o->state == OUT_OPEN || o->state == OUT_TLS ||
+            o->state == OUT_SASL_DONE)
             on_features(o, e); /* later ones (no restart asked): ignored */
     } else if (xd_elem_is(e, "proceed", XD_NS_TLS) && o->state == OUT_TLS) {
         free(o->stream_id);
@@ -212,19 +279,28 @@ on_stanza(xd_stream *s, xd_stanza *st, void *arg)
                o->state == OUT_DIALBACK) {
         const char *type = xd_elem_attr(e, "type");
         if (type != NULL && strcmp(type, "valid") == 0) {
-            xd_log_info("%s -> %s: outgoing stream authenticated (dialback, "
-                        "%s)",
-                        o->local, o->remote,
-                        xd_stream_is_tls(s) ? "TLS" : "no TLS");
-            o->state = OUT_READY;
-            if (o->timer != NULL)
-                evtimer_del(o->timer);
-            flush_queue(o);
+            out_ready(o, "dialback");
         } else {
             xd_log_info("%s -> %s: dialback refused by the peer", o->local,
                         o->remote);
             out_fail(o, "remote-server-not-found");
             xd_stream_close(s);
+        }
+    } else if (xd_elem_is(e, "success", XD_NS_SASL) && o->state == OUT_SASL) {
+        o->state = OUT_SASL_DONE;
+        xd_stream_restart(s);
+        send_header(o);
+    } else if (xd_elem_is(e, "failure", XD_NS_SASL) && o->state == OUT_SASL) {
+        if (s2s_secure_for(o->r, o->remote)) {
+            xd_log_info("%s -> %s: SASL EXTERNAL refused by the peer "
+                        "(s2s_secure_auth: no dialback)",
+                        o->local, o->remote);
+            out_fail(o, "remote-server-not-found");
+            xd_stream_close(s);
+        } else {
+            xd_log_info("%s -> %s: SASL EXTERNAL refused, trying dialback",
+                        o->local, o->remote);
+            send_dialback(o);
         }
     } else if (xd_elem_is(e, "verify", XD_NS_DIALBACK)) {
         on_verify_answer(o, e);
@@ -482,6 +558,15 @@ router_serves(const struct router *r, const char *domain)
            xd_map_get(r->comp_confs, domain) != NULL;
 }
 
+/* The handshake goes on whatever the certificate: see s2s_cert_valid. */
+static int
+accept_any(int preverify_ok, X509_STORE_CTX *ctx)
+{
+    (void)preverify_ok;
+    (void)ctx;
+    return 1;
+}
+
 int
 s2s_start(struct router *r)
 {
@@ -491,9 +576,11 @@ s2s_start(struct router *r)
     r->s2s_in_ids = xd_map_new();
     if (r->conf.s2s_port == 0)
         return 0;
-    if ((rc = s2s_dns_init(r)) != 0 || (rc = dialback_init(r)) != 0)
+    if ((rc = s2s_dns_init(r)) != 0 || (rc = dialback_init(r)) != 0 ||
+        (rc = s2s_cert_init(r)) != 0)
         return rc;
-    /* Dialback authenticates the peer; its certificate is not checked. */
+    /* The handshake accepts any certificate: cert_verify.c judges it once
+     * the domain is known, and dialback remains for the others. */
     if ((rc = xd_tls_client_ctx(NULL, 0, &r->s2s_tls_client)) != 0) {
         xd_log_warnx("no TLS client context for s2s");
         return rc;
@@ -505,6 +592,10 @@ s2s_start(struct router *r)
     if (r->tls != NULL)
         SSL_CTX_use_PrivateKey(r->s2s_tls_client,
                                SSL_CTX_get0_privatekey(r->tls));
+    /* Incoming streams: our certificates, and the peer's asked for. */
+    if (r->tls != NULL && router_load_tls(&r->conf, &r->s2s_tls_server) == 0 &&
+        r->s2s_tls_server != NULL)
+        SSL_CTX_set_verify(r->s2s_tls_server, SSL_VERIFY_PEER, accept_any);
     return 0;
 }
 
@@ -530,5 +621,8 @@ s2s_free_all(struct router *r)
     r->s2s_in_ids = NULL;
     SSL_CTX_free(r->s2s_tls_client);
     r->s2s_tls_client = NULL;
+    SSL_CTX_free(r->s2s_tls_server);
+    r->s2s_tls_server = NULL;
+    s2s_cert_free(r);
     s2s_dns_free(r);
 }
