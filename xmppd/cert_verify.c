@@ -53,11 +53,20 @@ s2s_cert_valid(struct router *r, struct ssl_st *ssl, const char *domain,
 {
     X509 *leaf = ssl != NULL ? SSL_get0_peer_certificate(ssl) : NULL;
     STACK_OF(X509) *chain = ssl != NULL ? SSL_get_peer_cert_chain(ssl) : NULL;
+
+    return s2s_cert_check(r->s2s_ca, leaf, chain, domain, why);
+}
+
+int
+s2s_cert_check(struct x509_store_st *store, struct x509_st *leaf,
+               struct stack_st_X509 *chain, const char *domain,
+               const char **why)
+{
     X509_STORE_CTX *ctx;
     int ok = 0;
 
     *why = "no certificate";
-    if (leaf == NULL || r->s2s_ca == NULL || domain == NULL)
+    if (leaf == NULL || store == NULL || domain == NULL)
         return 0;
     if (X509_check_host(leaf, domain, strlen(domain),
                         X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) != 1) {
@@ -68,7 +77,7 @@ s2s_cert_valid(struct router *r, struct ssl_st *ssl, const char *domain,
         *why = "out of memory";
         return 0;
     }
-    if (X509_STORE_CTX_init(ctx, r->s2s_ca, leaf, chain) == 1) {
+    if (X509_STORE_CTX_init(ctx, store, leaf, chain) == 1) {
         ok = X509_verify_cert(ctx) == 1;
         if (!ok)
             *why = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));

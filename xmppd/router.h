@@ -549,6 +549,13 @@ void s2s_cert_free(struct router *r);
  * domain (RFC 6125 DNS-ID); else 0 and *why (static) says why. */
 int s2s_cert_valid(struct router *r, struct ssl_st *ssl, const char *domain,
                    const char **why);
+/* The same for a certificate leaf, with the untrusted chain (may be
+ * NULL) that came with it, against the CAs of store. */
+struct x509_st;
+struct stack_st_X509;
+int s2s_cert_check(struct x509_store_st *store, struct x509_st *leaf,
+                   struct stack_st_X509 *chain, const char *domain,
+                   const char **why);
 /* 1 when s2s_secure_auth requires a valid certificate of domain. */
 int s2s_secure_for(const struct router *r, const char *domain);
 

@@ -68,6 +68,9 @@ in_free(struct s2s_in *in)
     free(in);
 }
 
+static int in_authed(const struct s2s_in *in, const char *remote,
+                     const char *local);
+
 static void
 on_opened(xd_stream *s, const xd_elem *header, void *arg)
 {
@@ -107,7 +110,9 @@ on_opened(xd_stream *s, const xd_elem *header, void *arg)
     char *fromd = NULL;
     if (tls && from != NULL && xd_jid_prep_domain(from, &fromd) == 0) {
         const char *why;
-        if (s2s_cert_valid(r, xd_stream_ssl(s), fromd, &why)) {
+        if (in_authed(in, fromd, in->local)) {
+            /* SASL done: no mechanisms after the restart (RFC 6120 6.4.6) */
+        } else if (s2s_cert_valid(r, xd_stream_ssl(s), fromd, &why)) {
             in->cert_domain = fromd;
             fromd = NULL;
             xd_elem *m = xd_elem_add_child(root, "mechanisms", XD_NS_SASL);
