@@ -6,7 +6,9 @@ both ways, and messages cross. Prosody also serves wrong.s2s.test with
 the same certificate (which names remote.s2s.test only): a message to it
 is bounced with remote-server-not-found, the certificate refused. A raw
 peer without a certificate that tries dialback under s2s_secure_auth gets
-not-authorized. Setup as in test_federation.py."""
+not-authorized. legacy.s2s.test, served by Prosody with the same
+certificate but listed in s2s_insecure_domains, is reached through
+dialback. Setup as in test_federation.py."""
 import asyncio
 import os
 import pwd
@@ -21,6 +23,7 @@ from xdtest import Client, check, free_ports, logout, main, next_message, \
     passed, read_until, wait_for
 
 XD, REMOTE, WRONG = "xd.s2s.test", "remote.s2s.test", "wrong.s2s.test"
+LEGACY = "legacy.s2s.test"  # same certificate, in s2s_insecure_domains
 NET = "127.%d.%d" % (random.randint(100, 250), random.randint(1, 250))
 XD_IP, P_IP = NET + ".2", NET + ".3"
 (P_C2S,) = free_ports(1)
@@ -94,8 +97,9 @@ unbound = {{ hoststxt = "{hosts}" }}
 ssl = {{ certificate = "{crt}"; key = "{key}"; cafile = "{ca}" }}
 VirtualHost "{remote}"
 VirtualHost "{wrong}"
+VirtualHost "{legacy}"
 """.format(d=d, ip=P_IP, c2s=P_C2S, hosts=hosts, crt=crt, key=key, ca=ca,
-           remote=REMOTE, wrong=WRONG))
+           remote=REMOTE, wrong=WRONG, legacy=LEGACY))
     u = pwd.getpwnam("prosody")
     os.chmod(rig.dir, 0o755)
     for root, dirs, files in os.walk(d):
@@ -186,6 +190,16 @@ async def test(rig):
     check("authenticated (dialback" not in log,
           "no stream was authenticated with dialback")
 
+    a.send_message(mto="nobody@" + LEGACY, mbody="old?", mtype="chat")
+    m = await next_message(a, 15)
+    check(m["type"] == "error" and
+          m["error"]["condition"] != "remote-server-not-found" and
+          "xd.s2s.test -> legacy.s2s.test: outgoing stream authenticated "
+          "(dialback, TLS)" in rig.xmppd.text(),
+          "legacy.s2s.test (s2s_insecure_domains), same wrong certificate, "
+          "is reached through dialback: Prosody answers (%s)"
+          % m["error"]["condition"])
+
     a.send_message(mto="nobody@" + WRONG, mbody="anyone?", mtype="chat")
     m = await next_message(a, 15)
     check(m["type"] == "error" and
@@ -201,4 +215,6 @@ async def test(rig):
 main(test, hosts=XD, s2s_port=5269, s2s_address=XD_IP,
      s2s_connect_timeout_s=5, tls_cert=XD_CRT, tls_key=XD_KEY,
      s2s_secure_auth="true", s2s_ca_file=CA_CRT,
-     s2s_static_hosts="%s=%s:5269 %s=%s:5269" % (REMOTE, P_IP, WRONG, P_IP))
+     s2s_static_hosts="%s=%s:5269 %s=%s:5269 %s=%s:5269"
+     % (REMOTE, P_IP, WRONG, P_IP, LEGACY, P_IP),
+     s2s_insecure_domains=LEGACY)
