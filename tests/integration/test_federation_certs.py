@@ -10,6 +10,7 @@ not-authorized. legacy.s2s.test, served by Prosody with the same
 certificate but listed in s2s_insecure_domains, is reached through
 dialback. Setup as in test_federation.py."""
 import asyncio
+import atexit
 import os
 import pwd
 import random
@@ -30,6 +31,7 @@ XD_IP, P_IP = NET + ".2", NET + ".3"
 
 PKI = tempfile.mkdtemp(prefix="xdtest-pki-")
 os.chmod(PKI, 0o755)
+atexit.register(shutil.rmtree, PKI, True)
 CA_CRT, CA_KEY = os.path.join(PKI, "ca.crt"), os.path.join(PKI, "ca.key")
 
 
