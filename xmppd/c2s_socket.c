@@ -93,7 +93,7 @@ sock_free(void *t)
 {
     struct c2s_socket *s = t;
 
-    conn_limits_release(s->r, s->addr);
+    conn_limits_release(s->r, CONN_C2S, s->addr);
     xd_stream_free(s->stream);
     free(s);
 }
@@ -233,7 +233,7 @@ c2s_socket_accept(struct router *r, int fd, int direct_tls, const char *addr)
                   : NULL;
         if (bev == NULL) {
             xd_log_warnx("cannot set up TLS for a new connection");
-            conn_limits_release(r, addr);
+            conn_limits_release(r, CONN_C2S, addr);
             SSL_free(ssl);
             evutil_closesocket(fd);
             free(s);

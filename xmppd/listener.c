@@ -3,7 +3,8 @@
  * direct TLS (XEP-0368), the XEP-0114 component port, server-to-server
  * (s2s_port), each on every
  * address of its list (c2s_address, component_address: IPv4 and IPv6,
- * an IPv6 socket taking IPv6 only). Client connections are admitted by
+ * an IPv6 socket taking IPv6 only). Client and incoming s2s connections
+ * are admitted by
  * conn_limits.c. Out of descriptors, a
  * listener sheds the connections waiting on it (with a spare descriptor
  * kept for that) and pauses, instead of being woken again at once for the
@@ -68,9 +69,10 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 
     (void)l;
     (void)socklen;
-    if (ctx->kind == LISTEN_C2S || ctx->kind == LISTEN_C2S_TLS) {
+    if (ctx->kind != LISTEN_COMPONENT) {
+        enum conn_kind kind = ctx->kind == LISTEN_S2S ? CONN_S2S_IN : CONN_C2S;
         peer_address(sa, addr, sizeof(addr));
-        if (conn_limits_admit(ctx->r, addr) != 0) {
+        if (conn_limits_admit(ctx->r, kind, addr) != 0) {
             evutil_closesocket(fd);
             return;
         }
@@ -92,7 +94,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
         comp_link_accept(ctx->r, fd);
         break;
     case LISTEN_S2S:
-        s2s_in_accept(ctx->r, fd);
+        s2s_in_accept(ctx->r, fd, addr);
         break;
     }
 }

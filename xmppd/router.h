@@ -71,6 +71,9 @@ struct router_stats {
     unsigned long long auth_failed;
 };
 
+/* conn_limits.c: the kinds of connections counted apart. */
+enum conn_kind { CONN_C2S, CONN_S2S_IN, CONN_KINDS };
+
 struct router {
     struct event_base *base;
     const xd_config *cfg;
@@ -103,13 +106,15 @@ struct router {
     size_t n_listeners;
     int spare_fd; /* listener.c: kept to shed a connection at EMFILE */
     int spare_open;
-    xd_map *conn_addrs; /* conn_limits.c: address -> connections */
-    unsigned long long c2s_connections; /* client connections open */
-    time_t conn_refused_logged;         /* conn_limits.c: refusals logged */
-    time_t conn_pruned;                 /* conn_limits.c: the last prune */
-    unsigned long conn_refused;         /* refused since then */
-    struct c2s *c2s_all;                /* every client session, bound or not */
-    struct comp_link *links_all;        /* every component connection */
+    struct conn_table {
+        xd_map *addrs;           /* address -> connections open and recent */
+        unsigned long long live; /* connections open, from all addresses */
+        time_t pruned;           /* the last prune of addrs */
+    } conns[CONN_KINDS];         /* conn_limits.c: one per enum conn_kind */
+    time_t conn_refused_logged;  /* conn_limits.c: refusals logged */
+    unsigned long conn_refused;  /* refused since then */
+    struct c2s *c2s_all;         /* every client session, bound or not */
+    struct comp_link *links_all; /* every component connection */
     struct event *sig_int, *sig_term, *sig_hup, *shutdown_timer;
     struct evconnlistener *control;    /* control.c */
     xd_map *control_requests;          /* control_command.c: iq id -> request */
@@ -277,14 +282,17 @@ int c2s_priority(const struct c2s *c);
 void c2s_socket_accept(struct router *r, int fd, int direct_tls,
                        const char *addr);
 
-/* conn_limits.c: client connections per address (auth_limits_address())
- * and in all. Admits one more connection from addr (0), or refuses it
- * (XD_ELIMIT, logged now and then) under c2s_max_connections,
- * c2s_max_connections_per_address or c2s_connects_per_address_per_min. */
-int conn_limits_admit(struct router *r, const char *addr);
-/* An admitted connection has closed. */
-void conn_limits_release(struct router *r, const char *addr);
-/* Frees the table (connections released later release nothing). */
+/* conn_limits.c: connections of one kind (enum conn_kind) per address
+ * (auth_limits_address()) and in all. Admits one more connection from
+ * addr (0), or refuses it (XD_ELIMIT, logged now and then) under the
+ * kind's keys: c2s_max_connections, c2s_max_connections_per_address,
+ * c2s_connects_per_address_per_min; s2s_max_connections,
+ * s2s_max_connections_per_address. */
+int conn_limits_admit(struct router *r, enum conn_kind kind, const char *addr);
+/* An admitted connection of that kind has closed. */
+void conn_limits_release(struct router *r, enum conn_kind kind,
+                         const char *addr);
+/* Frees the tables (connections released later release nothing). */
 void conn_limits_free(struct router *r);
 
 /* auth_limits.c: failed logins per client address ("ip:port" given). */
@@ -561,8 +569,9 @@ int s2s_secure_for(const struct router *r, const char *domain);
 
 /* s2s_in.c */
 struct s2s_in;
-/* A connection to the s2s port (takes ownership of fd). */
-void s2s_in_accept(struct router *r, int fd);
+/* A connection to the s2s port (takes ownership of fd) admitted by
+ * conn_limits_admit(CONN_S2S_IN) for `addr`, released when it is freed. */
+void s2s_in_accept(struct router *r, int fd, const char *addr);
 /* The authoritative server's answer for our incoming stream `id`: on
  * valid, `remote` may send stanzas on it for `local`. */
 void s2s_in_verified(struct router *r, const char *id, const char *local,

@@ -204,6 +204,20 @@ const xd_config_key xmppd_conf_keys[] = {
                 "bytes of stanzas held per remote domain while its stream "
                 "is being set up; more are bounced with "
                 "resource-constraint"),
+    XD_CFG_UINT("s2s_max_connections", struct xmppd_conf, s2s_max_connections,
+                1000, 1, 10000000,
+                "incoming server-to-server connections at once, from all "
+                "addresses; one more is closed at once"),
+    XD_CFG_UINT("s2s_max_connections_per_address", struct xmppd_conf,
+                s2s_max_connections_per_address, 16, 1, 1000000,
+                "incoming server-to-server connections at once from one "
+                "IPv4 address or IPv6 /64; one more is closed at once"),
+    XD_CFG_UINT("s2s_preauth_max_stanza_bytes", struct xmppd_conf,
+                s2s_preauth_max_stanza_bytes, 8192, 1024, 16777216,
+                "largest stanza accepted on an incoming server-to-server "
+                "stream before it authenticates a domain (at most "
+                "max_stanza_bytes); larger ones end the stream with "
+                "policy-violation"),
     XD_CFG_STRING("s2s_dialback_secret", struct xmppd_conf, s2s_dialback_secret,
                   NULL,
                   "secret of the dialback keys (XEP-0185); unset: a random "

@@ -62,6 +62,9 @@ struct xmppd_conf {
     char *s2s_dns_server;   /* "addr[:port],...": NULL: resolv.conf */
     unsigned long long s2s_connect_timeout_s;
     unsigned long long s2s_queue_max_bytes;
+    unsigned long long s2s_max_connections;             /* incoming */
+    unsigned long long s2s_max_connections_per_address; /* incoming */
+    unsigned long long s2s_preauth_max_stanza_bytes;
     char *s2s_dialback_secret;  /* NULL: a random one per start */
     int s2s_secure_auth;        /* valid certificates only (cert_verify.c) */
     char *s2s_ca_file;          /* NULL: the system's CAs */

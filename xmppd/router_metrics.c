@@ -109,7 +109,7 @@ register_all(struct router *r)
         rc = xd_metrics_add_u64(m, XD_METRICS_GAUGE, "xmppd_c2s_connections",
                                 "client connections open, authenticated or "
                                 "not",
-                                NULL, &r->c2s_connections);
+                                NULL, &r->conns[CONN_C2S].live);
     if (rc == 0)
         rc = xd_metrics_gauge_fn(m, "xmppd_sessions",
                                  "client sessions bound to a resource", NULL,

@@ -12,8 +12,12 @@
  * (cert_verify.c) is offered SASL EXTERNAL (XEP-0178); under
  * s2s_secure_auth a domain without a valid certificate cannot use
  * dialback.
+ * Connections are admitted by conn_limits.c (s2s_max_connections and per
+ * address); until a domain is authenticated the stream's stanzas are held
+ * to s2s_preauth_max_stanza_bytes.
  */
 #define XD_LOG_AREA "s2s"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,6 +40,7 @@ struct s2s_in {
     xd_map *authed;    /* "remote local" -> (void *)1 */
     size_t n_authed;
     struct event *timer;
+    char addr[64]; /* admitted by conn_limits_admit(); released on free */
     struct s2s_in *prev, *next;
 };
 
@@ -63,6 +68,7 @@ in_free(struct s2s_in *in)
         event_free(in->timer);
     xd_map_free(in->authed);
     xd_stream_free(in->stream);
+    conn_limits_release(r, CONN_S2S_IN, in->addr);
     free(in->local);
     free(in->cert_domain);
     free(in);
@@ -238,6 +244,8 @@ mark_authed(struct s2s_in *in, const char *remote, const char *local)
     if (xd_map_put(in->authed, key, (void *)1) == NULL)
         in->n_authed++;
     free(key);
+    /* Authenticated: the stream gets the stanza limits of any other. */
+    xd_stream_set_limits(in->stream, &in->r->limits);
 }
 
 static void
@@ -345,13 +353,24 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
     xd_stream_error(in->stream, "connection-timeout", NULL);
 }
 
+/* The limits of a stream that has authenticated no domain yet. */
+static xd_xml_limits
+preauth_limits(const struct router *r)
+{
+    xd_xml_limits lim = r->limits;
+
+    if (r->conf.s2s_preauth_max_stanza_bytes < lim.max_stanza_bytes)
+        lim.max_stanza_bytes = (size_t)r->conf.s2s_preauth_max_stanza_bytes;
+    return lim;
+}
+
 void
-s2s_in_accept(struct router *r, int fd)
+s2s_in_accept(struct router *r, int fd, const char *addr)
 {
     struct s2s_in *in = xd_xcalloc(1, sizeof(*in));
     xd_stream_opts opts = {
         .content_ns = XD_NS_SERVER,
-        .limits = r->limits,
+        .limits = preauth_limits(r),
         .out_high_water = r->conf.out_high_water_bytes,
         .before_write = db_batch_before_write,
         .before_write_arg = r,
@@ -361,6 +380,7 @@ s2s_in_accept(struct router *r, int fd)
     struct timeval tv = { (time_t)(2 * r->conf.s2s_connect_timeout_s), 0 };
 
     in->r = r;
+    snprintf(in->addr, sizeof(in->addr), "%s", addr);
     in->stream = xd_stream_new_fd(r->base, fd, &opts, &in_callbacks, in);
     in->timer = evtimer_new(r->base, timeout_cb, in);
     if (in->timer != NULL)

@@ -241,10 +241,10 @@ fr_conn_open(int k)
     xd_buf_reset(&c->out);
     c->before = 0;
     if (k >= FR_FIRST_COMP && fr.s2s) {
-        s2s_in_accept(&fr.r, sv[1]);
+        s2s_in_accept(&fr.r, sv[1], FR_PEER);
     } else if (k >= FR_FIRST_COMP) {
         comp_link_accept(&fr.r, sv[1]);
-    } else if (conn_limits_admit(&fr.r, FR_PEER) != 0) {
+    } else if (conn_limits_admit(&fr.r, CONN_C2S, FR_PEER) != 0) {
         close(sv[1]); /* as listener.c does: the client sees the end */
         c->server_fd = -1;
     } else {

@@ -81,23 +81,54 @@ test_connections(void)
     r.conf.c2s_max_connections = 3;
     r.conf.c2s_max_connections_per_address = 2;
     r.conf.c2s_connects_per_address_per_min = 3;
-    CHECK(conn_limits_admit(&r, "a") == 0, "a 1");
-    CHECK(conn_limits_admit(&r, "a") == 0, "a 2");
-    CHECK(conn_limits_admit(&r, "a") == XD_ELIMIT, "a 3: per address");
-    CHECK(conn_limits_admit(&r, "b") == 0, "b 1");
-    CHECK(conn_limits_admit(&r, "c") == XD_ELIMIT, "c 1: in all");
-    conn_limits_release(&r, "a");
-    CHECK(r.c2s_connections == 2, "released: %llu open", r.c2s_connections);
-    CHECK(conn_limits_admit(&r, "a") == 0, "a again after a release");
-    conn_limits_release(&r, "a");
-    CHECK(conn_limits_admit(&r, "a") == XD_ELIMIT,
+    CHECK(conn_limits_admit(&r, CONN_C2S, "a") == 0, "a 1");
+    CHECK(conn_limits_admit(&r, CONN_C2S, "a") == 0, "a 2");
+    CHECK(conn_limits_admit(&r, CONN_C2S, "a") == XD_ELIMIT,
+          "a 3: per address");
+    CHECK(conn_limits_admit(&r, CONN_C2S, "b") == 0, "b 1");
+    CHECK(conn_limits_admit(&r, CONN_C2S, "c") == XD_ELIMIT, "c 1: in all");
+    conn_limits_release(&r, CONN_C2S, "a");
+    CHECK(r.conns[CONN_C2S].live == 2, "released: %llu open",
+          r.conns[CONN_C2S].live);
+    CHECK(conn_limits_admit(&r, CONN_C2S, "a") == 0, "a again after a release");
+    conn_limits_release(&r, CONN_C2S, "a");
+    CHECK(conn_limits_admit(&r, CONN_C2S, "a") == XD_ELIMIT,
           "a 4th connection within the minute: per minute");
-    conn_limits_release(&r, "b");
-    conn_limits_release(&r, "b"); /* one too many: no underflow */
-    CHECK(r.c2s_connections == 1, "%llu open", r.c2s_connections);
+    conn_limits_release(&r, CONN_C2S, "b");
+    conn_limits_release(&r, CONN_C2S, "b"); /* one too many: no underflow */
+    CHECK(r.conns[CONN_C2S].live == 1, "%llu open", r.conns[CONN_C2S].live);
     conn_limits_free(&r);
-    conn_limits_release(&r, "a"); /* after the table is gone: nothing */
-    CHECK(r.c2s_connections == 0, "freed");
+    conn_limits_release(&r, CONN_C2S,
+                        "a"); /* after the table is gone: nothing */
+    CHECK(r.conns[CONN_C2S].live == 0, "freed");
+}
+
+/* Incoming s2s connections are counted apart, under their own keys. */
+static void
+test_connection_kinds(void)
+{
+    struct router r;
+
+    memset(&r, 0, sizeof(r));
+    r.conf.c2s_max_connections = 1;
+    r.conf.c2s_max_connections_per_address = 1;
+    r.conf.s2s_max_connections = 2;
+    r.conf.s2s_max_connections_per_address = 1;
+    CHECK(conn_limits_admit(&r, CONN_C2S, "a") == 0, "c2s a");
+    CHECK(conn_limits_admit(&r, CONN_S2S_IN, "a") == 0,
+          "s2s a: not counted with c2s");
+    CHECK(conn_limits_admit(&r, CONN_S2S_IN, "a") == XD_ELIMIT,
+          "s2s a 2: s2s per address");
+    CHECK(conn_limits_admit(&r, CONN_S2S_IN, "b") == 0, "s2s b");
+    CHECK(conn_limits_admit(&r, CONN_S2S_IN, "c") == XD_ELIMIT,
+          "s2s c: s2s in all");
+    conn_limits_release(&r, CONN_S2S_IN, "a");
+    CHECK(r.conns[CONN_S2S_IN].live == 1 && r.conns[CONN_C2S].live == 1,
+          "released one s2s: %llu s2s, %llu c2s", r.conns[CONN_S2S_IN].live,
+          r.conns[CONN_C2S].live);
+    conn_limits_free(&r);
+    CHECK(r.conns[CONN_S2S_IN].live == 0 && r.conns[CONN_C2S].live == 0,
+          "freed");
 }
 
 int
@@ -106,5 +137,6 @@ main(void)
     test_address_key();
     test_exchanges_count();
     test_connections();
+    test_connection_kinds();
     return check_report();
 }
