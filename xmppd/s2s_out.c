@@ -11,6 +11,10 @@
  * domain (cert_verify.c) and that offers SASL EXTERNAL is authenticated
  * with it (XEP-0178, authzid our domain); else dialback, unless
  * s2s_secure_auth refuses the domain.
+ * On an authenticated stream, each stanza is kept until its last byte
+ * has left the stream's output buffer; when the stream drops, those not
+ * written yet are bounced with remote-server-timeout instead of vanishing
+ * with the buffer.
  */
 #define XD_LOG_AREA "s2s"
 #include <stdlib.h>
@@ -59,11 +63,86 @@ struct s2s_out {
     char **target_addrs;
     size_t ntargets, next_target;
     int sync, sync_rc; /* inside s2s_dns_lookup; its failure */
+    /* Authenticated: stanzas sent whose bytes may still be in the output
+     * buffer, oldest first from sent_head; `end` is the stream's byte
+     * count (out_bytes) after the stanza. */
+    struct out_sent {
+        xd_stanza *st;
+        unsigned long long end;
+    } * sent;
+    size_t sent_head, nsent, capsent;
+    unsigned long long out_bytes; /* bytes put in the output buffer */
     struct s2s_out *prev, *next;
 };
 
 static void out_free(struct s2s_out *o);
 static int connect_next(struct s2s_out *o);
+
+/* Bytes of the output handed to the socket (or TLS) so far. */
+static unsigned long long
+out_written(const struct s2s_out *o)
+{
+    size_t pending = o->stream != NULL ? xd_stream_out_pending(o->stream) : 0;
+
+    return pending < o->out_bytes ? o->out_bytes - pending : 0;
+}
+
+/* Forgets the stanzas written out entirely. */
+static void
+sent_trim(struct s2s_out *o)
+{
+    unsigned long long written = out_written(o);
+
+    while (o->sent_head < o->nsent && o->sent[o->sent_head].end <= written)
+        xd_stanza_unref(o->sent[o->sent_head++].st);
+    if (o->sent_head == o->nsent)
+        o->sent_head = o->nsent = 0;
+    else if (o->sent_head > 64 && o->sent_head * 2 > o->nsent) {
+        memmove(o->sent, o->sent + o->sent_head,
+                (o->nsent - o->sent_head) * sizeof(*o->sent));
+        o->nsent -= o->sent_head;
+        o->sent_head = 0;
+    }
+}
+
+/* Sends on the authenticated stream; st is kept until written, or
+ * bounced when it cannot be sent. */
+static void
+out_send_ready(struct s2s_out *o, xd_stanza *st)
+{
+    size_t before = xd_stream_out_pending(o->stream);
+    int rc = xd_stream_send(o->stream, xd_stanza_root(st));
+
+    if (rc == XD_ESTATE || rc == XD_ELIMIT) {
+        router_bounce(o->r, st,
+                      rc == XD_ELIMIT ? "policy-violation"
+                                      : "remote-server-not-found");
+        return;
+    }
+    size_t after = o->stream != NULL ? xd_stream_out_pending(o->stream) : 0;
+    o->out_bytes += after > before ? after - before : 0;
+    sent_trim(o);
+    if (o->nsent == o->capsent) {
+        o->capsent = o->capsent ? 2 * o->capsent : 16;
+        o->sent = xd_xrealloc(o->sent, o->capsent * sizeof(*o->sent));
+    }
+    o->sent[o->nsent++] = (struct out_sent){ st, o->out_bytes };
+}
+
+/* The stream dropped: what had not been written is bounced (nothing
+ * tells whether the peer read what was). */
+static void
+sent_bounce_unwritten(struct s2s_out *o)
+{
+    sent_trim(o);
+    if (o->nsent > o->sent_head)
+        xd_log_info("%s -> %s: stream dropped with %zu stanza(s) unsent; "
+                    "bounced (remote-server-timeout)",
+                    o->local, o->remote, o->nsent - o->sent_head);
+    for (size_t i = o->sent_head; i < o->nsent; i++)
+        router_bounce(o->r, o->sent[i].st, "remote-server-timeout");
+    o->sent_head = o->nsent = 0;
+}
 
 /* Bounces what waits and tells incoming streams their keys were not
  * verified. */
@@ -101,13 +180,10 @@ send_verifies(struct s2s_out *o)
 static void
 flush_queue(struct s2s_out *o)
 {
-    for (size_t i = 0; i < o->nq; i++) {
-        int rc = xd_stream_send(o->stream, xd_stanza_root(o->queue[i]));
-        if (rc == XD_ESTATE || rc == XD_ELIMIT)
-            router_bounce(o->r, o->queue[i], "remote-server-not-found");
-        else
-            xd_stanza_unref(o->queue[i]);
-    }
+    /* What is in the buffer already (dialback) counts as sent. */
+    o->out_bytes = xd_stream_out_pending(o->stream);
+    for (size_t i = 0; i < o->nq; i++)
+        out_send_ready(o, o->queue[i]);
     o->nq = 0;
     o->qbytes = 0;
 }
@@ -335,6 +411,7 @@ on_closed(xd_stream *s, xd_stream_end why, const char *condition, void *arg)
                     condition ? condition : "");
     else
         xd_log_info("%s -> %s: stream closed", o->local, o->remote);
+    sent_bounce_unwritten(o);
     o->stream = NULL;
     xd_stream_free(s);
     out_fail(o, why == XD_STREAM_END_TIMEOUT ? "remote-server-timeout"
@@ -390,6 +467,9 @@ out_free(struct s2s_out *o)
         free(o->target_addrs[i]);
     free(o->target_addrs);
     free(o->targets);
+    for (size_t i = o->sent_head; i < o->nsent; i++)
+        xd_stanza_unref(o->sent[i].st);
+    free(o->sent);
     free(o->queue);
     free(o->verifies);
     free(o->stream_id);
@@ -510,13 +590,7 @@ s2s_out_send(struct router *r, const char *local, const char *remote,
         return;
     }
     if (o->state == OUT_READY) {
-        int rc = xd_stream_send(o->stream, xd_stanza_root(st));
-        if (rc == XD_ESTATE || rc == XD_ELIMIT)
-            router_bounce(r, st,
-                          rc == XD_ELIMIT ? "policy-violation"
-                                          : "remote-server-not-found");
-        else
-            xd_stanza_unref(st);
+        out_send_ready(o, st);
         return;
     }
     size_t size = xd_stanza_mem(st);
@@ -546,9 +620,13 @@ s2s_out_verify(struct router *r, const char *local, const char *remote,
     o->verifies[o->nv].id = xd_xstrdup(id);
     o->verifies[o->nv].key = xd_xstrdup(key);
     o->nv++;
-    if (o->state == OUT_DIALBACK || o->state == OUT_READY)
+    if (o->state == OUT_DIALBACK || o->state == OUT_READY) {
+        size_t before = xd_stream_out_pending(o->stream);
         xd_stream_send_stanza(
             o->stream, dialback_elem("verify", local, remote, id, NULL, key));
+        size_t after = xd_stream_out_pending(o->stream);
+        o->out_bytes += after > before ? after - before : 0;
+    }
 }
 
 int

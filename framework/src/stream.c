@@ -38,6 +38,7 @@
 struct xd_stream {
     struct event_base *base;
     struct bufferevent *bev;
+    size_t out_left;        /* the output never written, once bev is gone */
     struct evdns_base *dns; /* only for name lookups on connect */
     struct event *close_timer;
     struct event *flush_timer;        /* re-checks a TLS filter's lower layer */
@@ -131,6 +132,7 @@ shut(xd_stream *s)
 {
     s->ended = 1;
     if (s->bev) {
+        s->out_left = evbuffer_get_length(bufferevent_get_output(s->bev));
         bufferevent_free(s->bev);
         s->bev = NULL;
     }
@@ -969,7 +971,8 @@ xd_stream_compact(xd_stream *s)
 size_t
 xd_stream_out_pending(const xd_stream *s)
 {
-    return s->bev ? evbuffer_get_length(bufferevent_get_output(s->bev)) : 0;
+    return s->bev ? evbuffer_get_length(bufferevent_get_output(s->bev))
+                  : s->out_left;
 }
 
 void

@@ -149,7 +149,8 @@ struct ssl_st;
 struct ssl_st *xd_stream_ssl(const xd_stream *s);
 /* "addr:port" of the peer, for logs; borrowed. */
 const char *xd_stream_peer(const xd_stream *s);
-/* Bytes waiting to be written. */
+/* Bytes waiting to be written; once the stream has ended (in and after
+ * the closed callback), those it never wrote. */
 size_t xd_stream_out_pending(const xd_stream *s);
 /* Stops and resumes reading (traffic shaping, back-pressure). */
 /* For a connection that has been quiet a while: frees the parser's and
