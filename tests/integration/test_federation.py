@@ -17,7 +17,11 @@ _xmpp-server._tcp records, the preferred one at a port nothing listens on,
 the other at Prosody's own target name (an A record) and port, and no
 address of its own: a ping reaches it through the second record. A domain
 with no SRV and no address record is bounced with remote-server-not-found
-at once."""
+at once.
+
+A Prosody user joins an xmppd-muc room (the service on
+rooms.xd.s2s.test, a component domain under xmppd's, which Prosody finds
+through its hosts file) and exchanges groupchat with a local occupant."""
 import asyncio
 import os
 import pwd
@@ -28,12 +32,14 @@ import ssl
 import subprocess
 import time
 
-from xdtest import Client, Failure, check, free_ports, logout, main, \
-    next_message, passed, read_until, wait_for
+from xdtest import Callback, Client, Failure, Inbox, MatchXPath, check, \
+    free_ports, iq_xml, logout, main, muc_join, next_message, passed, \
+    read_until, wait_for
 
 XD, REMOTE, DEAD = "xd.s2s.test", "remote.s2s.test", "dead.s2s.test"
 SRV, NXD = "srv.s2s.test", "nxd.s2s.test"
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+ROOMS = "rooms." + XD
 # Addresses of this run's own under 127/8 (others may run the shared rig on
 # 127.0.0.2 and .3): xmppd's and Prosody's s2s ports are both 5269.
 NET = "127.%d.%d" % (random.randint(100, 250), random.randint(1, 250))
@@ -59,7 +65,8 @@ def start_remote_prosody(rig):
                    check=True, capture_output=True)
     hosts = os.path.join(d, "hosts")
     with open(hosts, "w") as f:
-        f.write("%s %s\n%s %s\n" % (P_IP, REMOTE, XD_IP, XD))
+        f.write("%s %s\n%s %s\n%s %s\n" % (P_IP, REMOTE, XD_IP, XD, XD_IP,
+                                             ROOMS))
     cfg = os.path.join(d, "prosody.cfg.lua")
     with open(cfg, "w") as f:
         f.write("""
@@ -178,10 +185,57 @@ def s2s_raw(to):
     return t, read_until(t, "</stream:features>")
 
 
+def inboxes(c):
+    """c.pres and c.msgs: every presence and message c gets (for MUC)."""
+    c.pres, c.msgs = Inbox(), Inbox()
+    c.register_handler(Callback("fed pres", MatchXPath(
+        "{jabber:client}presence"), c.pres.put))
+    c.register_handler(Callback("fed msgs", MatchXPath(
+        "{jabber:client}message"), c.msgs.put))
+
+
+async def remote_muc(rig, a, b):
+    """bob (Prosody) joins a room of xmppd-muc that alice made, and they
+    exchange groupchat."""
+    inboxes(a)
+    inboxes(b)
+    room = "lobby@" + ROOMS
+    p = await muc_join(a, room + "/alice")
+    check(p["type"] != "error", "alice creates %s" % room)
+    reply, cond, what = await iq_xml(
+        a, "set", room, "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+        "<x xmlns='jabber:x:data' type='submit'/></query>")
+    check(cond is None, "alice unlocks the room (instant room)" + what)
+    p = await muc_join(b, room + "/bob")
+    check(p["type"] != "error", "bob (Prosody) joins %s across s2s: %s"
+          % (room, p))
+    await a.pres.get(lambda q: str(q["from"]) == room + "/bob",
+                     "alice sees bob's presence in the room", 15)
+    b.send_message(mto=room, mbody="hi from prosody", mtype="groupchat")
+    m = await a.msgs.get(lambda q: q["type"] == "groupchat" and
+                         q["body"] == "hi from prosody",
+                         "alice gets bob's groupchat", 15)
+    check(str(m["from"]) == room + "/bob", "from the room as bob: %s"
+          % m["from"])
+    a.send_message(mto=room, mbody="hi from xmppd", mtype="groupchat")
+    m = await b.msgs.get(lambda q: q["type"] == "groupchat" and
+                         q["body"] == "hi from xmppd",
+                         "bob gets alice's groupchat across s2s", 15)
+    check(str(m["from"]) == room + "/alice", "from the room as alice: %s"
+          % m["from"])
+    passed("a Prosody user joins an xmppd-muc room and chats in it")
+
+
 async def test(rig):
     rig.adduser("alice@" + XD, "alicepw")
     start_dnsmasq(rig)
+    # xmppd-muc on a domain under xmppd's own, so that Prosody finds it.
+    rig.components.append(ROOMS)
+    rig.muc_keys["domain"] = ROOMS
+    rig.muc_keys["admins"] = "alice@" + XD
+    rig.write_config()
     rig.start_xmppd()
+    rig.start_muc()
     start_remote_prosody(rig)
     loop = asyncio.get_event_loop()
 
@@ -277,6 +331,7 @@ async def test(rig):
           took < TIMEOUT_S + 3,
           "a domain that never answers is bounced with remote-server-timeout "
           "in %.1f s (%s)" % (took, m["error"]["condition"]))
+    await remote_muc(rig, a, b)
     await logout(a, b)
 
 

@@ -169,6 +169,10 @@ class Rig:
         }
         keys.update(xmppd_keys)
         self.xmppd_keys = keys
+        # The [component DOMAIN] sections written; a test may add its own
+        # (then write_config()).
+        self.components = ["echo.localhost", "comp.localhost",
+                           "offline.localhost", MUC_DOMAIN]
         self.muc_keys = {
             "domain": MUC_DOMAIN,
             "secret": self.secret,
@@ -190,8 +194,7 @@ class Rig:
             f.write("[global]\nlog_level = info\n\n[xmppd]\n")
             for k, v in keys.items():
                 f.write("%s = %s\n" % (k, v))
-            for domain in ("echo.localhost", "comp.localhost",
-                           "offline.localhost", MUC_DOMAIN):
+            for domain in self.components:
                 f.write("\n[component %s]\nsecret = %s\n"
                         % (domain, self.secret))
             f.write("\n[echo]\ndomain = echo.localhost\nsecret = %s\n"
@@ -234,7 +237,8 @@ class Rig:
             self.muc_keys.update(keys)
             self.write_config()
         muc = self.start("xmppd-muc", [MUC, "-c", self.config])
-        self.xmppd.wait_log("component %s connected" % MUC_DOMAIN)
+        self.xmppd.wait_log("component %s connected"
+                            % self.muc_keys["domain"])
         return muc
 
     def close(self):
