@@ -289,6 +289,13 @@ c2s_tls_port = 0
 c2s_require_tls = false
 c2s_max_bytes_per_s = 0
 max_sessions_per_account = 1000
+; every load comes from 127.0.0.1: the per-address defaults (32
+; connections, 60 a minute, 10 SASL exchanges at once) are for the
+; Internet, not for a load generator
+c2s_max_connections_per_address = 100000
+c2s_connects_per_address_per_min = 0
+sasl_ip_max_concurrent = 100000
+sasl_ip_max_failures = 100000
 component_address = 127.0.0.1
 component_port = $([ "$BENCH_MUC" != 0 ] && echo "$xmppd_component_port" || echo 0)
 control_socket = $d/xmppd.sock
