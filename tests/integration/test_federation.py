@@ -24,15 +24,15 @@ rooms.xd.s2s.test, a component domain under xmppd's, which Prosody finds
 through its hosts file) and exchanges groupchat with a local occupant."""
 import asyncio
 import os
-import pwd
 import random
 import shutil
 import socket
-import ssl
 import subprocess
 import time
 
-from xdtest import Callback, Client, Failure, Inbox, MatchXPath, check, \
+import fedtest
+
+from xdtest import Callback, Client, Inbox, MatchXPath, check, \
     free_ports, iq_xml, logout, main, muc_join, next_message, passed, \
     read_until, wait_for
 
@@ -54,69 +54,17 @@ dead.listen(8)
 
 
 def start_remote_prosody(rig):
-    d = os.path.join(rig.dir, "prosody")
-    os.makedirs(os.path.join(d, "data"))
-    os.makedirs(os.path.join(d, "certs"))
+    d = os.path.join(rig.dir, "prosody", "certs")
+    os.makedirs(d)
     crt, key = os.path.join(d, "remote.crt"), os.path.join(d, "remote.key")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
                     "-nodes", "-days", "2", "-subj", "/CN=" + REMOTE,
                     "-addext", "subjectAltName=DNS:" + REMOTE,
                     "-keyout", key, "-out", crt],
                    check=True, capture_output=True)
-    hosts = os.path.join(d, "hosts")
-    with open(hosts, "w") as f:
-        f.write("%s %s\n%s %s\n%s %s\n" % (P_IP, REMOTE, XD_IP, XD, XD_IP,
-                                             ROOMS))
-    cfg = os.path.join(d, "prosody.cfg.lua")
-    with open(cfg, "w") as f:
-        f.write("""
-data_path = "{d}/data"
-pidfile = "{d}/prosody.pid"
-daemonize = false
-log = {{ debug = "{d}/debug.log"; info = "{d}/info.log" }}
-interfaces = {{ "{ip}" }}
-c2s_ports = {{ {c2s} }}
-c2s_direct_tls_ports = {{ }}
-s2s_ports = {{ 5269 }}
-s2s_interfaces = {{ "{ip}" }}
-component_ports = {{ }}
-http_ports = {{ }}
-https_ports = {{ }}
-admin_socket = "{d}/data/prosody.sock"
-modules_enabled = {{ "disco"; "roster"; "saslauth"; "tls"; "ping"; "dialback"; "s2s" }}
-modules_disabled = {{ "posix" }}
-authentication = "internal_hashed"
-storage = "internal"
-s2s_secure_auth = false
-unbound = {{ hoststxt = "{hosts}" }}
-ssl = {{ certificate = "{crt}"; key = "{key}" }}
-VirtualHost "{remote}"
-VirtualHost "{srv}"
-""".format(d=d, ip=P_IP, c2s=P_C2S, hosts=hosts, crt=crt, key=key,
-           remote=REMOTE, srv=SRV))
-    u = pwd.getpwnam("prosody")
-    os.chmod(rig.dir, 0o755)
-    for root, dirs, files in os.walk(d):
-        os.chown(root, u.pw_uid, u.pw_gid)
-        for n in files:
-            os.chown(os.path.join(root, n), u.pw_uid, u.pw_gid)
-    as_prosody = ["setpriv", "--reuid=prosody", "--regid=prosody",
-                  "--init-groups"]
-    r = subprocess.run(as_prosody + ["prosodyctl", "--config", cfg,
-                                     "register", "bob", REMOTE, "bobpw"],
-                       capture_output=True, text=True, timeout=60)
-    check(r.returncode == 0, "prosodyctl registers bob (%s)" % r.stderr)
-    p = rig.start("prosody", as_prosody + ["prosody", "--config", cfg, "-F"])
-    p.peer = True
-
-    def up():
-        try:
-            socket.create_connection((P_IP, P_C2S), 1).close()
-            return True
-        except OSError:
-            return False
-    wait_for(up, "Prosody's c2s port")
-    return p
+    return fedtest.start_remote_prosody(
+        rig, P_IP, P_C2S, [(P_IP, REMOTE), (XD_IP, XD), (XD_IP, ROOMS)],
+        crt, key, [REMOTE, SRV], secure_auth=False)
 
 
 def start_dnsmasq(rig):
@@ -164,25 +112,8 @@ async def connect(jid, pw, addr):
 
 
 def s2s_raw(to):
-    """A stream to xmppd's s2s port, through STARTTLS; returns the TLS
-    socket after the second stream header, and what came with it."""
-    s = socket.create_connection((XD_IP, 5269), 5)
-    hdr = ("<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
-           "xmlns:stream='http://etherx.jabber.org/streams' "
-           "xmlns:db='jabber:server:dialback' to='%s' from='evil.test' "
-           "version='1.0'>" % to)
-    s.sendall(hdr.encode())
-    got = read_until(s, "</stream:features>")
-    if "host-unknown" in got:
-        return s, got
-    s.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-    read_until(s, "<proceed")
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    t = ctx.wrap_socket(s, server_hostname=to)
-    t.sendall(hdr.encode())
-    return t, read_until(t, "</stream:features>")
+    """A stream from evil.test to xmppd's s2s port, through STARTTLS."""
+    return fedtest.s2s_starttls(XD_IP, to, "evil.test")
 
 
 def inboxes(c):

@@ -12,16 +12,15 @@ dialback. Setup as in test_federation.py."""
 import asyncio
 import atexit
 import os
-import pwd
 import random
 import shutil
-import socket
-import ssl
 import subprocess
 import tempfile
 
+import fedtest
+
 from xdtest import Client, check, free_ports, logout, main, next_message, \
-    passed, read_until, wait_for
+    read_until
 
 XD, REMOTE, WRONG = "xd.s2s.test", "remote.s2s.test", "wrong.s2s.test"
 LEGACY = "legacy.s2s.test"  # same certificate, in s2s_insecure_domains
@@ -66,65 +65,14 @@ P_CRT, P_KEY = issue(REMOTE)
 
 def start_remote_prosody(rig):
     d = os.path.join(rig.dir, "prosody")
-    os.makedirs(os.path.join(d, "data"))
+    os.makedirs(d)
     for p in (P_CRT, P_KEY, CA_CRT):
         shutil.copy(p, d)
     crt, key, ca = (os.path.join(d, os.path.basename(p))
                     for p in (P_CRT, P_KEY, CA_CRT))
-    hosts = os.path.join(d, "hosts")
-    with open(hosts, "w") as f:
-        f.write("%s %s\n%s %s\n" % (P_IP, REMOTE, XD_IP, XD))
-    cfg = os.path.join(d, "prosody.cfg.lua")
-    with open(cfg, "w") as f:
-        f.write("""
-data_path = "{d}/data"
-pidfile = "{d}/prosody.pid"
-daemonize = false
-log = {{ debug = "{d}/debug.log"; info = "{d}/info.log" }}
-interfaces = {{ "{ip}" }}
-c2s_ports = {{ {c2s} }}
-c2s_direct_tls_ports = {{ }}
-s2s_ports = {{ 5269 }}
-s2s_interfaces = {{ "{ip}" }}
-component_ports = {{ }}
-http_ports = {{ }}
-https_ports = {{ }}
-admin_socket = "{d}/data/prosody.sock"
-modules_enabled = {{ "disco"; "roster"; "saslauth"; "tls"; "ping"; "dialback"; "s2s" }}
-modules_disabled = {{ "posix" }}
-authentication = "internal_hashed"
-storage = "internal"
-s2s_secure_auth = true
-unbound = {{ hoststxt = "{hosts}" }}
-ssl = {{ certificate = "{crt}"; key = "{key}"; cafile = "{ca}" }}
-VirtualHost "{remote}"
-VirtualHost "{wrong}"
-VirtualHost "{legacy}"
-""".format(d=d, ip=P_IP, c2s=P_C2S, hosts=hosts, crt=crt, key=key, ca=ca,
-           remote=REMOTE, wrong=WRONG, legacy=LEGACY))
-    u = pwd.getpwnam("prosody")
-    os.chmod(rig.dir, 0o755)
-    for root, dirs, files in os.walk(d):
-        os.chown(root, u.pw_uid, u.pw_gid)
-        for n in files:
-            os.chown(os.path.join(root, n), u.pw_uid, u.pw_gid)
-    as_prosody = ["setpriv", "--reuid=prosody", "--regid=prosody",
-                  "--init-groups"]
-    r = subprocess.run(as_prosody + ["prosodyctl", "--config", cfg,
-                                     "register", "bob", REMOTE, "bobpw"],
-                       capture_output=True, text=True, timeout=60)
-    check(r.returncode == 0, "prosodyctl registers bob (%s)" % r.stderr)
-    p = rig.start("prosody", as_prosody + ["prosody", "--config", cfg, "-F"])
-    p.peer = True
-
-    def up():
-        try:
-            socket.create_connection((P_IP, P_C2S), 1).close()
-            return True
-        except OSError:
-            return False
-    wait_for(up, "Prosody's c2s port")
-    return p
+    return fedtest.start_remote_prosody(
+        rig, P_IP, P_C2S, [(P_IP, REMOTE), (XD_IP, XD)], crt, key,
+        [REMOTE, WRONG, LEGACY], secure_auth=True, ca=ca)
 
 
 async def connect(jid, pw, addr):
@@ -138,21 +86,7 @@ async def connect(jid, pw, addr):
 def s2s_raw_dialback():
     """A peer without a certificate that claims remote.s2s.test with
     dialback; returns what xmppd answers until it ends the stream."""
-    s = socket.create_connection((XD_IP, 5269), 5)
-    hdr = ("<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
-           "xmlns:stream='http://etherx.jabber.org/streams' "
-           "xmlns:db='jabber:server:dialback' to='%s' from='%s' "
-           "version='1.0'>" % (XD, REMOTE))
-    s.sendall(hdr.encode())
-    read_until(s, "</stream:features>")
-    s.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-    read_until(s, "<proceed")
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    t = ctx.wrap_socket(s, server_hostname=XD)
-    t.sendall(hdr.encode())
-    got = read_until(t, "</stream:features>")
+    t, got = fedtest.s2s_starttls(XD_IP, XD, REMOTE)
     t.sendall(("<db:result from='%s' to='%s'>%s</db:result>"
                % (REMOTE, XD, "0" * 64)).encode())
     got += read_until(t, "</stream:stream>")
