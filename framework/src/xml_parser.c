@@ -651,23 +651,9 @@ parser_new(const xd_xml_limits *lim, const xd_xml_callbacks *cb, void *arg,
            int standalone)
 {
     xd_xml_parser *p = xd_xcalloc(1, sizeof(*p));
+    xd_xml_limits none = { 0 };
 
-    xd_xml_limits_default(&p->lim);
-    if (lim != NULL) {
-        /* A zero keeps the default. */
-        if (lim->max_stanza_bytes != 0)
-            p->lim.max_stanza_bytes = lim->max_stanza_bytes;
-        if (lim->max_depth != 0)
-            p->lim.max_depth = lim->max_depth;
-        if (lim->max_attrs != 0)
-            p->lim.max_attrs = lim->max_attrs;
-        if (lim->max_children != 0)
-            p->lim.max_children = lim->max_children;
-    }
-    if (p->lim.max_stanza_bytes > ((size_t)-1 - MEM_SLACK) / MEM_FACTOR)
-        p->mem_max = (size_t)-1;
-    else
-        p->mem_max = p->lim.max_stanza_bytes * MEM_FACTOR + MEM_SLACK;
+    xd_xml_parser_set_limits(p, lim != NULL ? lim : &none);
     if (cb != NULL)
         p->cb = *cb;
     p->arg = arg;
@@ -886,6 +872,7 @@ fail:
 void
 xd_xml_parser_set_limits(xd_xml_parser *p, const xd_xml_limits *lim)
 {
+    /* A zero keeps the default. */
     xd_xml_limits_default(&p->lim);
     if (lim->max_stanza_bytes != 0)
         p->lim.max_stanza_bytes = lim->max_stanza_bytes;
